@@ -1,0 +1,71 @@
+"""Worker process: registers the migration workflows and activities on the task queue."""
+
+import argparse
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from cutover.activities.migration_activities import MigrationActivities
+from cutover.config import TemporalSettings, local_state_path, report_dir
+from cutover.logs import configure_logging, get_logger
+from cutover.platform.local import LocalEnvironment
+from cutover.temporal_client import TemporalUnreachable, connect
+from cutover.workflows.migration import MigrationWorkflow
+from cutover.workflows.service_migration import ServiceMigrationWorkflow
+
+WORKFLOWS = [MigrationWorkflow, ServiceMigrationWorkflow]
+
+
+def local_activities() -> MigrationActivities:
+    env = LocalEnvironment(local_state_path())
+    return MigrationActivities(env, env, env, report_dir())
+
+
+def build_worker(client: Client, task_queue: str, activities: MigrationActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities.all(),
+        activity_executor=ThreadPoolExecutor(max_workers=8),
+    )
+
+
+async def run(settings: TemporalSettings) -> None:
+    client = await connect(settings)
+    worker = build_worker(client, settings.task_queue, local_activities())
+    log = get_logger(task_queue=settings.task_queue, address=settings.address)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info("worker started", local_state=str(local_state_path()))
+        await stop.wait()
+    log.info("worker stopped")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cutover worker")
+    parser.add_argument("--address", help="Temporal address (env TEMPORAL_ADDRESS)")
+    parser.add_argument("--namespace", help="Temporal namespace (env TEMPORAL_NAMESPACE)")
+    parser.add_argument("--task-queue", help="task queue (env CUTOVER_TASK_QUEUE)")
+    parser.add_argument("--log-format", choices=["json", "console"], default="json")
+    args = parser.parse_args()
+    configure_logging(json_output=args.log_format == "json")
+    logging.basicConfig(level=logging.WARNING)
+    settings = TemporalSettings.from_env(
+        address=args.address, namespace=args.namespace, task_queue=args.task_queue
+    )
+    try:
+        asyncio.run(run(settings))
+    except TemporalUnreachable as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+if __name__ == "__main__":
+    main()
