@@ -113,7 +113,7 @@ class LocalEnvironment:
             if ref.kind == "cronjob":
                 cluster[key].setdefault("suspended", True)
             state["operations"].append({"op": "apply", "env": ref.env, "workload": key})
-            self._record_cron(state)
+            record_cron_snapshot(state)
 
         self.update(change)
 
@@ -122,7 +122,7 @@ class LocalEnvironment:
             key = _key(namespace, kind, name)
             if self._cluster(state, env).pop(key, None) is not None:
                 state["operations"].append({"op": "remove", "env": env, "workload": key})
-            self._record_cron(state)
+            record_cron_snapshot(state)
 
         self.update(change)
 
@@ -140,19 +140,12 @@ class LocalEnvironment:
             source = self._cluster(state, handover.disable_in).get(key)
             if source is not None:
                 source["suspended"] = True
-            self._record_cron(state)
+            record_cron_snapshot(state)
 
         self.update(change)
 
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         return _enabled_in(self.read(), _key(namespace, "cronjob", name))
-
-    def _record_cron(self, state: State) -> None:
-        crons = {k for c in state["clusters"].values() for k in c if "/cronjob/" in k}
-        snapshot = {k: _enabled_in(state, k) for k in sorted(crons)}
-        history = state["cron_history"]
-        if not history or history[-1] != snapshot:
-            history.append(snapshot)
 
     def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool:
         def change(state: State) -> bool:
@@ -201,3 +194,12 @@ def _enabled_in(state: State, key: str) -> list[str]:
         env for env, cluster in state["clusters"].items()
         if key in cluster and not cluster[key].get("suspended", False)
     )
+
+
+def record_cron_snapshot(state: State) -> None:
+    """Append where each CronJob is enabled, so tests can prove 'exactly one' at every moment."""
+    crons = {k for c in state["clusters"].values() for k in c if "/cronjob/" in k}
+    snapshot = {k: _enabled_in(state, k) for k in sorted(crons)}
+    history = state["cron_history"]
+    if not history or history[-1] != snapshot:
+        history.append(snapshot)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from cutover.platform.local import LocalEnvironment, State, empty_state
+from cutover.platform.local import LocalEnvironment, State, empty_state, record_cron_snapshot
 
 BLUE = "eks"
 GREEN = "eks-fargate"
@@ -23,7 +23,7 @@ def demo_state(failures: dict[str, object] | None = None) -> State:
                                     "ready": True},
     }
     state["failures"] = dict(failures or {})
-    LocalEnvironment._record_cron(LocalEnvironment(Path("/dev/null")), state)
+    record_cron_snapshot(state)
     return state
 
 

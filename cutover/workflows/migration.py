@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.migration_activities import MigrationActivities
+    from cutover.durations import format_duration
     from cutover.logs import get_logger
     from cutover.models import (
         AnalysisRequest,
@@ -432,6 +433,4 @@ def _reason(error: BaseException) -> str:
 
 
 def _fmt(value: timedelta) -> str:
-    from cutover.durations import format_duration
-
     return format_duration(value)

@@ -1,0 +1,94 @@
+"""Drive a MigrationWorkflow on the time-skipping server against a fresh local environment."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from cutover.activities.migration_activities import MigrationActivities
+from cutover.models import GateDecision, MigrationStatus, Phase
+from cutover.plan import Plan, parse_plan
+from cutover.platform.local import LocalEnvironment
+from cutover.platform.local_seed import BLUE, GREEN, seed
+from cutover.worker import build_worker
+from cutover.workflows.migration import MigrationWorkflow
+
+
+def make_plan(**overrides: Any) -> Plan:
+    data: dict[str, Any] = {
+        "name": "shop-to-fargate",
+        "source": {"name": BLUE},
+        "target": {"name": GREEN},
+        "services": [
+            {"name": "nightly-invoices", "workload": "cronjob/nightly-invoices", "namespace": "billing"},
+            {"name": "ledger-export", "workload": "cronjob/ledger-export", "namespace": "billing"},
+            {"name": "email-worker", "workload": "deployment/email-worker", "namespace": "shop"},
+            {"name": "checkout", "workload": "deployment/checkout", "namespace": "shop"},
+            {"name": "catalog", "workload": "deployment/catalog", "namespace": "shop",
+             "exposure": "exposed"},
+        ],
+        "non_exposed": {"batch_size": 2, "parallelism": 2},
+        "traffic": {"steps": [2, 25, 75, 100], "bake": "30m"},
+        "parallel_operation": {"duration": "2h", "health_check_interval": "30m"},
+        "gates": {"require": ["uat", "traffic-25", "full-cutover"], "approvers": ["alice", "bob"],
+                  "timeout": "4h", "on_timeout": "rollback"},
+        "monitoring": {"window": "1h", "check_interval": "20m"},
+    }
+    data.update(overrides)
+    return parse_plan(data)
+
+
+class Harness:
+    def __init__(self, env: WorkflowEnvironment, local: LocalEnvironment, handle: WorkflowHandle):
+        self.env = env
+        self.local = local
+        self.handle = handle
+
+    async def status(self) -> MigrationStatus:
+        return await self.handle.query(MigrationWorkflow.status)
+
+    async def until(self, predicate: Callable[[MigrationStatus], bool], step: timedelta =
+                    timedelta(minutes=1), limit: int = 2000) -> MigrationStatus:
+        """Advance server time in small steps until the status satisfies predicate."""
+        for _ in range(limit):
+            status = await self.status()
+            if predicate(status):
+                return status
+            await self.env.sleep(step)
+        raise AssertionError(f"condition never held; last status step: {status.step}")
+
+    async def at_gate(self, gate: str) -> MigrationStatus:
+        return await self.until(lambda s: s.open_gate is not None and s.open_gate.name == gate)
+
+    async def approve(self, gate: str, sender: str = "alice") -> None:
+        await self.handle.signal(MigrationWorkflow.approve, GateDecision(gate=gate, sender=sender))
+
+    async def run_approving_all(self) -> MigrationStatus:
+        """Approve each gate as it opens until the workflow finishes."""
+        while True:
+            status = await self.until(lambda s: s.open_gate is not None or s.phase == Phase.DONE)
+            if status.phase == Phase.DONE:
+                return await self.handle.result()
+            assert status.open_gate is not None
+            await self.approve(status.open_gate.name)
+            await self.until(lambda s: s.open_gate is None or s.phase == Phase.DONE,
+                             step=timedelta(seconds=1))
+
+
+@asynccontextmanager
+async def migration(env: WorkflowEnvironment, tmp_path: Path, plan: Plan | None = None,
+                    failures: dict[str, object] | None = None) -> AsyncIterator[Harness]:
+    local = seed(tmp_path / "local-env.json", failures)
+    queue = f"test-{uuid.uuid4()}"
+    activities = MigrationActivities(local, local, local, tmp_path / "reports")
+    async with build_worker(env.client, queue, activities):
+        handle = await env.client.start_workflow(
+            MigrationWorkflow.run, plan or make_plan(), id=f"migration-{uuid.uuid4()}",
+            task_queue=queue,
+        )
+        yield Harness(env, local, handle)
