@@ -1,0 +1,79 @@
+"""Shared CLI plumbing: Temporal settings from flags/env, connecting, finding a migration."""
+
+import asyncio
+import getpass
+import os
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from cutover.cli.errors import FAILED, CliError
+from cutover.config import TemporalSettings
+from cutover.models import MigrationStatus
+from cutover.temporal_client import TemporalUnreachable, connect
+from cutover.workflows.migration import MigrationWorkflow
+
+T = TypeVar("T")
+
+
+def temporal_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--address / --namespace / --task-queue, defaulting to the temporal CLI's env vars."""
+    func = click.option("--task-queue", envvar="CUTOVER_TASK_QUEUE", default=None,
+                        help="Task queue [env CUTOVER_TASK_QUEUE, default cutover]")(func)
+    func = click.option("--namespace", envvar="TEMPORAL_NAMESPACE", default=None,
+                        help="Temporal namespace [env TEMPORAL_NAMESPACE]")(func)
+    func = click.option("--address", envvar="TEMPORAL_ADDRESS", default=None,
+                        help="Temporal host:port [env TEMPORAL_ADDRESS]")(func)
+    return func
+
+
+def settings_from(address: str | None, namespace: str | None, task_queue: str | None) -> TemporalSettings:
+    return TemporalSettings.from_env(address=address, namespace=namespace, task_queue=task_queue)
+
+
+def run_async(func: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        return asyncio.run(func(*args, **kwargs))
+
+    return wrapper
+
+
+async def client_for(settings: TemporalSettings) -> Client:
+    try:
+        return await connect(settings)
+    except TemporalUnreachable as error:
+        raise CliError(str(error), FAILED) from None
+
+
+def default_sender() -> str:
+    return os.environ.get("CUTOVER_USER") or getpass.getuser()
+
+
+async def running_migration(client: Client, workflow_id: str) -> WorkflowHandle[Any, Any]:
+    """The handle of a migration that is still running, or a clear error why not."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"migration {workflow_id!r} not found") from None
+        raise CliError(f"cannot describe migration {workflow_id!r}: {error}", FAILED) from None
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        state = description.status.name.lower() if description.status else "unknown"
+        raise CliError(f"migration {workflow_id!r} has finished ({state}); it takes no more signals")
+    return handle
+
+
+async def query_status(client: Client, workflow_id: str) -> MigrationStatus:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        return await handle.query(MigrationWorkflow.status)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"migration {workflow_id!r} not found") from None
+        raise CliError(f"cannot query migration {workflow_id!r}: {error.message}", FAILED) from None

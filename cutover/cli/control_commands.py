@@ -1,0 +1,124 @@
+"""`cutover start|approve|reject|pause|resume|abort`: drive a migration."""
+
+import click
+from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from cutover.cli.context import (
+    client_for,
+    default_sender,
+    query_status,
+    run_async,
+    running_migration,
+    settings_from,
+    temporal_options,
+)
+from cutover.cli.errors import CliError
+from cutover.cli.plan_commands import read_plan
+from cutover.config import local_state_path
+from cutover.models import Control, GateDecision
+from cutover.plan import Plan
+from cutover.platform.local import LocalEnvironment
+from cutover.workflows.migration import MigrationWorkflow
+from cutover.workflows.search_attributes import MIGRATION_PLAN
+
+
+def preflight(plan: Plan) -> None:
+    """Check a local plan against the local environment before anything starts."""
+    if plan.source.kind != "local":
+        return
+    env = LocalEnvironment(local_state_path())
+    if not env.path.exists():
+        raise CliError(f"local environment {env.path} does not exist (run `cutover demo` or set "
+                       f"CUTOVER_LOCAL_STATE)")
+    envs = env.environments()
+    for role, name in (("source", plan.source.name), ("target", plan.target.name)):
+        if name not in envs:
+            raise CliError(f"{role}.name: environment {name!r} not found (have {', '.join(envs)})")
+    for service in plan.services:
+        kind, name = service.workload.split("/", 1)
+        if env.find(plan.source.name, service.namespace, kind, name) is None:
+            raise CliError(f"services: unknown service {service.name!r}: {service.workload} not found "
+                           f"in namespace {service.namespace!r} of {plan.source.name}")
+
+
+async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
+    try:
+        return await client.start_workflow(
+            MigrationWorkflow.run, plan, id=workflow_id, task_queue=task_queue,
+            search_attributes=None, memo={"plan": plan.name},
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(f"migration {workflow_id!r} is already running") from None
+
+
+@click.command("start")
+@click.argument("file")
+@click.option("--id", "workflow_id", help="Workflow id [default: cutover-PLAN_NAME]")
+@temporal_options
+@run_async
+async def start(file: str, workflow_id: str | None, address: str | None, namespace: str | None,
+                task_queue: str | None) -> None:
+    """Start the migration described by FILE."""
+    plan = read_plan(file)
+    preflight(plan)
+    settings = settings_from(address, namespace, task_queue)
+    client = await client_for(settings)
+    handle = await start_migration(client, plan, workflow_id or f"cutover-{plan.name}", settings.task_queue)
+    click.echo(f"started migration {handle.id} (plan {plan.name}, {MIGRATION_PLAN.name}={plan.name})")
+    click.echo(f"follow it: cutover status {handle.id} --watch")
+
+
+async def _decide(workflow_id: str, gate: str, sender: str, comment: str, signal: str,
+                  address: str | None, namespace: str | None) -> None:
+    client = await client_for(settings_from(address, namespace, None))
+    handle = await running_migration(client, workflow_id)
+    status = await query_status(client, workflow_id)
+    open_gate = status.open_gate
+    if open_gate is None or open_gate.name != gate:
+        raise CliError(f"gate {gate!r} is not open in {workflow_id} (open gate: "
+                       f"{open_gate.name if open_gate else 'none'})")
+    if sender not in open_gate.approvers:
+        click.echo(f"warning: {sender!r} is not an approver of {gate} ({', '.join(open_gate.approvers)}); "
+                   f"the migration will record and refuse it", err=True)
+    await handle.signal(signal, GateDecision(gate=gate, sender=sender, comment=comment))
+    click.echo(f"{signal} of gate {gate} sent to {workflow_id} as {sender}")
+
+
+def _decision_command(signal: str, help_text: str) -> click.Command:
+    @click.command(signal, help=help_text)
+    @click.argument("workflow_id")
+    @click.option("--gate", required=True, help="The open gate, e.g. uat, traffic-25, full-cutover")
+    @click.option("--as", "sender", default=default_sender, show_default="$CUTOVER_USER or login name")
+    @click.option("--comment", default="")
+    @temporal_options
+    @run_async
+    async def command(workflow_id: str, gate: str, sender: str, comment: str, address: str | None,
+                      namespace: str | None, task_queue: str | None) -> None:
+        await _decide(workflow_id, gate, sender, comment, signal, address, namespace)
+
+    return command
+
+
+def _control_command(signal: str, help_text: str) -> click.Command:
+    @click.command(signal, help=help_text)
+    @click.argument("workflow_id")
+    @click.option("--as", "sender", default=default_sender, show_default="$CUTOVER_USER or login name")
+    @click.option("--reason", default="")
+    @temporal_options
+    @run_async
+    async def command(workflow_id: str, sender: str, reason: str, address: str | None,
+                      namespace: str | None, task_queue: str | None) -> None:
+        client = await client_for(settings_from(address, namespace, None))
+        handle = await running_migration(client, workflow_id)
+        await handle.signal(signal, Control(sender=sender, reason=reason))
+        click.echo(f"{signal} sent to {workflow_id} as {sender}")
+
+    return command
+
+
+approve = _decision_command("approve", "Approve the open gate of a migration.")
+reject = _decision_command("reject", "Reject the open gate: the migration rolls back.")
+pause = _control_command("pause", "Hold the migration at the next step boundary.")
+resume = _control_command("resume", "Continue a paused migration, or retry a stuck undo.")
+abort = _control_command("abort", "Stop and roll everything back to blue.")

@@ -1,0 +1,44 @@
+"""`cutover demo`: run a migration on the local environment with a fresh dev server."""
+
+import asyncio
+import time
+from pathlib import Path
+
+import click
+
+from cutover.cli.errors import FAILED, CliError
+from cutover.demo import DemoOptions, Echo, exit_code, run_demo
+from cutover.devserver import DevServerError
+
+
+@click.command("demo")
+@click.option("--auto-approve", is_flag=True, help="Approve every gate and run to the end unattended")
+@click.option("--fail-at-step", type=int, help="Inject a green error rate from this traffic step on")
+@click.option("--fail-cronjob", help="Make the first green run of this CronJob fail (e.g. nightly-invoices)")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=".cutover/demo", show_default=True)
+@click.option("--port", default=7233, show_default=True, help="Temporal frontend port")
+@click.option("--ui-port", default=8233, show_default=True, help="Temporal Web UI port")
+def demo(auto_approve: bool, fail_at_step: int | None, fail_cronjob: str | None, data_dir: str,
+         port: int, ui_port: int) -> None:
+    """Start a dev server and worker, run a demo migration and follow it."""
+    failures: dict[str, object] = {}
+    if fail_at_step is not None:
+        if not 0 < fail_at_step <= 100:
+            raise CliError(f"--fail-at-step: {fail_at_step} is outside 1..100")
+        failures["green_error_from_weight"] = fail_at_step
+    if fail_cronjob:
+        failures["failing_cron"] = fail_cronjob
+    options = DemoOptions(Path(data_dir).resolve(), port, ui_port, auto_approve, failures)
+    started = time.monotonic()
+    try:
+        status = asyncio.run(run_demo(options, Echo()))
+    except DevServerError as error:
+        raise CliError(str(error), FAILED) from None
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: stopped the worker and the dev server; state kept in " + data_dir)
+        raise SystemExit(130) from None
+    elapsed = time.monotonic() - started
+    click.echo(f"outcome: {status.outcome.value}" + (f" — {status.outcome_reason}" if status.outcome_reason else ""))
+    click.echo(f"post-release review: {status.report_path}")
+    click.echo(f"demo wall time: {elapsed:.1f}s")
+    raise SystemExit(exit_code(status))

@@ -1,0 +1,77 @@
+"""`cutover plan validate|show`: check a plan and print what it would do."""
+
+import click
+
+from cutover.cli.errors import CliError
+from cutover.config import local_state_path
+from cutover.durations import format_duration as fmt
+from cutover.plan import Exposure, Plan, PlanError, load_plan
+from cutover.plan_steps import planned_steps
+from cutover.platform.local import LocalEnvironment
+
+
+def read_plan(path: str) -> Plan:
+    try:
+        return load_plan(path)
+    except PlanError as error:
+        lines = "\n".join(f"  {p}" for p in error.problems)
+        raise CliError(f"{path}: plan is invalid ({len(error.problems)} problem(s)):\n{lines}") from None
+
+
+def classify(plan: Plan) -> dict[str, bool]:
+    """Exposure per service: declared, a CronJob (never exposed), or looked up in the local env."""
+    exposed: dict[str, bool] = {}
+    for service in plan.services:
+        if service.exposure != Exposure.DISCOVER:
+            exposed[service.name] = service.exposure == Exposure.EXPOSED
+        elif service.workload_kind == "cronjob":
+            exposed[service.name] = False
+        else:
+            exposed[service.name] = _discover_locally(plan, service.name)
+    return exposed
+
+
+def _discover_locally(plan: Plan, name: str) -> bool:
+    service = next(s for s in plan.services if s.name == name)
+    env = LocalEnvironment(local_state_path())
+    if plan.source.kind != "local" or not env.path.exists():
+        raise CliError(f"services.{name}.exposure: 'discover' is decided at run time; declare "
+                       f"'exposed' or 'non-exposed' to show the steps")
+    kind, workload_name = service.workload.split("/", 1)
+    found = env.find(plan.source.name, service.namespace, kind, workload_name)
+    if found is None:
+        raise CliError(f"services: unknown service {name!r}: {service.workload} not in "
+                       f"{plan.source.name}/{service.namespace}")
+    return found.exposed
+
+
+@click.group("plan")
+def plan_group() -> None:
+    """Validate a plan or show the steps it would run."""
+
+
+@plan_group.command("validate")
+@click.argument("file")
+def validate(file: str) -> None:
+    """Exit 0 with a summary, or 2 with every problem and its field path."""
+    plan = read_plan(file)
+    g = plan.gates
+    click.echo(f"plan {plan.name!r} is valid")
+    click.echo(f"  from {plan.source.name} ({plan.source.kind}) to {plan.target.name} ({plan.target.kind})")
+    for s in plan.services:
+        click.echo(f"  service {s.name}: {s.workload} in {s.namespace}, exposure {s.exposure.value}")
+    click.echo(f"  non-exposed: batches of {plan.non_exposed.batch_size}, "
+               f"{plan.non_exposed.parallelism} at once")
+    click.echo(f"  traffic steps {plan.traffic.steps}, bake {fmt(plan.traffic.bake)} each; parallel "
+               f"operation {fmt(plan.parallel_operation.duration)}")
+    click.echo(f"  gates needing approval: {', '.join(g.require) or 'none'}; approvers: "
+               f"{', '.join(g.approvers) or 'none'}; timeout {fmt(g.timeout)} then {g.on_timeout.value}")
+
+
+@plan_group.command("show")
+@click.argument("file")
+def show(file: str) -> None:
+    """Dry run: the exact ordered steps the workflow would run."""
+    plan = read_plan(file)
+    for number, step in enumerate(planned_steps(plan, classify(plan)), start=1):
+        click.echo(f"{number:3d}. {step}")

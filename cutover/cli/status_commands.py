@@ -1,0 +1,86 @@
+"""`cutover status|report`: where a migration is, and its post-release review."""
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from cutover.cli.context import client_for, query_status, run_async, settings_from, temporal_options
+from cutover.models import Event, MigrationStatus, Phase
+from cutover.report import render_review
+
+
+def format_event(event: Event) -> str:
+    return f"  {event.time:%H:%M:%S}  {event.kind:<12} {event.actor:<14} {event.message}"
+
+
+def format_status(workflow_id: str, status: MigrationStatus) -> str:
+    lines = [
+        f"migration {workflow_id} (plan {status.plan_name})",
+        f"  phase:   {status.phase.value}{'  [PAUSED]' if status.paused else ''}",
+        f"  step:    {status.step}",
+        f"  outcome: {status.outcome.value}" + (f" — {status.outcome_reason}" if status.outcome_reason else ""),
+        "  green traffic: " + (", ".join(f"{k} {v}%" for k, v in sorted(status.weights.items())) or "none"),
+    ]
+    if status.open_gate:
+        g = status.open_gate
+        lines.append(f"  OPEN GATE: {g.name} — approvers: {', '.join(g.approvers)}; "
+                     f"deadline {g.deadline:%Y-%m-%d %H:%M:%S} UTC")
+        lines.append(f"    cutover approve {workflow_id} --gate {g.name} --as NAME")
+    if status.stuck_undo:
+        lines.append(f"  STUCK UNDO: {status.stuck_undo} — fix it, then: cutover resume {workflow_id}")
+    if status.report_path:
+        lines.append(f"  review:  {status.report_path}")
+    lines.append("  timeline:")
+    lines += [format_event(e) for e in status.timeline]
+    return "\n".join(lines)
+
+
+@click.command("status")
+@click.argument("workflow_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON")
+@click.option("--watch", is_flag=True, help="Follow the migration live until it ends")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls with --watch")
+@temporal_options
+@run_async
+async def status(workflow_id: str, as_json: bool, watch: bool, interval: float, address: str | None,
+                 namespace: str | None, task_queue: str | None) -> None:
+    """Show phase, step, weights, the open gate and the timeline."""
+    client = await client_for(settings_from(address, namespace, None))
+    current = await query_status(client, workflow_id)
+    if as_json:
+        click.echo(current.model_dump_json(indent=2))
+        return
+    if not watch:
+        click.echo(format_status(workflow_id, current))
+        return
+    seen, last_step = 0, ""
+    while True:
+        for event in current.timeline[seen:]:
+            click.echo(format_event(event))
+        seen = len(current.timeline)
+        if current.step != last_step:
+            click.echo(f"  ... {current.phase.value}: {current.step}")
+            last_step = current.step
+        if current.phase == Phase.DONE:
+            click.echo(f"finished: {current.outcome.value} {current.outcome_reason}")
+            return
+        await asyncio.sleep(interval)
+        current = await query_status(client, workflow_id)
+
+
+@click.command("report")
+@click.argument("workflow_id")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout")
+@temporal_options
+@run_async
+async def report(workflow_id: str, output: str | None, address: str | None, namespace: str | None,
+                 task_queue: str | None) -> None:
+    """Print the post-release review (Markdown) of a migration."""
+    client = await client_for(settings_from(address, namespace, None))
+    text = render_review(workflow_id, await query_status(client, workflow_id))
+    if output:
+        Path(output).write_text(text)
+        click.echo(f"review written to {output}")
+    else:
+        click.echo(text)

@@ -1,0 +1,126 @@
+"""`cutover demo`: a whole migration on the embedded local environment, end to end."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+
+from cutover.devserver import DevServer, start_dev_server
+from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
+from cutover.plan import Plan, parse_plan
+from cutover.platform.local_seed import BLUE, GREEN, seed
+from cutover.search_attribute_registration import register_search_attributes
+from cutover.workflows.migration import MigrationWorkflow
+
+DEMO_APPROVER = "demo-approver"
+
+
+def demo_plan() -> Plan:
+    """The demo shop's plan with timings short enough to watch."""
+    return parse_plan({
+        "name": "demo-shop-to-fargate",
+        "source": {"name": BLUE, "kind": "local"},
+        "target": {"name": GREEN, "kind": "local"},
+        "services": [
+            {"name": "nightly-invoices", "workload": "cronjob/nightly-invoices", "namespace": "billing"},
+            {"name": "ledger-export", "workload": "cronjob/ledger-export", "namespace": "billing"},
+            {"name": "email-worker", "workload": "deployment/email-worker", "namespace": "shop"},
+            {"name": "checkout", "workload": "deployment/checkout", "namespace": "shop"},
+            {"name": "catalog", "workload": "deployment/catalog", "namespace": "shop"},
+        ],
+        "non_exposed": {"batch_size": 2, "parallelism": 2},
+        "traffic": {"steps": [2, 25, 75, 100], "bake": "3s"},
+        "parallel_operation": {"duration": "6s", "health_check_interval": "2s"},
+        "gates": {"require": ["uat", "traffic-25", "full-cutover"],
+                  "approvers": [DEMO_APPROVER, os.environ.get("CUTOVER_USER") or "operator"],
+                  "timeout": "1h", "on_timeout": "pause"},
+        "monitoring": {"window": "4s", "check_interval": "2s"},
+    })
+
+
+@dataclass
+class DemoOptions:
+    data_dir: Path
+    port: int
+    ui_port: int
+    auto_approve: bool
+    failures: dict[str, object]
+
+
+def start_worker(data_dir: Path, address: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": address,
+        "CUTOVER_LOCAL_STATE": str(data_dir / "local-env.json"),
+        "CUTOVER_REPORT_DIR": str(data_dir / "reports"),
+    }
+    log = open(data_dir / "worker.log", "ab")
+    return subprocess.Popen([sys.executable, "-m", "cutover.worker"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: "Echo") -> MigrationStatus:
+    """Print each new event; approve gates when asked to; return the final status."""
+    handle = client.get_workflow_handle(workflow_id)
+    seen, approved = 0, set()
+    while True:
+        status: MigrationStatus = await handle.query(MigrationWorkflow.status)
+        for event in status.timeline[seen:]:
+            echo(f"  {event.time:%H:%M:%S}  [{event.kind}] {event.actor}: {event.message}")
+        seen = len(status.timeline)
+        gate = status.open_gate
+        if auto_approve and gate and gate.name not in approved:
+            approved.add(gate.name)
+            await handle.signal(MigrationWorkflow.approve,
+                                GateDecision(gate=gate.name, sender=DEMO_APPROVER, comment="auto-approved"))
+        if status.phase == Phase.DONE:
+            return status
+        await asyncio.sleep(0.5)
+
+
+class Echo:
+    def __call__(self, line: str) -> None:
+        print(line, flush=True)
+
+
+async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
+    server: DevServer | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        echo(f"LOCAL DEMO — simulated clusters {BLUE} (blue) and {GREEN} (green); data in {options.data_dir}")
+        server = start_dev_server(options.data_dir, options.port, options.ui_port)
+        echo(f"Temporal dev server on {server.address}, Web UI {server.ui_url}")
+        from cutover.config import TemporalSettings
+        from cutover.temporal_client import connect
+
+        client = await connect(TemporalSettings(address=server.address))
+        await register_search_attributes(client)
+        seed(options.data_dir / "local-env.json", options.failures)
+        worker = start_worker(options.data_dir, server.address)
+        plan = demo_plan()
+        workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"
+        await client.start_workflow(MigrationWorkflow.run, plan, id=workflow_id, task_queue="cutover")
+        echo(f"Migration {workflow_id} started. Watch it: {server.ui_url}/namespaces/default/workflows/{workflow_id}")
+        if not options.auto_approve:
+            echo("Gates wait for you. In another shell (same folder):")
+            echo(f"  export TEMPORAL_ADDRESS={server.address}")
+            echo(f"  cutover status {workflow_id}")
+            echo(f"  cutover approve {workflow_id} --gate uat --as {DEMO_APPROVER}")
+            echo(f"  cutover abort {workflow_id} --as {DEMO_APPROVER} --reason 'changed my mind'")
+            echo("Ctrl-C stops the server and worker.")
+        return await follow(client, workflow_id, options.auto_approve, echo)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=15)
+        if server is not None:
+            server.stop()
+
+
+def exit_code(status: MigrationStatus) -> int:
+    return 0 if status.outcome == Outcome.SUCCEEDED else 1
