@@ -82,13 +82,18 @@ class Harness:
 
 @asynccontextmanager
 async def migration(env: WorkflowEnvironment, tmp_path: Path, plan: Plan | None = None,
-                    failures: dict[str, object] | None = None) -> AsyncIterator[Harness]:
+                    failures: dict[str, object] | None = None,
+                    start_signal: tuple[str, Any] | None = None) -> AsyncIterator[Harness]:
+    """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends."""
     local = seed(tmp_path / "local-env.json", failures)
+    signal: dict[str, Any] = (
+        {"start_signal": start_signal[0], "start_signal_args": [start_signal[1]]} if start_signal else {}
+    )
     queue = f"test-{uuid.uuid4()}"
     activities = MigrationActivities(local, local, local, tmp_path / "reports")
     async with build_worker(env.client, queue, activities):
         handle = await env.client.start_workflow(
             MigrationWorkflow.run, plan or make_plan(), id=f"migration-{uuid.uuid4()}",
-            task_queue=queue,
+            task_queue=queue, **signal,
         )
         yield Harness(env, local, handle)

@@ -1,0 +1,102 @@
+"""Shared checks and drivers for the workflow tests: reach a point on purpose, prove a clean rollback."""
+
+import asyncio
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from cutover.models import Control, GateDecision, MigrationStatus, Phase
+from cutover.plan import Plan
+from cutover.platform.local import LocalEnvironment, State
+from cutover.workflows.migration import MigrationWorkflow
+from tests.workflows.helpers import Harness, make_plan
+
+Predicate = Callable[[MigrationStatus], bool]
+
+
+def no_gate_plan(**overrides: Any) -> Plan:
+    """A plan that runs to the end unattended, so handle.result() can skip time on its own."""
+    return make_plan(gates={"require": [], "approvers": [], "timeout": "4h", "on_timeout": "rollback"},
+                     **overrides)
+
+
+async def drive(h: Harness, stop: Predicate) -> MigrationStatus:
+    """Approve every gate that opens until stop holds; fails if the migration ends first."""
+    while True:
+        status = await h.until(lambda s: stop(s) or s.open_gate is not None or s.phase == Phase.DONE)
+        if stop(status):
+            return status
+        assert status.open_gate is not None, f"migration ended before the stop point: {status.step}"
+        gate = status.open_gate.name
+        await h.approve(gate)
+        await h.until(lambda s: s.open_gate is None or s.open_gate.name != gate, step=timedelta(seconds=1))
+
+
+async def poll(h: Harness, predicate: Predicate, seconds: float = 10) -> MigrationStatus:
+    """Wait in real time without skipping server time: for phases made only of activities."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        status = await h.status()
+        if predicate(status):
+            return status
+        if loop.time() > deadline:
+            raise AssertionError(f"condition never held; last step: {status.step}")
+        await asyncio.sleep(0.02)
+
+
+@contextmanager
+def writes_blocked(local: LocalEnvironment) -> Iterator[None]:
+    """Hold the state file's lock: every writing activity waits, so a phase without timers stays put."""
+    local.path.parent.mkdir(parents=True, exist_ok=True)
+    with open(local.path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+async def signal(h: Harness, name: str, sender: str = "alice", reason: str = "") -> None:
+    """Send pause / resume / abort by name."""
+    method = {"pause": MigrationWorkflow.pause, "resume": MigrationWorkflow.resume,
+              "abort": MigrationWorkflow.abort}[name]
+    await h.handle.signal(method, Control(sender=sender, reason=reason))
+
+
+async def decide(h: Harness, verb: str, gate: str, sender: str, comment: str = "") -> None:
+    method = MigrationWorkflow.approve if verb == "approve" else MigrationWorkflow.reject
+    await h.handle.signal(method, GateDecision(gate=gate, sender=sender, comment=comment))
+
+
+def _green_env(state: State) -> str:
+    return next(env for env in state["clusters"] if env != state["blue"])
+
+
+def _cron_keys(state: State) -> set[str]:
+    return {k for cluster in state["clusters"].values() for k in cluster if "/cronjob/" in k}
+
+
+def assert_restored(before: State, after: State) -> None:
+    """Rollback must leave the environment as the migration found it, not merely 'mostly'."""
+    blue, green = before["blue"], _green_env(before)
+    assert after["clusters"][blue] == before["clusters"][blue], "blue's workloads changed"
+    assert after["clusters"][green] == {}, f"green still has {sorted(after['clusters'][green])}"
+    routes = set(before["routes"]) | set(after["routes"])
+    assert {r: after["routes"].get(r, 0) for r in routes} == {r: before["routes"].get(r, 0) for r in routes}
+    assert all(after["routes"].get(r, 0) == 0 for r in routes), after["routes"]
+    for key in _cron_keys(before) | _cron_keys(after):
+        enabled = [env for env, c in after["clusters"].items() if key in c and not c[key].get("suspended")]
+        assert enabled == [blue], f"{key} enabled in {enabled}"
+
+
+def assert_cron_always_in_one_env(state: State) -> None:
+    """Every recorded moment: each CronJob is enabled in exactly one environment."""
+    history = state["cron_history"]
+    assert history, "no cron snapshots were recorded"
+    for moment, snapshot in enumerate(history):
+        assert snapshot, f"snapshot {moment} lists no cronjobs"
+        for cron, envs in snapshot.items():
+            assert len(envs) == 1, f"snapshot {moment}: {cron} enabled in {envs}"
