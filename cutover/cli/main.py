@@ -1,5 +1,8 @@
 """The `cutover` console script."""
 
+import os
+import sys
+
 import click
 
 from cutover.cli.control_commands import abort, approve, pause, reject, resume, start
@@ -19,4 +22,22 @@ for command in (plan_group, start, status, approve, reject, pause, resume, abort
 
 
 def main() -> None:
-    cli()
+    """Run the CLI, then leave without interpreter finalisation.
+
+    The Temporal SDK's native runtime threads can crash a finalising interpreter
+    (PyGILState_Release), turning a successful command into exit code -6.
+    """
+    try:
+        cli()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

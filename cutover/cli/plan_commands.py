@@ -14,6 +14,8 @@ def read_plan(path: str) -> Plan:
     try:
         return load_plan(path)
     except PlanError as error:
+        if len(error.problems) == 1:
+            raise CliError(f"{path}: {error.problems[0]}") from None
         lines = "\n".join(f"  {p}" for p in error.problems)
         raise CliError(f"{path}: plan is invalid ({len(error.problems)} problem(s)):\n{lines}") from None
 
