@@ -1,0 +1,47 @@
+"""A worker killed with SIGKILL mid-migration; a new one finishes it without repeating what matters."""
+
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from cutover.models import MigrationStatus
+from cutover.platform.local_seed import seed
+from tests.integration.conftest import Processes
+from tests.integration.test_cli_errors import EXAMPLE, wait_for
+
+
+def test_migration_survives_a_killed_worker(processes: Processes, tmp_path: Path) -> None:
+    local = seed(processes.data_dir / "local-env.json")
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["traffic"]["bake"] = "3s"
+    data["parallel_operation"] = {"duration": "3s", "health_check_interval": "1s"}
+    data["monitoring"] = {"window": "2s", "check_interval": "1s"}
+    data["gates"] = {"require": []}
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(data))
+
+    first = processes.start_worker()
+    assert processes.cutover("start", str(plan), "--id", "mig-crash").returncode == 0
+    wait_for(processes, "mig-crash", lambda s: s.weights.get("checkout", 0) >= 25)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    before_restart = local.read()
+    time.sleep(2)  # the migration's timers keep running on the server meanwhile
+    processes.start_worker()
+    final: MigrationStatus = wait_for(processes, "mig-crash", lambda s: s.phase.value == "done", limit=120)
+
+    assert final.outcome.value == "succeeded", final.outcome_reason
+    state = local.read()
+    assert state["routes"] == {"shop/checkout": 100, "shop/catalog": 100}
+    runs = Counter(run["cron"] for run in state["cron_runs"])
+    assert runs == {"billing/cronjob/nightly-invoices": 1, "billing/cronjob/ledger-export": 1}
+    assert state["cron_runs"] == before_restart["cron_runs"]
+    for snapshot in state["cron_history"]:
+        assert all(len(envs) == 1 for envs in snapshot.values()), snapshot
+    phases = [e.message for e in final.timeline if e.kind == "phase"]
+    assert len(phases) == len(set(phases)), phases
+    weights = [e.message for e in final.timeline if e.kind == "weights"]
+    assert len(weights) == len(set(weights)), weights
