@@ -106,12 +106,18 @@ class MigrationWorkflow:
         gate = self._status.open_gate
         if gate is None or gate.name != decision.gate:
             open_name = gate.name if gate else "none"
-            self._event("refused", f"{verb} for gate {decision.gate!r} refused: open gate is "
-                        f"{open_name}", decision.sender)
+            self._event(
+                "refused",
+                f"{verb} for gate {decision.gate!r} refused: open gate is {open_name}",
+                decision.sender,
+            )
             return False
         if decision.sender not in self._plan.gates.approvers:
-            self._event("refused", f"{verb} of {decision.gate} refused: {decision.sender!r} is not "
-                        f"an approver", decision.sender)
+            self._event(
+                "refused",
+                f"{verb} of {decision.gate} refused: {decision.sender!r} is not an approver",
+                decision.sender,
+            )
             return False
         return True
 
@@ -136,8 +142,11 @@ class MigrationWorkflow:
         self._step("discover and classify workloads in blue; record blue's state")
         self._inventory = await self._act(MigrationActivities.discover, self._plan)
         for w in self._inventory.workloads:
-            self._event("discovered", f"{w.service}: {w.kind}/{w.name} "
-                        f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas")
+            self._event(
+                "discovered",
+                f"{w.service}: {w.kind}/{w.name} "
+                f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas",
+            )
         self._status.weights = dict(self._inventory.blue_weights)
         self._update_traffic_attribute()
         await self._checkpoint()
@@ -146,14 +155,14 @@ class MigrationWorkflow:
         self._enter(Phase.NON_EXPOSED)
         services = [w for w in self._inventory.workloads if not w.exposed]
         size = self._plan.non_exposed.batch_size
-        batches = [services[i:i + size] for i in range(0, len(services), size)]
+        batches = [services[i : i + size] for i in range(0, len(services), size)]
         for number, batch in enumerate(batches, start=1):
             names = [w.service for w in batch]
             self._step(f"batch {number}/{len(batches)}: {', '.join(names)}")
             self._event("batch", f"batch {number}/{len(batches)}: {', '.join(names)}")
             limit = self._plan.non_exposed.parallelism
             for i in range(0, len(batch), limit):
-                await asyncio.gather(*(self._migrate_one(w) for w in batch[i:i + limit]))
+                await asyncio.gather(*(self._migrate_one(w) for w in batch[i : i + limit]))
             await self._checkpoint()
 
     async def _migrate_one(self, workload: Workload) -> None:
@@ -163,9 +172,13 @@ class MigrationWorkflow:
             self._register_undo(
                 f"hand {workload.service}'s schedule back to blue",
                 MigrationActivities.hand_over_cron,
-                CronHandover(service=workload.service, namespace=workload.namespace,
-                             name=workload.name, enable_in=self._plan.source.name,
-                             disable_in=self._plan.target.name),
+                CronHandover(
+                    service=workload.service,
+                    namespace=workload.namespace,
+                    name=workload.name,
+                    enable_in=self._plan.source.name,
+                    disable_in=self._plan.target.name,
+                ),
             )
         result = await workflow.execute_child_workflow(
             ServiceMigrationWorkflow.run,
@@ -224,7 +237,8 @@ class MigrationWorkflow:
         path = await workflow.execute_activity_method(
             MigrationActivities.write_report,
             ReportRequest(workflow_id=workflow.info().workflow_id, status=self._status),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=FORWARD_RETRY,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=FORWARD_RETRY,
         )
         self._status.report_path = path
         self._status.phase = Phase.DONE
@@ -238,7 +252,9 @@ class MigrationWorkflow:
             blue_weight = self._inventory.blue_weights.get(w.service, 0)
             self._register_undo(
                 f"route {w.service} back to blue ({blue_weight}% green)",
-                MigrationActivities.set_green_percent, self._weight(w, blue_weight), once=True,
+                MigrationActivities.set_green_percent,
+                self._weight(w, blue_weight),
+                once=True,
             )
             self._step(f"set {w.service} to {weight}% green")
             await self._act(MigrationActivities.set_green_percent, self._weight(w, weight))
@@ -256,8 +272,12 @@ class MigrationWorkflow:
             result: AnalysisResult = await self._act(
                 MigrationActivities.analyse,
                 AnalysisRequest(
-                    service=w.service, namespace=w.namespace, blue_env=self._plan.source.name,
-                    green_env=self._plan.target.name, weight=weight, **limits.model_dump(),
+                    service=w.service,
+                    namespace=w.namespace,
+                    blue_env=self._plan.source.name,
+                    green_env=self._plan.target.name,
+                    weight=weight,
+                    **limits.model_dump(),
                 ),
             )
             self._status.analyses.append(result)
@@ -302,10 +322,13 @@ class MigrationWorkflow:
         self._stop_if_aborted()
         if self._rejected:
             self._event("rejected", f"gate {name}: {self._rejected.comment}", self._rejected.sender)
-            raise MigrationStopped(f"gate {name} rejected by {self._rejected.sender}: "
-                                   f"{self._rejected.comment}")
+            raise MigrationStopped(
+                f"gate {name} rejected by {self._rejected.sender}: {self._rejected.comment}"
+            )
         assert self._decision is not None
         self._event("approved", f"gate {name}: {self._decision.comment}", self._decision.sender)
+        # An approval does not lift a pause: hold here before the next step moves traffic.
+        await self._checkpoint()
 
     async def _wait_for(self, condition: Callable[[], object], timeout: timedelta) -> bool:
         """Wait for condition or abort; False when the timeout passed first."""
@@ -334,8 +357,9 @@ class MigrationWorkflow:
             raise MigrationStopped(f"aborted by {self._abort.sender}: {self._abort.reason}")
 
     # ---- rollback -------------------------------------------------------------------------
-    def _register_undo(self, description: str, activity: Callable[..., Any], arg: Any,
-                       once: bool = False) -> None:
+    def _register_undo(
+        self, description: str, activity: Callable[..., Any], arg: Any, once: bool = False
+    ) -> None:
         if once and any(u.description == description for u in self._undos):
             return
         self._undos.append(Undo(description, activity, arg))
@@ -350,13 +374,17 @@ class MigrationWorkflow:
             self._step(f"undo: {undo.description}")
             try:
                 await workflow.execute_activity(
-                    undo.activity, undo.arg, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    undo.activity,
+                    undo.arg,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=UNDO_RETRY,
                 )
             except ActivityError as error:
                 self._status.stuck_undo = undo.description
-                self._event("undo-stuck", f"undo '{undo.description}' keeps failing "
-                            f"({_reason(error)}); send resume to retry")
+                self._event(
+                    "undo-stuck",
+                    f"undo '{undo.description}' keeps failing ({_reason(error)}); send resume to retry",
+                )
                 self._step(f"STUCK: undo '{undo.description}' waits for a human (resume)")
                 self._retry_undo = False
                 await workflow.wait_condition(lambda: self._retry_undo)
@@ -380,12 +408,24 @@ class MigrationWorkflow:
         return [w for w in self._inventory.workloads if w.exposed]
 
     def _ref(self, w: Workload, env: str) -> ServiceRef:
-        return ServiceRef(env=env, service=w.service, namespace=w.namespace, kind=w.kind,
-                          name=w.name, replicas=w.replicas, image=w.image)
+        return ServiceRef(
+            env=env,
+            service=w.service,
+            namespace=w.namespace,
+            kind=w.kind,
+            name=w.name,
+            replicas=w.replicas,
+            image=w.image,
+        )
 
     def _weight(self, w: Workload, green_percent: int) -> WeightChange:
-        return WeightChange(service=w.service, namespace=w.namespace, blue_env=self._plan.source.name,
-                            green_env=self._plan.target.name, green_percent=green_percent)
+        return WeightChange(
+            service=w.service,
+            namespace=w.namespace,
+            blue_env=self._plan.source.name,
+            green_env=self._plan.target.name,
+            green_percent=green_percent,
+        )
 
     def _enter(self, phase: Phase) -> None:
         self._status.phase = phase
@@ -404,16 +444,19 @@ class MigrationWorkflow:
         self._status.timeline.append(Event(time=workflow.now(), actor=actor, kind=kind, message=message))
         if not workflow.unsafe.is_replaying():
             info = workflow.info()
-            get_logger(workflow_id=info.workflow_id, run_id=info.run_id,
-                       phase=self._status.phase.value).info(message, kind=kind, actor=actor)
+            get_logger(workflow_id=info.workflow_id, run_id=info.run_id, phase=self._status.phase.value).info(
+                message, kind=kind, actor=actor
+            )
         self._publish_details()
 
     def _publish_details(self) -> None:
         s = self._status
         lines = [f"**{s.plan_name}** — phase **{s.phase.value}**", "", f"Step: {s.step}"]
         if s.open_gate:
-            lines.append(f"**Waiting for approval** of gate `{s.open_gate.name}` by "
-                         f"{', '.join(s.open_gate.approvers)} (until {s.open_gate.deadline:%Y-%m-%d %H:%M} UTC)")
+            lines.append(
+                f"**Waiting for approval** of gate `{s.open_gate.name}` by "
+                f"{', '.join(s.open_gate.approvers)} (until {s.open_gate.deadline:%Y-%m-%d %H:%M} UTC)"
+            )
         if s.paused:
             lines.append("**Paused** — send `resume` to continue")
         if s.stuck_undo:

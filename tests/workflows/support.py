@@ -18,8 +18,9 @@ Predicate = Callable[[MigrationStatus], bool]
 
 def no_gate_plan(**overrides: Any) -> Plan:
     """A plan that runs to the end unattended, so handle.result() can skip time on its own."""
-    return make_plan(gates={"require": [], "approvers": [], "timeout": "4h", "on_timeout": "rollback"},
-                     **overrides)
+    return make_plan(
+        gates={"require": [], "approvers": [], "timeout": "4h", "on_timeout": "rollback"}, **overrides
+    )
 
 
 async def drive(h: Harness, stop: Predicate) -> MigrationStatus:
@@ -31,7 +32,9 @@ async def drive(h: Harness, stop: Predicate) -> MigrationStatus:
         assert status.open_gate is not None, f"migration ended before the stop point: {status.step}"
         gate = status.open_gate.name
         await h.approve(gate)
-        await h.until(lambda s: s.open_gate is None or s.open_gate.name != gate, step=timedelta(seconds=1))
+        await h.until(
+            lambda s, g=gate: s.open_gate is None or s.open_gate.name != g, step=timedelta(seconds=1)
+        )
 
 
 async def poll(h: Harness, predicate: Predicate, seconds: float = 10) -> MigrationStatus:
@@ -61,8 +64,11 @@ def writes_blocked(local: LocalEnvironment) -> Iterator[None]:
 
 async def signal(h: Harness, name: str, sender: str = "alice", reason: str = "") -> None:
     """Send pause / resume / abort by name."""
-    method = {"pause": MigrationWorkflow.pause, "resume": MigrationWorkflow.resume,
-              "abort": MigrationWorkflow.abort}[name]
+    method = {
+        "pause": MigrationWorkflow.pause,
+        "resume": MigrationWorkflow.resume,
+        "abort": MigrationWorkflow.abort,
+    }[name]
     await h.handle.signal(method, Control(sender=sender, reason=reason))
 
 
