@@ -10,11 +10,13 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from cutover.config import TemporalSettings
 from cutover.devserver import DevServer, start_dev_server
 from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
 from cutover.plan import Plan, parse_plan
 from cutover.platform.local_seed import BLUE, GREEN, seed
 from cutover.search_attribute_registration import register_search_attributes
+from cutover.temporal_client import connect
 from cutover.workflows.migration import MigrationWorkflow
 
 DEMO_APPROVER = "demo-approver"
@@ -22,25 +24,30 @@ DEMO_APPROVER = "demo-approver"
 
 def demo_plan() -> Plan:
     """The demo shop's plan with timings short enough to watch."""
-    return parse_plan({
-        "name": "demo-shop-to-fargate",
-        "source": {"name": BLUE, "kind": "local"},
-        "target": {"name": GREEN, "kind": "local"},
-        "services": [
-            {"name": "nightly-invoices", "workload": "cronjob/nightly-invoices", "namespace": "billing"},
-            {"name": "ledger-export", "workload": "cronjob/ledger-export", "namespace": "billing"},
-            {"name": "email-worker", "workload": "deployment/email-worker", "namespace": "shop"},
-            {"name": "checkout", "workload": "deployment/checkout", "namespace": "shop"},
-            {"name": "catalog", "workload": "deployment/catalog", "namespace": "shop"},
-        ],
-        "non_exposed": {"batch_size": 2, "parallelism": 2},
-        "traffic": {"steps": [2, 25, 75, 100], "bake": "3s"},
-        "parallel_operation": {"duration": "6s", "health_check_interval": "2s"},
-        "gates": {"require": ["uat", "traffic-25", "full-cutover"],
-                  "approvers": [DEMO_APPROVER, os.environ.get("CUTOVER_USER") or "operator"],
-                  "timeout": "1h", "on_timeout": "pause"},
-        "monitoring": {"window": "4s", "check_interval": "2s"},
-    })
+    return parse_plan(
+        {
+            "name": "demo-shop-to-fargate",
+            "source": {"name": BLUE, "kind": "local"},
+            "target": {"name": GREEN, "kind": "local"},
+            "services": [
+                {"name": "nightly-invoices", "workload": "cronjob/nightly-invoices", "namespace": "billing"},
+                {"name": "ledger-export", "workload": "cronjob/ledger-export", "namespace": "billing"},
+                {"name": "email-worker", "workload": "deployment/email-worker", "namespace": "shop"},
+                {"name": "checkout", "workload": "deployment/checkout", "namespace": "shop"},
+                {"name": "catalog", "workload": "deployment/catalog", "namespace": "shop"},
+            ],
+            "non_exposed": {"batch_size": 2, "parallelism": 2},
+            "traffic": {"steps": [2, 25, 75, 100], "bake": "3s"},
+            "parallel_operation": {"duration": "6s", "health_check_interval": "2s"},
+            "gates": {
+                "require": ["uat", "traffic-25", "full-cutover"],
+                "approvers": [DEMO_APPROVER, os.environ.get("CUTOVER_USER") or "operator"],
+                "timeout": "1h",
+                "on_timeout": "pause",
+            },
+            "monitoring": {"window": "4s", "check_interval": "2s"},
+        }
+    )
 
 
 @dataclass
@@ -60,8 +67,13 @@ def start_worker(data_dir: Path, address: str) -> subprocess.Popen[bytes]:
         "CUTOVER_REPORT_DIR": str(data_dir / "reports"),
     }
     log = open(data_dir / "worker.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "cutover.worker"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cutover.worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: "Echo") -> MigrationStatus:
@@ -76,8 +88,10 @@ async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: "Ec
         gate = status.open_gate
         if auto_approve and gate and gate.name not in approved:
             approved.add(gate.name)
-            await handle.signal(MigrationWorkflow.approve,
-                                GateDecision(gate=gate.name, sender=DEMO_APPROVER, comment="auto-approved"))
+            await handle.signal(
+                MigrationWorkflow.approve,
+                GateDecision(gate=gate.name, sender=DEMO_APPROVER, comment="auto-approved"),
+            )
         if status.phase == Phase.DONE:
             return status
         await asyncio.sleep(0.5)
@@ -95,9 +109,6 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         echo(f"LOCAL DEMO — simulated clusters {BLUE} (blue) and {GREEN} (green); data in {options.data_dir}")
         server = start_dev_server(options.data_dir, options.port, options.ui_port)
         echo(f"Temporal dev server on {server.address}, Web UI {server.ui_url}")
-        from cutover.config import TemporalSettings
-        from cutover.temporal_client import connect
-
         client = await connect(TemporalSettings(address=server.address))
         await register_search_attributes(client)
         seed(options.data_dir / "local-env.json", options.failures)
@@ -105,7 +116,8 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         plan = demo_plan()
         workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"
         await client.start_workflow(MigrationWorkflow.run, plan, id=workflow_id, task_queue="cutover")
-        echo(f"Migration {workflow_id} started. Watch it: {server.ui_url}/namespaces/default/workflows/{workflow_id}")
+        link = f"{server.ui_url}/namespaces/default/workflows/{workflow_id}"
+        echo(f"Migration {workflow_id} started. Watch it: {link}")
         if not options.auto_approve:
             echo("Gates wait for you. In another shell (same folder):")
             echo(f"  export TEMPORAL_ADDRESS={server.address}")

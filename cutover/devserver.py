@@ -43,19 +43,30 @@ class DevServer:
                 self.process.kill()
 
 
-def start_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8233,
-                     timeout: float = 60.0) -> DevServer:
+def start_dev_server(
+    data_dir: Path, port: int = 7233, ui_port: int = 8233, timeout: float = 60.0
+) -> DevServer:
     """Run `temporal server start-dev` with cutover's search attributes; wait until it answers."""
     for p in (port, ui_port):
         if port_open(p):
-            raise DevServerError(f"port {p} is already in use (another Temporal server?); "
-                                 f"pick others with --port/--ui-port")
+            raise DevServerError(
+                f"port {p} is already in use (another Temporal server?); pick others with --port/--ui-port"
+            )
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        temporal_binary(), "server", "start-dev",
-        "--db-filename", str(data_dir / "temporal.db"),
-        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
-        "--log-level", "error",
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--log-level",
+        "error",
     ]
     for name, kind in REGISTRATION.items():
         command += ["--search-attribute", f"{name}={kind}"]
@@ -64,8 +75,10 @@ def start_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8233,
     deadline = time.monotonic() + timeout
     while not port_open(port):
         if process.poll() is not None:
-            raise DevServerError(f"temporal dev server exited with {process.returncode}; "
-                                 f"see {data_dir / 'temporal-server.log'}")
+            raise DevServerError(
+                f"temporal dev server exited with {process.returncode}; "
+                f"see {data_dir / 'temporal-server.log'}"
+            )
         if time.monotonic() > deadline:
             process.kill()
             raise DevServerError(f"temporal dev server did not listen on {port} within {timeout:.0f}s")

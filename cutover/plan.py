@@ -71,7 +71,7 @@ class TrafficSettings(Strict):
         for weight in steps:
             if not 0 < weight <= 100:
                 raise ValueError(f"weight {weight} is outside 1..100")
-        if any(b <= a for a, b in zip(steps, steps[1:])):
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
             raise ValueError(f"weights must strictly increase, got {steps}")
         if steps[-1] != 100:
             raise ValueError(f"last step must be 100, got {steps[-1]}")
@@ -137,9 +137,7 @@ class Plan(Strict):
         known = self.gate_names()
         unknown = [g for g in self.gates.require if g not in known]
         if unknown:
-            raise ValueError(
-                f"gates.require: unknown gate(s) {unknown}; known gates are {sorted(known)}"
-            )
+            raise ValueError(f"gates.require: unknown gate(s) {unknown}; known gates are {sorted(known)}")
         if self.gates.require and not self.gates.approvers:
             raise ValueError("gates.approvers: gates need approval but no approvers are listed")
         return self
@@ -201,7 +199,8 @@ def load_plan(path: str | Path) -> Plan:
         data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise PlanError(str(path), [f"malformed {file.suffix.lstrip('.') or 'YAML'}: {first}"])
+        kind = file.suffix.lstrip(".") or "yaml"
+        raise PlanError(str(path), [f"malformed {kind}: {first}"]) from None
     if not isinstance(data, dict):
         raise PlanError(str(path), ["plan: expected a mapping at the top level"])
     return parse_plan(data, str(path))

@@ -14,18 +14,16 @@ def planned_steps(plan: Plan, exposed: dict[str, bool]) -> list[str]:
         f"check {plan.target.name}; record blue's state",
     ]
     size, limit = plan.non_exposed.batch_size, plan.non_exposed.parallelism
-    batches = [non_exposed[i:i + size] for i in range(0, len(non_exposed), size)]
+    batches = [non_exposed[i : i + size] for i in range(0, len(non_exposed), size)]
     for number, batch in enumerate(batches, start=1):
-        detail = ", ".join(
-            f"{name} (deploy, verify{', hand over schedule, first green run' if kinds[name] == 'cronjob' else ''})"
-            for name in batch
-        )
+        detail = ", ".join(f"{name} ({_non_exposed_actions(kinds[name])})" for name in batch)
         steps.append(f"non-exposed batch {number}/{len(batches)} (up to {limit} at once): {detail}")
     if user_facing:
         steps.append(f"parallel operation: deploy {', '.join(user_facing)} to {plan.target.name} at 0%")
     po = plan.parallel_operation
-    steps.append(f"parallel operation: bake {fmt(po.duration)}, health checks every "
-                 f"{fmt(po.health_check_interval)}")
+    steps.append(
+        f"parallel operation: bake {fmt(po.duration)}, health checks every {fmt(po.health_check_interval)}"
+    )
     steps.append("validation: stress check against green")
     steps.append(_gate(plan, "uat"))
     steps.append("validation: blue-vs-green performance comparison")
@@ -36,7 +34,9 @@ def planned_steps(plan: Plan, exposed: dict[str, bool]) -> list[str]:
     steps.append(f"full cutover: set 100% green, bake {fmt(plan.traffic.bake)}, analyse")
     steps.append("full cutover: final end-to-end checks in both environments")
     mon = plan.monitoring
-    steps.append(f"full cutover: monitoring window {fmt(mon.window)}, analysis every {fmt(mon.check_interval)}")
+    steps.append(
+        f"full cutover: monitoring window {fmt(mon.window)}, analysis every {fmt(mon.check_interval)}"
+    )
     steps.append("post-release review: write the report")
     return steps
 
@@ -45,5 +45,13 @@ def _gate(plan: Plan, name: str) -> str:
     if not plan.needs_approval(name):
         return f"gate {name}: no approval required"
     g = plan.gates
-    return (f"gate {name}: wait for approval by one of {', '.join(g.approvers)} "
-            f"(timeout {fmt(g.timeout)}, then {g.on_timeout.value})")
+    return (
+        f"gate {name}: wait for approval by one of {', '.join(g.approvers)} "
+        f"(timeout {fmt(g.timeout)}, then {g.on_timeout.value})"
+    )
+
+
+def _non_exposed_actions(kind: str) -> str:
+    if kind == "cronjob":
+        return "deploy, verify, hand over schedule, first green run"
+    return "deploy, verify"

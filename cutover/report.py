@@ -36,11 +36,14 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
             f"| {a.green_error_rate:.4f} | {a.blue_error_rate:.4f} "
             f"| {a.green_p99_ms:.0f} | {a.blue_p99_ms:.0f} | {'; '.join(a.reasons)} |"
         )
-    lines += ["", "## Timeline", "", "| time (UTC) | phase/kind | actor | event |", "| --- | --- | --- | --- |"]
     lines += [
-        f"| {e.time:%Y-%m-%d %H:%M:%S} | {e.kind} | {e.actor} | {e.message} |"
-        for e in status.timeline
+        "",
+        "## Timeline",
+        "",
+        "| time (UTC) | phase/kind | actor | event |",
+        "| --- | --- | --- | --- |",
     ]
+    lines += [f"| {e.time:%Y-%m-%d %H:%M:%S} | {e.kind} | {e.actor} | {e.message} |" for e in status.timeline]
     rollbacks = [e for e in status.timeline if e.kind in ("rollback", "undo", "undo-stuck")]
     lines += ["", "## Incidents and rollbacks", ""]
     lines += [f"- {e.time:%H:%M:%S} {e.message}" for e in rollbacks] or ["- none"]

@@ -4,7 +4,9 @@ Each activity is idempotent: it sets an absolute state (a copy exists, a weight 
 carries a key derived from the workflow and activity ids, so a retry never acts twice.
 """
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -34,15 +36,16 @@ class ServiceCheck(BaseModel):
 def _log(**bound: object):  # type: ignore[no-untyped-def]
     info = activity.info()
     return get_logger(
-        workflow_id=info.workflow_id, run_id=info.workflow_run_id, activity=info.activity_type,
-        attempt=info.attempt, **bound,
+        workflow_id=info.workflow_id,
+        run_id=info.workflow_run_id,
+        activity=info.activity_type,
+        attempt=info.attempt,
+        **bound,
     )
 
 
 class MigrationActivities:
-    def __init__(
-        self, cluster: Cluster, router: TrafficRouter, metrics: MetricsSource, report_dir: Path
-    ):
+    def __init__(self, cluster: Cluster, router: TrafficRouter, metrics: MetricsSource, report_dir: Path):
         self.cluster = cluster
         self.router = router
         self.metrics = metrics
@@ -56,7 +59,8 @@ class MigrationActivities:
             if env not in envs:
                 raise ApplicationError(
                     f"{role}.name: environment {env!r} not found (have {envs})",
-                    non_retryable=True, type="PlanMismatch",
+                    non_retryable=True,
+                    type="PlanMismatch",
                 )
         found: list[Workload] = []
         for service in plan.services:
@@ -66,16 +70,16 @@ class MigrationActivities:
                 raise ApplicationError(
                     f"services: unknown service {service.name!r}: {service.workload} not found in "
                     f"namespace {service.namespace!r} of {plan.source.name}",
-                    non_retryable=True, type="PlanMismatch",
+                    non_retryable=True,
+                    type="PlanMismatch",
                 )
             exposed = (
-                workload.exposed if service.exposure == Exposure.DISCOVER
+                workload.exposed
+                if service.exposure == Exposure.DISCOVER
                 else service.exposure == Exposure.EXPOSED
             )
             found.append(workload.model_copy(update={"service": service.name, "exposed": exposed}))
-        weights = {
-            w.service: self.router.green_percent(w.namespace, w.service) for w in found if w.exposed
-        }
+        weights = {w.service: self.router.green_percent(w.namespace, w.service) for w in found if w.exposed}
         _log(phase="preparation").info("discovered", workloads=len(found), weights=weights)
         return Inventory(workloads=found, blue_weights=weights)
 
@@ -135,9 +139,14 @@ class MigrationActivities:
         if blue_p99 > 0 and green_p99 / blue_p99 > request.max_latency_ratio:
             reasons.append(f"green p99 is {green_p99 / blue_p99:.2f}x blue")
         result = AnalysisResult(
-            service=request.service, weight=request.weight, passed=not reasons,
-            green_error_rate=green_err, blue_error_rate=blue_err,
-            green_p99_ms=green_p99, blue_p99_ms=blue_p99, reasons=reasons,
+            service=request.service,
+            weight=request.weight,
+            passed=not reasons,
+            green_error_rate=green_err,
+            blue_error_rate=blue_err,
+            green_p99_ms=green_p99,
+            blue_p99_ms=blue_p99,
+            reasons=reasons,
         )
         _log(service=request.service).info("analysis", weight=request.weight, passed=result.passed)
         return result
@@ -150,9 +159,15 @@ class MigrationActivities:
         _log(phase="post-release-review").info("report written", path=str(path))
         return str(path)
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [
-            self.discover, self.deploy_copy, self.remove_copy, self.check_health,
-            self.hand_over_cron, self.run_cron, self.set_green_percent, self.analyse,
+            self.discover,
+            self.deploy_copy,
+            self.remove_copy,
+            self.check_health,
+            self.hand_over_cron,
+            self.run_cron,
+            self.set_green_percent,
+            self.analyse,
             self.write_report,
         ]

@@ -11,7 +11,7 @@ import click
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from cutover.cli.errors import FAILED, CliError
+from cutover.cli.errors import CliError, OperationFailed
 from cutover.config import TemporalSettings
 from cutover.models import MigrationStatus
 from cutover.temporal_client import TemporalUnreachable, connect
@@ -22,12 +22,21 @@ T = TypeVar("T")
 
 def temporal_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--address / --namespace / --task-queue, defaulting to the temporal CLI's env vars."""
-    func = click.option("--task-queue", envvar="CUTOVER_TASK_QUEUE", default=None,
-                        help="Task queue [env CUTOVER_TASK_QUEUE, default cutover]")(func)
-    func = click.option("--namespace", envvar="TEMPORAL_NAMESPACE", default=None,
-                        help="Temporal namespace [env TEMPORAL_NAMESPACE]")(func)
-    func = click.option("--address", envvar="TEMPORAL_ADDRESS", default=None,
-                        help="Temporal host:port [env TEMPORAL_ADDRESS]")(func)
+    func = click.option(
+        "--task-queue",
+        envvar="CUTOVER_TASK_QUEUE",
+        default=None,
+        help="Task queue [env CUTOVER_TASK_QUEUE, default cutover]",
+    )(func)
+    func = click.option(
+        "--namespace",
+        envvar="TEMPORAL_NAMESPACE",
+        default=None,
+        help="Temporal namespace [env TEMPORAL_NAMESPACE]",
+    )(func)
+    func = click.option(
+        "--address", envvar="TEMPORAL_ADDRESS", default=None, help="Temporal host:port [env TEMPORAL_ADDRESS]"
+    )(func)
     return func
 
 
@@ -47,7 +56,7 @@ async def client_for(settings: TemporalSettings) -> Client:
     try:
         return await connect(settings)
     except TemporalUnreachable as error:
-        raise CliError(str(error), FAILED) from None
+        raise OperationFailed(str(error)) from None
 
 
 def default_sender() -> str:
@@ -62,7 +71,7 @@ async def running_migration(client: Client, workflow_id: str) -> WorkflowHandle[
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"migration {workflow_id!r} not found") from None
-        raise CliError(f"cannot describe migration {workflow_id!r}: {error}", FAILED) from None
+        raise OperationFailed(f"cannot describe migration {workflow_id!r}: {error}") from None
     if description.status != WorkflowExecutionStatus.RUNNING:
         state = description.status.name.lower() if description.status else "unknown"
         raise CliError(f"migration {workflow_id!r} has finished ({state}); it takes no more signals")
@@ -76,4 +85,4 @@ async def query_status(client: Client, workflow_id: str) -> MigrationStatus:
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"migration {workflow_id!r} not found") from None
-        raise CliError(f"cannot query migration {workflow_id!r}: {error.message}", FAILED) from None
+        raise OperationFailed(f"cannot query migration {workflow_id!r}: {error.message}") from None

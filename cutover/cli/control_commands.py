@@ -29,8 +29,9 @@ def preflight(plan: Plan) -> None:
         return
     env = LocalEnvironment(local_state_path())
     if not env.path.exists():
-        raise CliError(f"local environment {env.path} does not exist (run `cutover demo` or set "
-                       f"CUTOVER_LOCAL_STATE)")
+        raise CliError(
+            f"local environment {env.path} does not exist (run `cutover demo` or set CUTOVER_LOCAL_STATE)"
+        )
     envs = env.environments()
     for role, name in (("source", plan.source.name), ("target", plan.target.name)):
         if name not in envs:
@@ -38,15 +39,21 @@ def preflight(plan: Plan) -> None:
     for service in plan.services:
         kind, name = service.workload.split("/", 1)
         if env.find(plan.source.name, service.namespace, kind, name) is None:
-            raise CliError(f"services: unknown service {service.name!r}: {service.workload} not found "
-                           f"in namespace {service.namespace!r} of {plan.source.name}")
+            raise CliError(
+                f"services: unknown service {service.name!r}: {service.workload} not found "
+                f"in namespace {service.namespace!r} of {plan.source.name}"
+            )
 
 
 async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
     try:
         return await client.start_workflow(
-            MigrationWorkflow.run, plan, id=workflow_id, task_queue=task_queue,
-            search_attributes=None, memo={"plan": plan.name},
+            MigrationWorkflow.run,
+            plan,
+            id=workflow_id,
+            task_queue=task_queue,
+            search_attributes=None,
+            memo={"plan": plan.name},
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"migration {workflow_id!r} is already running") from None
@@ -57,8 +64,9 @@ async def start_migration(client: Client, plan: Plan, workflow_id: str, task_que
 @click.option("--id", "workflow_id", help="Workflow id [default: cutover-PLAN_NAME]")
 @temporal_options
 @run_async
-async def start(file: str, workflow_id: str | None, address: str | None, namespace: str | None,
-                task_queue: str | None) -> None:
+async def start(
+    file: str, workflow_id: str | None, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
     """Start the migration described by FILE."""
     plan = read_plan(file)
     preflight(plan)
@@ -69,18 +77,30 @@ async def start(file: str, workflow_id: str | None, address: str | None, namespa
     click.echo(f"follow it: cutover status {handle.id} --watch")
 
 
-async def _decide(workflow_id: str, gate: str, sender: str, comment: str, signal: str,
-                  address: str | None, namespace: str | None) -> None:
+async def _decide(
+    workflow_id: str,
+    gate: str,
+    sender: str,
+    comment: str,
+    signal: str,
+    address: str | None,
+    namespace: str | None,
+) -> None:
     client = await client_for(settings_from(address, namespace, None))
     handle = await running_migration(client, workflow_id)
     status = await query_status(client, workflow_id)
     open_gate = status.open_gate
     if open_gate is None or open_gate.name != gate:
-        raise CliError(f"gate {gate!r} is not open in {workflow_id} (open gate: "
-                       f"{open_gate.name if open_gate else 'none'})")
+        raise CliError(
+            f"gate {gate!r} is not open in {workflow_id} (open gate: "
+            f"{open_gate.name if open_gate else 'none'})"
+        )
     if sender not in open_gate.approvers:
-        click.echo(f"warning: {sender!r} is not an approver of {gate} ({', '.join(open_gate.approvers)}); "
-                   f"the migration will record and refuse it", err=True)
+        click.echo(
+            f"warning: {sender!r} is not an approver of {gate} ({', '.join(open_gate.approvers)}); "
+            f"the migration will record and refuse it",
+            err=True,
+        )
     await handle.signal(signal, GateDecision(gate=gate, sender=sender, comment=comment))
     click.echo(f"{signal} of gate {gate} sent to {workflow_id} as {sender}")
 
@@ -93,8 +113,15 @@ def _decision_command(signal: str, help_text: str) -> click.Command:
     @click.option("--comment", default="")
     @temporal_options
     @run_async
-    async def command(workflow_id: str, gate: str, sender: str, comment: str, address: str | None,
-                      namespace: str | None, task_queue: str | None) -> None:
+    async def command(
+        workflow_id: str,
+        gate: str,
+        sender: str,
+        comment: str,
+        address: str | None,
+        namespace: str | None,
+        task_queue: str | None,
+    ) -> None:
         await _decide(workflow_id, gate, sender, comment, signal, address, namespace)
 
     return command
@@ -107,8 +134,14 @@ def _control_command(signal: str, help_text: str) -> click.Command:
     @click.option("--reason", default="")
     @temporal_options
     @run_async
-    async def command(workflow_id: str, sender: str, reason: str, address: str | None,
-                      namespace: str | None, task_queue: str | None) -> None:
+    async def command(
+        workflow_id: str,
+        sender: str,
+        reason: str,
+        address: str | None,
+        namespace: str | None,
+        task_queue: str | None,
+    ) -> None:
         client = await client_for(settings_from(address, namespace, None))
         handle = await running_migration(client, workflow_id)
         await handle.signal(signal, Control(sender=sender, reason=reason))

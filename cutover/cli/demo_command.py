@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cutover.cli.errors import FAILED, CliError
+from cutover.cli.errors import CliError, OperationFailed
 from cutover.demo import DemoOptions, Echo, exit_code, run_demo
 from cutover.devserver import DevServerError
 
@@ -18,8 +18,14 @@ from cutover.devserver import DevServerError
 @click.option("--data-dir", type=click.Path(file_okay=False), default=".cutover/demo", show_default=True)
 @click.option("--port", default=7233, show_default=True, help="Temporal frontend port")
 @click.option("--ui-port", default=8233, show_default=True, help="Temporal Web UI port")
-def demo(auto_approve: bool, fail_at_step: int | None, fail_cronjob: str | None, data_dir: str,
-         port: int, ui_port: int) -> None:
+def demo(
+    auto_approve: bool,
+    fail_at_step: int | None,
+    fail_cronjob: str | None,
+    data_dir: str,
+    port: int,
+    ui_port: int,
+) -> None:
     """Start a dev server and worker, run a demo migration and follow it."""
     failures: dict[str, object] = {}
     if fail_at_step is not None:
@@ -33,12 +39,14 @@ def demo(auto_approve: bool, fail_at_step: int | None, fail_cronjob: str | None,
     try:
         status = asyncio.run(run_demo(options, Echo()))
     except DevServerError as error:
-        raise CliError(str(error), FAILED) from None
+        raise OperationFailed(str(error)) from None
     except KeyboardInterrupt:
         click.echo("\ninterrupted: stopped the worker and the dev server; state kept in " + data_dir)
         raise SystemExit(130) from None
     elapsed = time.monotonic() - started
-    click.echo(f"outcome: {status.outcome.value}" + (f" — {status.outcome_reason}" if status.outcome_reason else ""))
+    click.echo(
+        f"outcome: {status.outcome.value}" + (f" — {status.outcome_reason}" if status.outcome_reason else "")
+    )
     click.echo(f"post-release review: {status.report_path}")
     click.echo(f"demo wall time: {elapsed:.1f}s")
     raise SystemExit(exit_code(status))

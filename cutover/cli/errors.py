@@ -2,14 +2,17 @@
 
 import click
 
-BAD_INPUT = 2
-FAILED = 1
-
 
 class CliError(click.ClickException):
-    def __init__(self, message: str, exit_code: int = BAD_INPUT):
-        super().__init__(message)
-        self.exit_code = exit_code
+    """Bad input: a plan, a gate, a migration id that cannot be used."""
+
+    exit_code = 2
 
     def show(self, file: object = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
+
+
+class OperationFailed(CliError):
+    """The input was fine but the operation could not be done (e.g. Temporal unreachable)."""
+
+    exit_code = 1

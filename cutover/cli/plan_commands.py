@@ -37,13 +37,17 @@ def _discover_locally(plan: Plan, name: str) -> bool:
     service = next(s for s in plan.services if s.name == name)
     env = LocalEnvironment(local_state_path())
     if plan.source.kind != "local" or not env.path.exists():
-        raise CliError(f"services.{name}.exposure: 'discover' is decided at run time; declare "
-                       f"'exposed' or 'non-exposed' to show the steps")
+        raise CliError(
+            f"services.{name}.exposure: 'discover' is decided at run time; declare "
+            f"'exposed' or 'non-exposed' to show the steps"
+        )
     kind, workload_name = service.workload.split("/", 1)
     found = env.find(plan.source.name, service.namespace, kind, workload_name)
     if found is None:
-        raise CliError(f"services: unknown service {name!r}: {service.workload} not in "
-                       f"{plan.source.name}/{service.namespace}")
+        raise CliError(
+            f"services: unknown service {name!r}: {service.workload} not in "
+            f"{plan.source.name}/{service.namespace}"
+        )
     return found.exposed
 
 
@@ -62,12 +66,17 @@ def validate(file: str) -> None:
     click.echo(f"  from {plan.source.name} ({plan.source.kind}) to {plan.target.name} ({plan.target.kind})")
     for s in plan.services:
         click.echo(f"  service {s.name}: {s.workload} in {s.namespace}, exposure {s.exposure.value}")
-    click.echo(f"  non-exposed: batches of {plan.non_exposed.batch_size}, "
-               f"{plan.non_exposed.parallelism} at once")
-    click.echo(f"  traffic steps {plan.traffic.steps}, bake {fmt(plan.traffic.bake)} each; parallel "
-               f"operation {fmt(plan.parallel_operation.duration)}")
-    click.echo(f"  gates needing approval: {', '.join(g.require) or 'none'}; approvers: "
-               f"{', '.join(g.approvers) or 'none'}; timeout {fmt(g.timeout)} then {g.on_timeout.value}")
+    click.echo(
+        f"  non-exposed: batches of {plan.non_exposed.batch_size}, {plan.non_exposed.parallelism} at once"
+    )
+    click.echo(
+        f"  traffic steps {plan.traffic.steps}, bake {fmt(plan.traffic.bake)} each; parallel "
+        f"operation {fmt(plan.parallel_operation.duration)}"
+    )
+    click.echo(
+        f"  gates needing approval: {', '.join(g.require) or 'none'}; approvers: "
+        f"{', '.join(g.approvers) or 'none'}; timeout {fmt(g.timeout)} then {g.on_timeout.value}"
+    )
 
 
 @plan_group.command("show")

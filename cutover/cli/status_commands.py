@@ -19,13 +19,16 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
         f"migration {workflow_id} (plan {status.plan_name})",
         f"  phase:   {status.phase.value}{'  [PAUSED]' if status.paused else ''}",
         f"  step:    {status.step}",
-        f"  outcome: {status.outcome.value}" + (f" — {status.outcome_reason}" if status.outcome_reason else ""),
+        f"  outcome: {status.outcome.value}"
+        + (f" — {status.outcome_reason}" if status.outcome_reason else ""),
         "  green traffic: " + (", ".join(f"{k} {v}%" for k, v in sorted(status.weights.items())) or "none"),
     ]
     if status.open_gate:
         g = status.open_gate
-        lines.append(f"  OPEN GATE: {g.name} — approvers: {', '.join(g.approvers)}; "
-                     f"deadline {g.deadline:%Y-%m-%d %H:%M:%S} UTC")
+        lines.append(
+            f"  OPEN GATE: {g.name} — approvers: {', '.join(g.approvers)}; "
+            f"deadline {g.deadline:%Y-%m-%d %H:%M:%S} UTC"
+        )
         lines.append(f"    cutover approve {workflow_id} --gate {g.name} --as NAME")
     if status.stuck_undo:
         lines.append(f"  STUCK UNDO: {status.stuck_undo} — fix it, then: cutover resume {workflow_id}")
@@ -43,8 +46,15 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls with --watch")
 @temporal_options
 @run_async
-async def status(workflow_id: str, as_json: bool, watch: bool, interval: float, address: str | None,
-                 namespace: str | None, task_queue: str | None) -> None:
+async def status(
+    workflow_id: str,
+    as_json: bool,
+    watch: bool,
+    interval: float,
+    address: str | None,
+    namespace: str | None,
+    task_queue: str | None,
+) -> None:
     """Show phase, step, weights, the open gate and the timeline."""
     client = await client_for(settings_from(address, namespace, None))
     current = await query_status(client, workflow_id)
@@ -74,8 +84,9 @@ async def status(workflow_id: str, as_json: bool, watch: bool, interval: float, 
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout")
 @temporal_options
 @run_async
-async def report(workflow_id: str, output: str | None, address: str | None, namespace: str | None,
-                 task_queue: str | None) -> None:
+async def report(
+    workflow_id: str, output: str | None, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
     """Print the post-release review (Markdown) of a migration."""
     client = await client_for(settings_from(address, namespace, None))
     text = render_review(workflow_id, await query_status(client, workflow_id))

@@ -93,8 +93,12 @@ class LocalEnvironment:
         if item is None:
             return None
         return Workload(
-            service=name, namespace=namespace, kind=kind, name=name,
-            exposed=item.get("exposed", False), replicas=item.get("replicas", 1),
+            service=name,
+            namespace=namespace,
+            kind=kind,
+            name=name,
+            exposed=item.get("exposed", False),
+            replicas=item.get("replicas", 1),
             image=item.get("image", ""),
         )
 
@@ -191,7 +195,8 @@ class LocalEnvironment:
 
 def _enabled_in(state: State, key: str) -> list[str]:
     return sorted(
-        env for env, cluster in state["clusters"].items()
+        env
+        for env, cluster in state["clusters"].items()
         if key in cluster and not cluster[key].get("suspended", False)
     )
 

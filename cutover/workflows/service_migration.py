@@ -31,8 +31,11 @@ class ServiceMigrationWorkflow:
         await self._act(
             MigrationActivities.hand_over_cron,
             CronHandover(
-                service=green.service, namespace=green.namespace, name=green.name,
-                enable_in=green.env, disable_in=request.blue_env,
+                service=green.service,
+                namespace=green.namespace,
+                name=green.name,
+                enable_in=green.env,
+                disable_in=request.blue_env,
             ),
         )
         if not await self._act(MigrationActivities.run_cron, green):
