@@ -58,9 +58,13 @@ def plan_group() -> None:
 
 @plan_group.command("validate")
 @click.argument("file")
-def validate(file: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (for the UI's Start Workflow form)")
+def validate(file: str, as_json: bool) -> None:
     """Exit 0 with a summary, or 2 with every problem and its field path."""
     plan = read_plan(file)
+    if as_json:
+        click.echo(plan.model_dump_json(indent=2))
+        return
     g = plan.gates
     click.echo(f"plan {plan.name!r} is valid")
     click.echo(f"  from {plan.source.name} ({plan.source.kind}) to {plan.target.name} ({plan.target.kind})")
