@@ -42,13 +42,20 @@ class Processes:
         self.workers: list[subprocess.Popen[bytes]] = []
 
     def cutover(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "cutover.cli.main", *args], env=self.env,
-                              capture_output=True, text=True, timeout=timeout, cwd=self.data_dir)
+        return subprocess.run(
+            [sys.executable, "-m", "cutover.cli.main", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.data_dir,
+        )
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / "worker.log", "ab")
-        worker = subprocess.Popen([sys.executable, "-m", "cutover.worker"], env=self.env,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "cutover.worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         self.workers.append(worker)
         return worker
 

@@ -66,8 +66,9 @@ def test_plan_show_lists_batches_weights_bakes_and_gates(processes: Processes) -
 
 def test_unknown_service_is_refused_before_starting(processes: Processes, tmp_path: Path) -> None:
     seed(processes.data_dir / "local-env.json")
-    plan = write_plan(tmp_path, services=[{"name": "payments", "workload": "deployment/payments",
-                                           "namespace": "shop"}])
+    plan = write_plan(
+        tmp_path, services=[{"name": "payments", "workload": "deployment/payments", "namespace": "shop"}]
+    )
     result = processes.cutover("start", str(plan))
     assert result.returncode == 2
     assert "unknown service 'payments'" in one_error_line(result)
@@ -116,5 +117,3 @@ def wait_for(processes: Processes, workflow_id: str, predicate, limit: float = 6
                 return status
         time.sleep(0.5)
     raise AssertionError(f"{workflow_id} never reached the condition")
-
-

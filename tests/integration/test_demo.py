@@ -9,9 +9,23 @@ from tests.integration.conftest import free_port
 
 def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cutover.cli.main", "demo", "--auto-approve", "--data-dir",
-         str(tmp_path / "demo"), "--port", str(free_port()), "--ui-port", str(free_port()), *flags],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "cutover.cli.main",
+            "demo",
+            "--auto-approve",
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "--port",
+            str(free_port()),
+            "--ui-port",
+            str(free_port()),
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -19,8 +33,7 @@ def test_demo_auto_approve_runs_to_the_end(tmp_path: Path) -> None:
     result = run_demo(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "outcome: succeeded" in result.stdout
-    for phase in ("preparation", "non-exposed-migration", "parallel-operation", "validation",
-                  "full-cutover"):
+    for phase in ("preparation", "non-exposed-migration", "parallel-operation", "validation", "full-cutover"):
         assert f"entered {phase}" in result.stdout
     review = next((tmp_path / "demo" / "reports").glob("*.md")).read_text()
     assert "Outcome: **succeeded**" in review

@@ -9,8 +9,10 @@ async def test_happy_path_runs_all_six_phases(time_skipping_env, tmp_path: Path)
         result = await h.run_approving_all()
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
     phases = [e.message.removeprefix("entered ") for e in result.timeline if e.kind == "phase"]
-    assert phases == [p.value for p in (Phase.PREPARATION, Phase.NON_EXPOSED, Phase.PARALLEL,
-                                        Phase.VALIDATION, Phase.FULL_CUTOVER)]
+    assert phases == [
+        p.value
+        for p in (Phase.PREPARATION, Phase.NON_EXPOSED, Phase.PARALLEL, Phase.VALIDATION, Phase.FULL_CUTOVER)
+    ]
     assert result.phase == Phase.DONE
     assert result.weights == {"checkout": 100, "catalog": 100}
     state = h.local.read()
