@@ -1,0 +1,31 @@
+"""Released workflow code must replay the histories it wrote; a change needs workflow.patched.
+
+The histories under histories/ were recorded from MigrationWorkflow v1 (a full approved
+run and a rollback at 25%) as {"workflow_id", "history"}. If this test fails, the change
+is not replay-safe: guard it with workflow.patched and keep these histories.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from cutover.worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    recorded = json.loads(path.read_text())
+    history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
+
+
+def test_histories_are_present() -> None:
+    assert {p.stem for p in HISTORIES} >= {"migration_v1_succeeded", "migration_v1_rolled_back_at_25"}
