@@ -1,5 +1,6 @@
 """A worker killed with SIGKILL mid-migration; a new one finishes it without repeating what matters."""
 
+import json
 import signal
 import time
 from collections import Counter
@@ -45,3 +46,13 @@ def test_migration_survives_a_killed_worker(processes: Processes, tmp_path: Path
     assert len(phases) == len(set(phases)), phases
     weights = [e.message for e in final.timeline if e.kind == "weights"]
     assert len(weights) == len(set(weights)), weights
+
+    # Both workers wrote to one log: the restarted one replayed the history without repeating lines.
+    lines = [
+        json.loads(line)
+        for line in (processes.data_dir / "worker.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    entered = Counter(line["event"] for line in lines if line.get("kind") == "phase")
+    assert entered and set(entered.values()) == {1}, entered
+    assert all(line["workflow_id"] == "mig-crash" for line in lines if line.get("kind") == "phase")

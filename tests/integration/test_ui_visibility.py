@@ -1,0 +1,59 @@
+"""What the Temporal UI shows: search attributes in the list, current details on the page."""
+
+import asyncio
+from pathlib import Path
+
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import Client
+
+from cutover.config import TemporalSettings
+from cutover.platform.local_seed import seed
+from cutover.temporal_client import connect
+from tests.integration.conftest import Processes
+from tests.integration.test_cli_errors import wait_for, write_plan
+
+
+async def metadata(client: Client, workflow_id: str) -> WorkflowMetadata:
+    handle = client.get_workflow_handle(workflow_id)
+    return await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+
+
+async def visible(client: Client, query: str) -> list[str]:
+    for _ in range(40):  # visibility is eventually consistent
+        ids = [w.id async for w in client.list_workflows(query)]
+        if ids:
+            return ids
+        await asyncio.sleep(0.25)
+    return []
+
+
+def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) -> None:
+    seed(processes.data_dir / "local-env.json")
+    processes.start_worker()
+    started = processes.cutover("start", str(write_plan(tmp_path)), "--id", "mig-ui")
+    assert started.returncode == 0, started.stderr
+    wait_for(processes, "mig-ui", lambda s: s.open_gate is not None)
+
+    async def check_waiting() -> None:
+        client = await connect(TemporalSettings(address=processes.server.address))
+        details = (await metadata(client, "mig-ui")).current_details
+        assert "phase **validation**" in details
+        assert "Waiting for approval** of gate `uat` by alice, bob" in details
+        assert await visible(
+            client, 'MigrationPhase = "validation" AND MigrationPlan = "shop-to-fargate"'
+        ) == ["mig-ui"]
+
+    asyncio.run(check_waiting())
+    for gate in ("uat", "traffic-25", "traffic-75", "full-cutover"):
+        wait_for(processes, "mig-ui", lambda s, g=gate: s.open_gate is not None and s.open_gate.name == g)
+        approved = processes.cutover("approve", "mig-ui", "--gate", gate, "--as", "bob")
+        assert approved.returncode == 0, approved.stderr
+    watched = processes.cutover("status", "mig-ui", "--watch", "--interval", "0.3")
+    assert "finished: succeeded" in watched.stdout
+
+    async def check_done() -> None:
+        client = await connect(TemporalSettings(address=processes.server.address))
+        assert await visible(client, 'GreenTrafficPercent = 100 AND MigrationPhase = "done"') == ["mig-ui"]
+        assert "Outcome: **succeeded**" in (await metadata(client, "mig-ui")).current_details
+
+    asyncio.run(check_done())
