@@ -2,6 +2,7 @@
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from cutover.config import TemporalSettings
 
@@ -10,7 +11,7 @@ class TemporalUnreachable(Exception):
     pass
 
 
-async def connect(settings: TemporalSettings) -> Client:
+async def connect(settings: TemporalSettings, runtime: Runtime | None = None) -> Client:
     try:
         return await Client.connect(
             settings.address,
@@ -18,6 +19,7 @@ async def connect(settings: TemporalSettings) -> Client:
             api_key=settings.api_key,
             tls=settings.tls or bool(settings.api_key),
             data_converter=pydantic_data_converter,
+            runtime=runtime,
         )
     except RuntimeError as error:
         raise TemporalUnreachable(

@@ -3,10 +3,12 @@
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from cutover.activities.migration_activities import MigrationActivities
@@ -35,8 +37,15 @@ def build_worker(client: Client, task_queue: str, activities: MigrationActivitie
     )
 
 
-async def run(settings: TemporalSettings) -> None:
-    client = await connect(settings)
+def metrics_runtime(port: int | None) -> Runtime | None:
+    """A runtime whose SDK metrics (task latencies, failures, slots) Prometheus can scrape."""
+    if port is None:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")))
+
+
+async def run(settings: TemporalSettings, metrics_port: int | None) -> None:
+    client = await connect(settings, metrics_runtime(metrics_port))
     worker = build_worker(client, settings.task_queue, local_activities())
     log = get_logger(task_queue=settings.task_queue, address=settings.address)
     stop = asyncio.Event()
@@ -55,6 +64,12 @@ def main() -> None:
     parser.add_argument("--namespace", help="Temporal namespace (env TEMPORAL_NAMESPACE)")
     parser.add_argument("--task-queue", help="task queue (env CUTOVER_TASK_QUEUE)")
     parser.add_argument("--log-format", choices=["json", "console"], default="json")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics on this port (env CUTOVER_METRICS_PORT)",
+    )
     args = parser.parse_args()
     configure_logging(json_output=args.log_format == "json")
     logging.basicConfig(level=logging.WARNING)
@@ -62,7 +77,10 @@ def main() -> None:
         address=args.address, namespace=args.namespace, task_queue=args.task_queue
     )
     try:
-        asyncio.run(run(settings))
+        port = args.metrics_port or (
+            int(os.environ["CUTOVER_METRICS_PORT"]) if os.environ.get("CUTOVER_METRICS_PORT") else None
+        )
+        asyncio.run(run(settings, port))
     except TemporalUnreachable as error:
         raise SystemExit(f"error: {error}") from None
 

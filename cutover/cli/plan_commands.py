@@ -58,7 +58,9 @@ def plan_group() -> None:
 
 @plan_group.command("validate")
 @click.argument("file")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (for the UI's Start Workflow form)")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the plan as JSON (for the UI's Start Workflow form)"
+)
 def validate(file: str, as_json: bool) -> None:
     """Exit 0 with a summary, or 2 with every problem and its field path."""
     plan = read_plan(file)

@@ -51,10 +51,13 @@ class Processes:
             cwd=self.data_dir,
         )
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / "worker.log", "ab")
         worker = subprocess.Popen(
-            [sys.executable, "-m", "cutover.worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "cutover.worker", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.workers.append(worker)
         return worker
