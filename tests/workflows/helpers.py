@@ -29,14 +29,17 @@ def make_plan(**overrides: Any) -> Plan:
             {"name": "ledger-export", "workload": "cronjob/ledger-export", "namespace": "billing"},
             {"name": "email-worker", "workload": "deployment/email-worker", "namespace": "shop"},
             {"name": "checkout", "workload": "deployment/checkout", "namespace": "shop"},
-            {"name": "catalog", "workload": "deployment/catalog", "namespace": "shop",
-             "exposure": "exposed"},
+            {"name": "catalog", "workload": "deployment/catalog", "namespace": "shop", "exposure": "exposed"},
         ],
         "non_exposed": {"batch_size": 2, "parallelism": 2},
         "traffic": {"steps": [2, 25, 75, 100], "bake": "30m"},
         "parallel_operation": {"duration": "2h", "health_check_interval": "30m"},
-        "gates": {"require": ["uat", "traffic-25", "full-cutover"], "approvers": ["alice", "bob"],
-                  "timeout": "4h", "on_timeout": "rollback"},
+        "gates": {
+            "require": ["uat", "traffic-25", "full-cutover"],
+            "approvers": ["alice", "bob"],
+            "timeout": "4h",
+            "on_timeout": "rollback",
+        },
         "monitoring": {"window": "1h", "check_interval": "20m"},
     }
     data.update(overrides)
@@ -52,8 +55,12 @@ class Harness:
     async def status(self) -> MigrationStatus:
         return await self.handle.query(MigrationWorkflow.status)
 
-    async def until(self, predicate: Callable[[MigrationStatus], bool], step: timedelta =
-                    timedelta(minutes=1), limit: int = 2000) -> MigrationStatus:
+    async def until(
+        self,
+        predicate: Callable[[MigrationStatus], bool],
+        step: timedelta = timedelta(minutes=1),
+        limit: int = 2000,
+    ) -> MigrationStatus:
         """Advance server time in small steps until the status satisfies predicate."""
         for _ in range(limit):
             status = await self.status()
@@ -76,14 +83,19 @@ class Harness:
                 return await self.handle.result()
             assert status.open_gate is not None
             await self.approve(status.open_gate.name)
-            await self.until(lambda s: s.open_gate is None or s.phase == Phase.DONE,
-                             step=timedelta(seconds=1))
+            await self.until(
+                lambda s: s.open_gate is None or s.phase == Phase.DONE, step=timedelta(seconds=1)
+            )
 
 
 @asynccontextmanager
-async def migration(env: WorkflowEnvironment, tmp_path: Path, plan: Plan | None = None,
-                    failures: dict[str, object] | None = None,
-                    start_signal: tuple[str, Any] | None = None) -> AsyncIterator[Harness]:
+async def migration(
+    env: WorkflowEnvironment,
+    tmp_path: Path,
+    plan: Plan | None = None,
+    failures: dict[str, object] | None = None,
+    start_signal: tuple[str, Any] | None = None,
+) -> AsyncIterator[Harness]:
     """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends."""
     local = seed(tmp_path / "local-env.json", failures)
     signal: dict[str, Any] = (
@@ -93,7 +105,10 @@ async def migration(env: WorkflowEnvironment, tmp_path: Path, plan: Plan | None 
     activities = MigrationActivities(local, local, local, tmp_path / "reports")
     async with build_worker(env.client, queue, activities):
         handle = await env.client.start_workflow(
-            MigrationWorkflow.run, plan or make_plan(), id=f"migration-{uuid.uuid4()}",
-            task_queue=queue, **signal,
+            MigrationWorkflow.run,
+            plan or make_plan(),
+            id=f"migration-{uuid.uuid4()}",
+            task_queue=queue,
+            **signal,
         )
         yield Harness(env, local, handle)

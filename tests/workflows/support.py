@@ -30,11 +30,12 @@ async def drive(h: Harness, stop: Predicate) -> MigrationStatus:
         if stop(status):
             return status
         assert status.open_gate is not None, f"migration ended before the stop point: {status.step}"
-        gate = status.open_gate.name
-        await h.approve(gate)
-        await h.until(
-            lambda s, g=gate: s.open_gate is None or s.open_gate.name != g, step=timedelta(seconds=1)
-        )
+        await h.approve(status.open_gate.name)
+        await h.until(_gate_closed(status.open_gate.name), step=timedelta(seconds=1))
+
+
+def _gate_closed(gate: str) -> Predicate:
+    return lambda s: s.open_gate is None or s.open_gate.name != gate
 
 
 async def poll(h: Harness, predicate: Predicate, seconds: float = 10) -> MigrationStatus:

@@ -14,8 +14,9 @@ def _kinds(status: MigrationStatus, kind: str) -> list[tuple[str, str]]:
     return [(e.actor, e.message) for e in status.timeline if e.kind == kind]
 
 
-async def test_approval_is_recorded_with_its_actor(time_skipping_env: WorkflowEnvironment,
-                                                    tmp_path: Path) -> None:
+async def test_approval_is_recorded_with_its_actor(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     async with migration(time_skipping_env, tmp_path) as h:
         await h.at_gate("uat")
         await decide(h, "approve", "uat", "bob", "UAT signed off")
@@ -28,8 +29,9 @@ async def test_approval_is_recorded_with_its_actor(time_skipping_env: WorkflowEn
     assert approved == [("bob", "gate uat"), ("alice", "gate traffic-25"), ("alice", "gate full-cutover")]
 
 
-async def test_reject_rolls_back_naming_gate_and_sender(time_skipping_env: WorkflowEnvironment,
-                                                        tmp_path: Path) -> None:
+async def test_reject_rolls_back_naming_gate_and_sender(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     async with migration(time_skipping_env, tmp_path) as h:
         before = h.local.read()
         await drive(h, lambda s: s.open_gate is not None and s.open_gate.name == "traffic-25")
@@ -43,8 +45,9 @@ async def test_reject_rolls_back_naming_gate_and_sender(time_skipping_env: Workf
     assert_restored(before, h.local.read())
 
 
-async def test_gate_timeout_rolls_back_when_plan_says_so(time_skipping_env: WorkflowEnvironment,
-                                                         tmp_path: Path) -> None:
+async def test_gate_timeout_rolls_back_when_plan_says_so(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     async with migration(time_skipping_env, tmp_path) as h:
         before = h.local.read()
         opened = await h.at_gate("uat")
@@ -57,10 +60,12 @@ async def test_gate_timeout_rolls_back_when_plan_says_so(time_skipping_env: Work
     assert_restored(before, h.local.read())
 
 
-async def test_gate_timeout_pauses_until_a_late_approval(time_skipping_env: WorkflowEnvironment,
-                                                         tmp_path: Path) -> None:
-    plan = make_plan(gates={"require": ["uat"], "approvers": ["alice"], "timeout": "4h",
-                            "on_timeout": "pause"})
+async def test_gate_timeout_pauses_until_a_late_approval(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    plan = make_plan(
+        gates={"require": ["uat"], "approvers": ["alice"], "timeout": "4h", "on_timeout": "pause"}
+    )
     async with migration(time_skipping_env, tmp_path, plan) as h:
         opened = await h.at_gate("uat")
         await time_skipping_env.sleep(timedelta(hours=10))
@@ -78,13 +83,15 @@ async def test_gate_timeout_pauses_until_a_late_approval(time_skipping_env: Work
     assert h.local.read()["routes"] == {"shop/checkout": 100, "shop/catalog": 100}
 
 
-async def test_approval_from_a_non_approver_is_refused(time_skipping_env: WorkflowEnvironment,
-                                                       tmp_path: Path) -> None:
+async def test_approval_from_a_non_approver_is_refused(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     async with migration(time_skipping_env, tmp_path) as h:
         await h.at_gate("uat")
         await decide(h, "approve", "uat", "mallory", "trust me")
-        status = await h.until(lambda s: any(e.kind == "refused" for e in s.timeline),
-                               step=timedelta(seconds=1))
+        status = await h.until(
+            lambda s: any(e.kind == "refused" for e in s.timeline), step=timedelta(seconds=1)
+        )
         refused = _kinds(status, "refused")
         assert len(refused) == 1 and refused[0][0] == "mallory" and "not an approver" in refused[0][1]
         await time_skipping_env.sleep(timedelta(minutes=30))
