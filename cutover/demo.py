@@ -79,19 +79,22 @@ def start_worker(data_dir: Path, address: str) -> subprocess.Popen[bytes]:
 async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: "Echo") -> MigrationStatus:
     """Print each new event; approve gates when asked to; return the final status."""
     handle = client.get_workflow_handle(workflow_id)
-    seen, approved = 0, set()
+    seen, gates_seen = 0, set()
     while True:
         status: MigrationStatus = await handle.query(MigrationWorkflow.status)
         for event in status.timeline[seen:]:
             echo(f"  {event.time:%H:%M:%S}  [{event.kind}] {event.actor}: {event.message}")
         seen = len(status.timeline)
         gate = status.open_gate
-        if auto_approve and gate and gate.name not in approved:
-            approved.add(gate.name)
-            await handle.signal(
-                MigrationWorkflow.approve,
-                GateDecision(gate=gate.name, sender=DEMO_APPROVER, comment="auto-approved"),
-            )
+        if gate and gate.name not in gates_seen:
+            gates_seen.add(gate.name)
+            if auto_approve:
+                decision = GateDecision(gate=gate.name, sender=DEMO_APPROVER, comment="auto-approved")
+                await handle.signal(MigrationWorkflow.approve, decision)
+            else:
+                echo(
+                    f"  -> to approve: cutover approve {workflow_id} --gate {gate.name} --as {DEMO_APPROVER}"
+                )
         if status.phase == Phase.DONE:
             return status
         await asyncio.sleep(0.5)
@@ -120,6 +123,7 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         echo(f"Migration {workflow_id} started. Watch it: {link}")
         if not options.auto_approve:
             echo("Gates wait for you. In another shell (same folder):")
+            echo("  . .venv/bin/activate")
             echo(f"  export TEMPORAL_ADDRESS={server.address}")
             echo(f"  cutover status {workflow_id}")
             echo(f"  cutover approve {workflow_id} --gate uat --as {DEMO_APPROVER}")

@@ -1,5 +1,7 @@
 """`cutover demo` end to end on a real dev server, as a user would run it."""
 
+import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +47,44 @@ def test_demo_failure_injection_rolls_back_and_exits_non_zero(tmp_path: Path) ->
     assert result.returncode == 1, result.stdout + result.stderr
     assert "outcome: rolled-back — analysis at 75% failed for checkout" in result.stdout
     assert "blue serves everything it served before the migration" in result.stdout
+
+
+def test_interactive_demo_waits_for_the_printed_approve_commands(tmp_path: Path) -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cutover.cli.main",
+            "demo",
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "--port",
+            str(port),
+            "--ui-port",
+            str(free_port()),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
+    approved, output = [], []
+    assert demo.stdout is not None
+    for line in demo.stdout:
+        output.append(line)
+        if "-> to approve: " in line:
+            command = shlex.split(line.split("-> to approve: ", 1)[1])
+            assert command[0] == "cutover"
+            done = subprocess.run(
+                [sys.executable, "-m", "cutover.cli.main", *command[1:]],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+            approved.append(command[command.index("--gate") + 1])
+    assert demo.wait(timeout=60) == 0, "".join(output)
+    assert approved == ["uat", "traffic-25", "full-cutover"]
+    assert "outcome: succeeded\n" in output
