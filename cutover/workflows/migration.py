@@ -162,7 +162,13 @@ class MigrationWorkflow:
             self._event("batch", f"batch {number}/{len(batches)}: {', '.join(names)}")
             limit = self._plan.non_exposed.parallelism
             for i in range(0, len(batch), limit):
-                await asyncio.gather(*(self._migrate_one(w) for w in batch[i : i + limit]))
+                # Let every sibling finish before a failure triggers rollback, so no undo races a deploy.
+                results = await asyncio.gather(
+                    *(self._migrate_one(w) for w in batch[i : i + limit]), return_exceptions=True
+                )
+                failures = [r for r in results if isinstance(r, BaseException)]
+                if failures:
+                    raise failures[0]
             await self._checkpoint()
 
     async def _migrate_one(self, workload: Workload) -> None:
