@@ -47,7 +47,8 @@ class LocalEnvironment:
 
     # --- storage -------------------------------------------------------------------------
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Exclusive access to the state file across threads and processes."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -68,14 +69,14 @@ class LocalEnvironment:
         os.replace(tmp, self.path)
 
     def update(self, change: Callable[[State], Any]) -> Any:
-        with self._locked():
+        with self.locked():
             state = self.read()
             result = change(state)
             self.write(state)
             return result
 
     def create(self, state: State) -> None:
-        with self._locked():
+        with self.locked():
             self.write(state)
 
     # --- Cluster -------------------------------------------------------------------------

@@ -1,9 +1,8 @@
 """Shared checks and drivers for the workflow tests: reach a point on purpose, prove a clean rollback."""
 
 import asyncio
-import fcntl
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -51,16 +50,9 @@ async def poll(h: Harness, predicate: Predicate, seconds: float = 10) -> Migrati
         await asyncio.sleep(0.02)
 
 
-@contextmanager
-def writes_blocked(local: LocalEnvironment) -> Iterator[None]:
+def writes_blocked(local: LocalEnvironment) -> AbstractContextManager[None]:
     """Hold the state file's lock: every writing activity waits, so a phase without timers stays put."""
-    local.path.parent.mkdir(parents=True, exist_ok=True)
-    with open(local.path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return local.locked()
 
 
 async def signal(h: Harness, name: str, sender: str = "alice", reason: str = "") -> None:
