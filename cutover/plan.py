@@ -124,7 +124,6 @@ class Plan(Strict):
     analysis: AnalysisLimits = Field(default_factory=AnalysisLimits)
     gates: Gates = Field(default_factory=Gates)
     monitoring: Monitoring = Field(default_factory=Monitoring)
-    stress_test_requests: int = Field(default=1000, ge=0)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Plan":
