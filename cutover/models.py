@@ -81,6 +81,7 @@ class Inventory(BaseModel):
 
 class MigrationStatus(BaseModel):
     plan_name: str
+    gates: list[str] = Field(default_factory=list, description="every gate of the plan, in order")
     phase: Phase = Phase.PENDING
     step: str = "starting"
     paused: bool = False

@@ -96,9 +96,6 @@ class AnalysisLimits(Strict):
     max_latency_ratio: float = Field(default=1.5, ge=1)
 
 
-GATE_NAMES_FIXED = ("uat", "full-cutover")
-
-
 class Gates(Strict):
     require: list[str] = Field(default_factory=lambda: ["uat", "full-cutover"])
     approvers: list[str] = Field(default_factory=list)
@@ -142,7 +139,11 @@ class Plan(Strict):
         return self
 
     def gate_names(self) -> set[str]:
-        return set(GATE_NAMES_FIXED) | {traffic_gate(w) for w in self.partial_steps()}
+        return set(self.gate_order())
+
+    def gate_order(self) -> list[str]:
+        """Every gate the workflow passes, in the order it reaches them."""
+        return ["uat", *(traffic_gate(w) for w in self.partial_steps()), "full-cutover"]
 
     def partial_steps(self) -> list[int]:
         """Traffic steps before full cutover; the final 100% belongs to the full-cutover phase."""

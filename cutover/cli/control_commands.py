@@ -90,6 +90,8 @@ async def _decide(
     handle = await running_migration(client, workflow_id)
     status = await query_status(client, workflow_id)
     open_gate = status.open_gate
+    if gate not in status.gates:
+        raise CliError(f"unknown gate {gate!r}; the gates of {workflow_id} are {', '.join(status.gates)}")
     if open_gate is None or open_gate.name != gate:
         raise CliError(
             f"gate {gate!r} is not open in {workflow_id} (open gate: "

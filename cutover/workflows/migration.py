@@ -61,7 +61,7 @@ class MigrationWorkflow:
     @workflow.init
     def __init__(self, plan: Plan) -> None:
         self._plan = plan
-        self._status = MigrationStatus(plan_name=plan.name)
+        self._status = MigrationStatus(plan_name=plan.name, gates=plan.gate_order())
         self._undos: list[Undo] = []
         self._decision: GateDecision | None = None
         self._rejected: GateDecision | None = None

@@ -95,6 +95,10 @@ def test_signals_checked_against_the_running_migration(processes: Processes, tmp
     wrong = processes.cutover("approve", "mig-signals", "--gate", "traffic-25", "--as", "alice")
     assert wrong.returncode == 2 and "gate 'traffic-25' is not open" in one_error_line(wrong)
 
+    unknown = processes.cutover("approve", "mig-signals", "--gate", "canary", "--as", "alice")
+    assert unknown.returncode == 2
+    assert "unknown gate 'canary'; the gates of mig-signals are uat, traffic-2, traffic-25" in unknown.stderr
+
     ok = processes.cutover("abort", "mig-signals", "--as", "alice", "--reason", "test")
     assert ok.returncode == 0, ok.stderr
     final = wait_for(processes, "mig-signals", lambda s: s.phase.value == "done")
