@@ -12,8 +12,11 @@ def plan_with(services: int) -> dict[str, object]:
         "source": {"name": "eks"},
         "target": {"name": "eks-fargate"},
         "services": [
-            {"name": f"svc-{i}", "workload": f"deployment/svc-{i}", "exposure":
-             "exposed" if i % 2 else "non-exposed"}
+            {
+                "name": f"svc-{i}",
+                "workload": f"deployment/svc-{i}",
+                "exposure": "exposed" if i % 2 else "non-exposed",
+            }
             for i in range(services)
         ],
         "gates": {"require": ["uat"], "approvers": ["alice"]},

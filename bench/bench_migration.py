@@ -1,0 +1,97 @@
+"""A whole migration of N services on the time-skipping server: wall time and history size.
+
+python bench/bench_migration.py [N ...]     (default: 5 20 50)
+"""
+
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from cutover.activities.migration_activities import MigrationActivities
+from cutover.devserver import temporal_binary
+from cutover.models import MigrationStatus
+from cutover.plan import Plan, parse_plan
+from cutover.platform.local import LocalEnvironment, empty_state, record_cron_snapshot
+from cutover.search_attribute_registration import register_search_attributes
+from cutover.worker import build_worker
+from cutover.workflows.migration import MigrationWorkflow
+
+
+def environment(path: Path, services: int) -> LocalEnvironment:
+    state = empty_state("blue", "green")
+    for i in range(services):
+        kind = "cronjob" if i % 3 == 0 else "deployment"
+        state["clusters"]["blue"][f"apps/{kind}/svc-{i}"] = {
+            "replicas": 2,
+            "image": f"svc:{i}",
+            "exposed": i % 3 == 2,
+            "ready": True,
+            "suspended": False,
+        }
+    record_cron_snapshot(state)
+    env = LocalEnvironment(path)
+    env.create(state)
+    return env
+
+
+def plan_for(services: int) -> Plan:
+    return parse_plan(
+        {
+            "name": "bench",
+            "source": {"name": "blue"},
+            "target": {"name": "green"},
+            "services": [
+                {
+                    "name": f"svc-{i}",
+                    "workload": f"{'cronjob' if i % 3 == 0 else 'deployment'}/svc-{i}",
+                    "namespace": "apps",
+                }
+                for i in range(services)
+            ],
+            "non_exposed": {"batch_size": 5, "parallelism": 5},
+            "gates": {"require": []},
+        }
+    )
+
+
+async def run_one(env: WorkflowEnvironment, services: int) -> None:
+    folder = Path(tempfile.mkdtemp())
+    local = environment(folder / "state.json", services)
+    queue = f"bench-{uuid.uuid4()}"
+    async with build_worker(env.client, queue, MigrationActivities(local, local, local, folder)):
+        started = time.perf_counter()
+        handle = await env.client.start_workflow(
+            MigrationWorkflow.run, plan_for(services), id=f"bench-{uuid.uuid4()}", task_queue=queue
+        )
+        while (await handle.query(MigrationWorkflow.status)).phase.value != "done":
+            await env.sleep(600)
+        status: MigrationStatus = await handle.result()
+        elapsed = time.perf_counter() - started
+        events = len((await handle.fetch_history()).events)
+    print(
+        f"{services:4d} services: {elapsed:6.2f} s wall, {events:5d} history events, "
+        f"{len(status.timeline):4d} timeline entries, outcome {status.outcome.value}"
+    )
+
+
+async def main(sizes: list[int]) -> None:
+    test_server = str(Path(temporal_binary()).with_name("temporal-test-server"))
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=test_server
+    )
+    await register_search_attributes(env.client)
+    try:
+        for size in sizes:
+            await run_one(env, size)
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main([int(a) for a in sys.argv[1:]] or [5, 20, 50]))
