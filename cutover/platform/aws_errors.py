@@ -11,11 +11,17 @@ NON_RETRYABLE_CODES = {
     "ValidationException",
     "InvalidParameterValue",
     "InvalidParameterCombination",
+    "InvalidChangeBatch",
+    "InvalidInput",
 }
 
 
 def is_non_retryable(code: str) -> bool:
-    return code in NON_RETRYABLE_CODES or code.endswith("NotFound") or code.endswith("NotFoundException")
+    return (
+        code in NON_RETRYABLE_CODES
+        or code.startswith("NoSuch")
+        or code.endswith(("NotFound", "NotFoundException"))
+    )
 
 
 def translate(error: ClientError, action: str, resource: str) -> Exception:
