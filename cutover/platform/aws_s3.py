@@ -1,0 +1,16 @@
+"""Optional copy of the post-release review in S3, where the rest of the team reads it."""
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cutover.platform.aws_errors import translate
+
+
+def upload_review(s3: Any, bucket: str, key: str, markdown: str) -> str:
+    """Put the review (idempotent: same key, same body); return its s3:// address."""
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=markdown.encode(), ContentType="text/markdown")
+    except ClientError as error:
+        raise translate(error, "PutObject", f"s3://{bucket}/{key}") from error
+    return f"s3://{bucket}/{key}"
