@@ -1,0 +1,59 @@
+"""PrometheusMetrics against a real Prometheus scraping the test's exporter."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
+from tests.integration.conftest import free_port
+from tests.prometheus.conftest import TRAFFIC
+
+SELECTOR = 'env="$env",namespace="$namespace",service="$service"'
+QUERIES = PrometheusQueries(
+    error_rate=f'sum(rate(http_requests_total{{code="500",{SELECTOR}}}[10s]))'
+    f" / sum(rate(http_requests_total{{{SELECTOR}}}[10s]))",
+    p99_latency_ms=f"max(request_latency_p99_ms{{{SELECTOR}}})",
+)
+
+
+def wait_for_rates(metrics: PrometheusMetrics) -> None:
+    """rate() needs two scrapes in its window; wait for them, bounded."""
+    deadline = time.monotonic() + 30
+    while metrics.sample("green", "shop", "checkout")[0] == 0.0:
+        if time.monotonic() > deadline:
+            raise AssertionError("prometheus never had two scrapes")
+        time.sleep(0.5)
+
+
+def test_error_rate_and_latency_per_environment(prometheus_url: str) -> None:
+    metrics = PrometheusMetrics(prometheus_url, QUERIES)
+    wait_for_rates(metrics)
+    for env, (ok, failed, p99) in TRAFFIC.items():
+        error_rate, latency = metrics.sample(env, "shop", "checkout")
+        assert error_rate == pytest.approx(failed / (ok + failed), rel=0.05)
+        assert latency == p99
+
+
+def test_range_query_and_missing_series(prometheus_url: str) -> None:
+    metrics = PrometheusMetrics(prometheus_url, QUERIES)
+    wait_for_rates(metrics)
+    end = datetime.now(UTC)
+    values = metrics.range('max(request_latency_p99_ms{env="blue"})', end - timedelta(seconds=5), end, 1)
+    assert values and set(values) == {120.0}
+    assert metrics.sample("purple", "shop", "checkout") == (0.0, 0.0)
+
+
+def test_bad_promql_is_non_retryable(prometheus_url: str) -> None:
+    metrics = PrometheusMetrics(prometheus_url, PrometheusQueries(error_rate="sum(", p99_latency_ms="1"))
+    with pytest.raises(ApplicationError, match="Prometheus rejected 'sum\\('") as caught:
+        metrics.sample("blue", "shop", "checkout")
+    assert caught.value.non_retryable
+
+
+def test_unreachable_prometheus_is_retryable() -> None:
+    metrics = PrometheusMetrics(f"http://127.0.0.1:{free_port()}", QUERIES, timeout=1)
+    with pytest.raises(ApplicationError, match="unreachable") as caught:
+        metrics.sample("blue", "shop", "checkout")
+    assert not caught.value.non_retryable
