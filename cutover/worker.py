@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.config import TemporalSettings, local_state_path, report_dir
 from cutover.logs import configure_logging, get_logger
+from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
 from cutover.platform.local import LocalEnvironment
 from cutover.temporal_client import TemporalUnreachable, connect
 from cutover.workflows.migration import MigrationWorkflow
@@ -22,9 +23,11 @@ from cutover.workflows.service_migration import ServiceMigrationWorkflow
 WORKFLOWS = [MigrationWorkflow, ServiceMigrationWorkflow]
 
 
-def local_activities() -> MigrationActivities:
-    env = LocalEnvironment(local_state_path())
-    return MigrationActivities(env, env, env, report_dir())
+def configured_activities() -> MigrationActivities:
+    """Activities over the platform the worker's config names (local for every role by default)."""
+    config = load_platform_config(os.environ.get("CUTOVER_PLATFORM_CONFIG"))
+    cluster, router, metrics = build_platform(config, LocalEnvironment(local_state_path()))
+    return MigrationActivities(cluster, router, metrics, report_dir())
 
 
 def build_worker(client: Client, task_queue: str, activities: MigrationActivities) -> Worker:
@@ -45,8 +48,9 @@ def metrics_runtime(port: int | None) -> Runtime | None:
 
 
 async def run(settings: TemporalSettings, metrics_port: int | None) -> None:
+    activities = configured_activities()
     client = await connect(settings, metrics_runtime(metrics_port))
-    worker = build_worker(client, settings.task_queue, local_activities())
+    worker = build_worker(client, settings.task_queue, activities)
     log = get_logger(task_queue=settings.task_queue, address=settings.address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,7 +85,7 @@ def main() -> None:
             int(os.environ["CUTOVER_METRICS_PORT"]) if os.environ.get("CUTOVER_METRICS_PORT") else None
         )
         asyncio.run(run(settings, port))
-    except TemporalUnreachable as error:
+    except (TemporalUnreachable, PlatformConfigError) as error:
         raise SystemExit(f"error: {error}") from None
 
 

@@ -121,3 +121,11 @@ def wait_for(processes: Processes, workflow_id: str, predicate, limit: float = 6
                 return status
         time.sleep(0.5)
     raise AssertionError(f"{workflow_id} never reached the condition")
+
+
+def test_worker_refuses_a_missing_platform_config(processes: Processes) -> None:
+    processes.env["CUTOVER_PLATFORM_CONFIG"] = str(processes.data_dir / "nope.yaml")
+    worker = processes.start_worker()
+    assert worker.wait(timeout=30) == 1
+    log = (processes.data_dir / "worker.log").read_text()
+    assert "error: " in log and "nope.yaml: platform config file not found" in log

@@ -95,14 +95,19 @@ async def migration(
     plan: Plan | None = None,
     failures: dict[str, object] | None = None,
     start_signal: tuple[str, Any] | None = None,
+    platform: Callable[[LocalEnvironment], tuple[Any, Any, Any]] | None = None,
 ) -> AsyncIterator[Harness]:
-    """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends."""
+    """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends.
+
+    platform builds (cluster, router, metrics) from the seeded local environment; default: all local.
+    """
     local = seed(tmp_path / "local-env.json", failures)
     signal: dict[str, Any] = (
         {"start_signal": start_signal[0], "start_signal_args": [start_signal[1]]} if start_signal else {}
     )
     queue = f"test-{uuid.uuid4()}"
-    activities = MigrationActivities(local, local, local, tmp_path / "reports")
+    cluster, router, metrics = platform(local) if platform else (local, local, local)
+    activities = MigrationActivities(cluster, router, metrics, tmp_path / "reports")
     async with build_worker(env.client, queue, activities):
         handle = await env.client.start_workflow(
             MigrationWorkflow.run,

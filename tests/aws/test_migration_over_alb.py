@@ -1,0 +1,89 @@
+"""Whole migrations whose traffic moves through the real ALB code on moto (time-skipping server)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cutover.models import Control, Outcome, Phase
+from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
+from cutover.platform.local import LocalEnvironment
+from cutover.workflows.migration import MigrationWorkflow
+from tests.aws.conftest import REGION
+from tests.aws.test_alb_router import build_alb
+from tests.workflows.helpers import make_plan, migration
+
+SERVICES = ("checkout", "catalog")
+
+
+def platform_file(tmp_path: Path, aws: Any, endpoint: str) -> Path:
+    routes = {f"shop/{s}": build_alb(aws).model_dump() for s in SERVICES}
+    path = tmp_path / "platform.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "router": {"kind": "alb", "region": REGION, "endpoint_url": endpoint, "routes": routes},
+            }
+        )
+    )
+    return path
+
+
+def alb_weights(router: Any) -> dict[str, int]:
+    return {s: router.green_percent("shop", s) for s in SERVICES}
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+@pytest.mark.usefixtures("aws_credentials")
+async def test_migration_moves_alb_weights_to_green(
+    time_skipping_env, tmp_path: Path, aws: Any, moto_endpoint: str
+) -> None:
+    config = load_platform_config(platform_file(tmp_path, aws, moto_endpoint))
+    plan = make_plan(gates={"require": []})
+    async with migration(
+        time_skipping_env, tmp_path, plan, platform=lambda local: build_platform(config, local)
+    ) as h:
+        await h.until(lambda s: s.phase == Phase.DONE)
+        result = await h.handle.result()
+        router = build_platform(config, h.local)[1]
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+    assert alb_weights(router) == {"checkout": 100, "catalog": 100}
+
+
+@pytest.mark.usefixtures("aws_credentials")
+async def test_abort_puts_alb_weights_back_on_blue(
+    time_skipping_env, tmp_path: Path, aws: Any, moto_endpoint: str
+) -> None:
+    config = load_platform_config(platform_file(tmp_path, aws, moto_endpoint))
+    plan = make_plan(gates={"require": []})
+    async with migration(
+        time_skipping_env, tmp_path, plan, platform=lambda local: build_platform(config, local)
+    ) as h:
+        router = build_platform(config, h.local)[1]
+        await h.until(lambda s: s.weights.get("catalog", 0) >= 25)
+        assert alb_weights(router)["catalog"] >= 25
+        await h.handle.signal(MigrationWorkflow.abort, Control(sender="alice", reason="test"))
+        await h.until(lambda s: s.phase == Phase.DONE)
+        result = await h.handle.result()
+    assert result.outcome == Outcome.ROLLED_BACK
+    assert alb_weights(router) == {"checkout": 0, "catalog": 0}
+
+
+def test_bad_platform_config_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "platform.yaml"
+    path.write_text(yaml.safe_dump({"router": {"kind": "alb", "region": "eu-west-1", "routes": {"x": {}}}}))
+    with pytest.raises(PlatformConfigError, match=r"router\.alb\.routes\.x\.listener_arn: Field required"):
+        load_platform_config(path)
+    with pytest.raises(PlatformConfigError, match="not found"):
+        load_platform_config(tmp_path / "missing.yaml")
+
+
+def test_default_is_local_for_every_role(tmp_path: Path) -> None:
+    local = LocalEnvironment(tmp_path / "state.json")
+    assert all(role is local for role in build_platform(load_platform_config(None), local))
