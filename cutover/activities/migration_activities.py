@@ -33,7 +33,7 @@ class ServiceCheck(BaseModel):
     healthy: bool
 
 
-def _log(**bound: object):  # type: ignore[no-untyped-def]
+def _log(**bound: object) -> Any:
     info = activity.info()
     return get_logger(
         workflow_id=info.workflow_id,

@@ -20,7 +20,6 @@ from cutover.models import Control, GateDecision
 from cutover.plan import Plan
 from cutover.platform.local import LocalEnvironment
 from cutover.workflows.migration import MigrationWorkflow
-from cutover.workflows.search_attributes import MIGRATION_PLAN
 
 
 def preflight(plan: Plan) -> None:
@@ -52,8 +51,6 @@ async def start_migration(client: Client, plan: Plan, workflow_id: str, task_que
             plan,
             id=workflow_id,
             task_queue=task_queue,
-            search_attributes=None,
-            memo={"plan": plan.name},
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"migration {workflow_id!r} is already running") from None
@@ -73,7 +70,7 @@ async def start(
     settings = settings_from(address, namespace, task_queue)
     client = await client_for(settings)
     handle = await start_migration(client, plan, workflow_id or f"cutover-{plan.name}", settings.task_queue)
-    click.echo(f"started migration {handle.id} (plan {plan.name}, {MIGRATION_PLAN.name}={plan.name})")
+    click.echo(f"started migration {handle.id} (plan {plan.name}, task queue {settings.task_queue})")
     click.echo(f"follow it: cutover status {handle.id} --watch")
 
 

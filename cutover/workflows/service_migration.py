@@ -1,5 +1,8 @@
 """Child workflow: move one non-exposed service (worker or CronJob) to green."""
 
+from collections.abc import Callable
+from typing import Any
+
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -44,7 +47,7 @@ class ServiceMigrationWorkflow:
             )
         return f"cronjob {green.service} handed over to {green.env}; first run succeeded"
 
-    async def _act(self, activity, arg):  # type: ignore[no-untyped-def]
+    async def _act(self, activity: Callable[..., Any], arg: Any) -> Any:
         return await workflow.execute_activity_method(
             activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=FORWARD_RETRY
         )
