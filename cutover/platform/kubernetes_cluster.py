@@ -106,6 +106,16 @@ def clean_copy(obj: Obj) -> Obj:
     return out
 
 
+def pin_recorded_state(obj: Obj, ref: ServiceRef) -> Obj:
+    """Deploy what preparation recorded (replicas, first image), not whatever blue runs by now."""
+    if ref.kind != "cronjob" and ref.replicas > 0:
+        obj["spec"]["replicas"] = ref.replicas
+    containers = (pod_template(obj).get("spec") or {}).get("containers") or []
+    if ref.image and containers:
+        containers[0]["image"] = ref.image
+    return obj
+
+
 def _selects(selector: dict[str, str] | None, labels: dict[str, str]) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in (selector or {}).items())
 
@@ -228,7 +238,7 @@ class KubernetesCluster:
                 f"{what} does not exist in {source_env}", type="k8s.404", non_retryable=True
             )
         api = _kind_api(self._client(ref.env), ref.kind)
-        body = clean_copy(obj)
+        body = pin_recorded_state(clean_copy(obj), ref)
         body["apiVersion"], body["kind"] = api.api_version, api.kind
         try:
             api.call("patch")(

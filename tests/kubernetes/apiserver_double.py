@@ -72,7 +72,10 @@ def _selects(selector: str, labels: dict[str, str]) -> bool:
 class ApiServerDouble:
     """One fake cluster: objects keyed by (plural, namespace, name), served over HTTP on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "", journal: list[tuple[str, str, str]] | None = None) -> None:
+        """name and a journal shared by several doubles let tests see the order of calls across clusters."""
+        self.name = name
+        self.journal = journal if journal is not None else []
         self.objects: dict[tuple[str, str, str], Obj] = {}
         self.lock = threading.Lock()
         self.version = 0
@@ -143,6 +146,7 @@ class ApiServerDouble:
         url = urlparse(path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.requests.append((method, url.path))
+        self.journal.append((self.name, method, url.path))
         try:
             if self.failures:
                 code, reason = self.failures.pop(0)

@@ -20,7 +20,8 @@ def api_client(url: str) -> client.ApiClient:
 
 @pytest.fixture
 def doubles() -> Iterator[dict[str, ApiServerDouble]]:
-    servers = {"eks": ApiServerDouble().start(), "fargate": ApiServerDouble().start()}
+    journal: list[tuple[str, str, str]] = []
+    servers = {env: ApiServerDouble(env, journal).start() for env in ("eks", "fargate")}
     yield servers
     for server in servers.values():
         server.stop()

@@ -14,7 +14,17 @@ Doubles = dict[str, ApiServerDouble]
 
 
 def ref(kind: str, name: str, env: str = "fargate") -> ServiceRef:
-    return ServiceRef(env=env, service=name, namespace=NS, kind=kind, name=name)
+    """A ref as the workflow builds it: with the replicas and image recorded in blue."""
+    replicas = 1 if kind == "cronjob" else 3
+    return ServiceRef(
+        env=env,
+        service=name,
+        namespace=NS,
+        kind=kind,
+        name=name,
+        replicas=replicas,
+        image="registry/shop:1.0",
+    )
 
 
 # --- find / classification -----------------------------------------------------------------
@@ -80,6 +90,15 @@ def test_copy_strips_cluster_fields_drops_placement_and_labels_for_fargate(
     assert ("PATCH", f"/apis/apps/v1/namespaces/{NS}/deployments/web") in doubles["fargate"].requests
 
 
+def test_copy_pins_the_recorded_replicas_and_image(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    doubles["eks"].put_object(deployment("web", replicas=3))
+    recorded = ref("deployment", "web").model_copy(update={"replicas": 5, "image": "registry/shop:0.9"})
+    cluster.apply_copy(recorded)
+    copied = doubles["fargate"].get_object("deployments", NS, "web")
+    assert copied is not None and copied["spec"]["replicas"] == 5
+    assert copied["spec"]["template"]["spec"]["containers"][0]["image"] == "registry/shop:0.9"
+
+
 def test_copy_twice_changes_nothing(doubles: Doubles, cluster: KubernetesCluster) -> None:
     doubles["eks"].put_object(deployment("web"))
     cluster.apply_copy(ref("deployment", "web"))
@@ -114,16 +133,16 @@ def test_remove_is_idempotent(doubles: Doubles, cluster: KubernetesCluster) -> N
 
 # --- health ----------------------------------------------------------------------------------
 def test_health_follows_rollout_status(doubles: Doubles, cluster: KubernetesCluster) -> None:
-    doubles["eks"].put_object(deployment("web", replicas=2))
+    doubles["eks"].put_object(deployment("web", replicas=3))
     cluster.apply_copy(ref("deployment", "web"))
     green = doubles["fargate"]
     assert not cluster.healthy("fargate", NS, "deployment", "web")
-    rolled: dict[str, Any] = {"observedGeneration": 1, "updatedReplicas": 2, "availableReplicas": 1}
+    rolled: dict[str, Any] = {"observedGeneration": 1, "updatedReplicas": 3, "availableReplicas": 2}
     green.set_status("deployments", NS, "web", rolled)
     assert not cluster.healthy("fargate", NS, "deployment", "web")
-    green.set_status("deployments", NS, "web", {**rolled, "availableReplicas": 2})
+    green.set_status("deployments", NS, "web", {**rolled, "availableReplicas": 3})
     assert cluster.healthy("fargate", NS, "deployment", "web")
-    green.set_status("deployments", NS, "web", {**rolled, "availableReplicas": 2, "observedGeneration": 0})
+    green.set_status("deployments", NS, "web", {**rolled, "availableReplicas": 3, "observedGeneration": 0})
     assert not cluster.healthy("fargate", NS, "deployment", "web")
     assert not cluster.healthy("fargate", NS, "statefulset", "absent")
 
@@ -183,13 +202,10 @@ def test_hand_over_suspends_before_it_resumes(doubles: Doubles, cluster: Kuberne
     doubles["eks"].put_object(cronjob("nightly"))
     doubles["fargate"].put_object(cronjob("nightly", suspend=True))
     cluster.hand_over_cron(handover("fargate", "eks"))
-    patches = [
-        (env, d.requests.index(req)) for env, d in doubles.items() for req in d.requests if req[0] == "PATCH"
-    ]
-    assert len(patches) == 2
-    # both doubles number requests independently, so compare the wall order via the green read first
-    eks_patch = doubles["eks"].get_object("cronjobs", NS, "nightly")
-    assert eks_patch is not None and eks_patch["spec"]["suspend"] is True
+    patches = [(env, path) for env, method, path in doubles["eks"].journal if method == "PATCH"]
+    path = f"/apis/batch/v1/namespaces/{NS}/cronjobs/nightly"
+    assert patches == [("eks", path), ("fargate", path)]  # suspend blue before resuming green
+    assert cluster.cron_enabled_in(NS, "nightly") == ["fargate"]
 
 
 def test_hand_over_to_a_cluster_without_the_cronjob_is_non_retryable(
