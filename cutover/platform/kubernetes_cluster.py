@@ -240,6 +240,11 @@ class KubernetesCluster:
         api = _kind_api(self._client(ref.env), ref.kind)
         body = pin_recorded_state(clean_copy(obj), ref)
         body["apiVersion"], body["kind"] = api.api_version, api.kind
+        if ref.kind == "cronjob":
+            # A re-run copy must not undo a hand-over: keep the target's suspend state if it exists.
+            existing = self._read(ref.env, ref.namespace, ref.kind, ref.name)
+            if existing is not None:
+                body["spec"]["suspend"] = bool((existing.get("spec") or {}).get("suspend", False))
         try:
             api.call("patch")(
                 ref.name,

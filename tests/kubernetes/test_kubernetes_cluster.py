@@ -1,8 +1,10 @@
 """KubernetesCluster over real HTTP through the official client, against two API server doubles."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from temporalio.exceptions import ApplicationError
 
 from cutover.models import CronHandover, ServiceRef
@@ -131,6 +133,25 @@ def test_remove_is_idempotent(doubles: Doubles, cluster: KubernetesCluster) -> N
     assert doubles["fargate"].get_object("deployments", NS, "web") is None
 
 
+def test_clients_from_kubeconfig_contexts(doubles: Doubles, tmp_path: Path) -> None:
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": env, "cluster": {"server": d.url}} for env, d in doubles.items()],
+        "users": [{"name": "ci", "user": {"token": "t"}}],
+        "contexts": [{"name": f"ctx-{env}", "context": {"cluster": env, "user": "ci"}} for env in doubles],
+        "current-context": "ctx-eks",
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(kubeconfig))
+    contexts = {env: f"ctx-{env}" for env in doubles}
+    cluster = KubernetesCluster.from_kubeconfig(contexts, source_env="eks", config_file=str(path))
+    doubles["fargate"].put_object(deployment("web"))
+    assert cluster.environments() == ["eks", "fargate"]
+    assert cluster.find("fargate", NS, "deployment", "web") is not None
+    assert cluster.find("eks", NS, "deployment", "web") is None
+
+
 # --- health ----------------------------------------------------------------------------------
 def test_health_follows_rollout_status(doubles: Doubles, cluster: KubernetesCluster) -> None:
     doubles["eks"].put_object(deployment("web", replicas=3))
@@ -196,6 +217,14 @@ def test_hand_over_keeps_exactly_one_enabled(doubles: Doubles, cluster: Kubernet
     assert cluster.cron_enabled_in(NS, "nightly") == ["fargate"]
     cluster.hand_over_cron(handover("eks", "fargate"))  # the rollback
     assert cluster.cron_enabled_in(NS, "nightly") == ["eks"]
+
+
+def test_copy_again_after_hand_over_keeps_green_enabled(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    doubles["eks"].put_object(cronjob("nightly"))
+    cluster.apply_copy(ref("cronjob", "nightly"))
+    cluster.hand_over_cron(handover("fargate", "eks"))
+    cluster.apply_copy(ref("cronjob", "nightly"))  # a retried or replayed deploy activity
+    assert cluster.cron_enabled_in(NS, "nightly") == ["fargate"]
 
 
 def test_hand_over_suspends_before_it_resumes(doubles: Doubles, cluster: KubernetesCluster) -> None:
