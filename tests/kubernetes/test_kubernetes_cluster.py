@@ -277,3 +277,55 @@ def test_run_cron_reads_the_newest_owned_job(doubles: Doubles, cluster: Kubernet
     with pytest.raises(ApplicationError) as running:
         cluster.run_cron("fargate", NS, "nightly", "run-3")
     assert not running.value.non_retryable
+
+
+# --- RBAC ------------------------------------------------------------------------------------
+VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def _allowed(role: str) -> dict[tuple[str, str], set[str]]:
+    rbac = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
+    docs = [d for d in yaml.safe_load_all(rbac.read_text()) if d and d["metadata"]["name"] == role]
+    allowed: dict[tuple[str, str], set[str]] = {}
+    for rule in docs[0]["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                allowed.setdefault((group, resource), set()).update(rule["verbs"])
+    return allowed
+
+
+def test_every_call_is_allowed_by_the_deployed_rbac(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    """A whole service's life (forward and rollback) issues only requests deploy/rbac.yaml permits."""
+    for obj in (
+        deployment("web"),
+        service("web", "web", "LoadBalancer"),
+        ingress("shop", "web"),
+        cronjob("nightly"),
+    ):
+        doubles["eks"].put_object(obj)
+    doubles["fargate"].put_object(job("nightly-1", "2026-01-01T00:00:00Z", {"succeeded": 1}))
+    for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
+        cluster.find("eks", NS, kind, name)
+        cluster.apply_copy(ref(kind, name))
+        cluster.healthy("fargate", NS, kind, name)
+    cluster.hand_over_cron(handover("fargate", "eks"))
+    cluster.run_cron("fargate", NS, "nightly", "run-1")
+    cluster.hand_over_cron(handover("eks", "fargate"))
+    for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
+        cluster.remove_copy("fargate", NS, kind, name)
+    roles = {"eks": _allowed("cutover-source"), "fargate": _allowed("cutover-target")}
+    seen = set()
+    for env, method, path in doubles["eks"].journal:
+        parts = path.split("/")
+        group = "" if parts[1] == "api" else parts[2]
+        rest = parts[parts.index("namespaces") + 2 :]
+        verb = "list" if method == "GET" and len(rest) == 1 else VERBS[method]
+        seen.add((env, group, rest[0], verb))
+    denied = {s for s in seen if s[3] not in roles[s[0]].get((s[1], s[2]), set())}
+    assert not denied
+    assert ("fargate", "apps", "deployments", "patch") in seen and (
+        "eks",
+        "batch",
+        "cronjobs",
+        "patch",
+    ) in seen
