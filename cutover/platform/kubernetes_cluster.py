@@ -261,7 +261,8 @@ class KubernetesCluster:
     def remove_copy(self, env: str, namespace: str, kind: str, name: str) -> None:
         api = _kind_api(self._client(env), kind)
         try:
-            api.call("delete")(name, namespace, _preload_content=False)
+            # Background propagation: a removed CronJob's Jobs go with it.
+            api.call("delete")(name, namespace, propagation_policy="Background", _preload_content=False)
         except ApiException as error:
             if error.status != 404:
                 raise translate(error, "delete", f"{kind}/{namespace}/{name}", env) from error
@@ -321,11 +322,16 @@ class KubernetesCluster:
         Kubernetes runs the schedule itself, so this only observes; no Job yet (or one still
         running) raises a retryable error and the activity's retry policy polls again.
         """
+        cron = self._read(env, namespace, "cronjob", name)
+        # Match the uid too, so Jobs left by an earlier copy of the same name are not mistaken for this run.
+        uid = ((cron or {}).get("metadata") or {}).get("uid")
         jobs = [
             job
             for job in self._list(env, namespace, "jobs")
             if any(
-                ref.get("kind") == "CronJob" and ref.get("name") == name
+                ref.get("kind") == "CronJob"
+                and ref.get("name") == name
+                and (not uid or ref.get("uid") == uid)
                 for ref in (job.get("metadata") or {}).get("ownerReferences") or []
             )
         ]

@@ -247,7 +247,9 @@ def test_hand_over_to_a_cluster_without_the_cronjob_is_non_retryable(
     assert cluster.cron_enabled_in(NS, "nightly") == ["eks"]
 
 
-def job(name: str, created: str, status: dict[str, Any], owner: str = "nightly") -> dict[str, Any]:
+def job(
+    name: str, created: str, status: dict[str, Any], owner: str = "nightly", uid: str = "u"
+) -> dict[str, Any]:
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -255,7 +257,7 @@ def job(name: str, created: str, status: dict[str, Any], owner: str = "nightly")
             "name": name,
             "namespace": NS,
             "creationTimestamp": created,
-            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": owner, "uid": "u"}],
+            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": owner, "uid": uid}],
         },
         "spec": {"template": {"spec": {"containers": []}}},
         "status": status,
@@ -277,6 +279,20 @@ def test_run_cron_reads_the_newest_owned_job(doubles: Doubles, cluster: Kubernet
     with pytest.raises(ApplicationError) as running:
         cluster.run_cron("fargate", NS, "nightly", "run-3")
     assert not running.value.non_retryable
+
+
+def test_run_cron_ignores_jobs_of_an_earlier_cronjob_of_the_same_name(
+    doubles: Doubles, cluster: KubernetesCluster
+) -> None:
+    green = doubles["fargate"]
+    current = green.put_object(cronjob("nightly"))
+    green.put_object(job("nightly-old", "2026-01-05T00:00:00Z", {"failed": 1}, uid="an-earlier-copy"))
+    with pytest.raises(ApplicationError):
+        cluster.run_cron("fargate", NS, "nightly", "run-1")
+    green.put_object(
+        job("nightly-1", "2026-01-01T00:00:00Z", {"succeeded": 1}, uid=current["metadata"]["uid"])
+    )
+    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is True
 
 
 # --- RBAC ------------------------------------------------------------------------------------
@@ -303,13 +319,16 @@ def test_every_call_is_allowed_by_the_deployed_rbac(doubles: Doubles, cluster: K
         cronjob("nightly"),
     ):
         doubles["eks"].put_object(obj)
-    doubles["fargate"].put_object(job("nightly-1", "2026-01-01T00:00:00Z", {"succeeded": 1}))
     for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
         cluster.find("eks", NS, kind, name)
         cluster.apply_copy(ref(kind, name))
         cluster.healthy("fargate", NS, kind, name)
     cluster.hand_over_cron(handover("fargate", "eks"))
-    cluster.run_cron("fargate", NS, "nightly", "run-1")
+    copied = doubles["fargate"].get_object("cronjobs", NS, "nightly")
+    assert copied is not None
+    uid = copied["metadata"]["uid"]
+    doubles["fargate"].put_object(job("nightly-1", "2026-01-01T00:00:00Z", {"succeeded": 1}, uid=uid))
+    assert cluster.run_cron("fargate", NS, "nightly", "run-1")
     cluster.hand_over_cron(handover("eks", "fargate"))
     for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
         cluster.remove_copy("fargate", NS, kind, name)
