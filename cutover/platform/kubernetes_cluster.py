@@ -44,7 +44,7 @@ class KindApi:
         self.api, self.suffix, self.api_version, self.kind = api, suffix, api_version, kind
 
     def call(self, verb: str) -> Callable[..., Any]:
-        return getattr(self.api, f"{verb}_namespaced_{self.suffix}")  # type: ignore[no-any-return]
+        return getattr(self.api, f"{verb}_namespaced_{self.suffix}")
 
 
 def _kind_api(api_client: client.ApiClient, kind: str) -> KindApi:
