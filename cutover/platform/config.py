@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import boto3
 import yaml
+from kubernetes import config as kube_config
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cutover.durations import Duration
@@ -19,8 +20,11 @@ from cutover.platform.aws_alb import AlbRoute, AlbRouter
 from cutover.platform.aws_cloudwatch import CloudWatchMetrics, TargetGroupMetrics
 from cutover.platform.aws_route53 import Route53Router, WeightedRecord
 from cutover.platform.interfaces import Cluster, MetricsSource, TrafficRouter
+from cutover.platform.kubernetes_cluster import KubernetesCluster
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
+
+IN_CLUSTER = "in-cluster"
 
 
 class Strict(BaseModel):
@@ -37,6 +41,26 @@ class Aws(Strict):
 
 class LocalRole(Strict):
     kind: Literal["local"] = "local"
+
+
+class KubernetesConfig(Strict):
+    """Environment name -> kubeconfig context; `in-cluster` names the cluster the worker runs in."""
+
+    kind: Literal["kubernetes"]
+    source_env: str
+    contexts: dict[str, str]
+    kubeconfig: str | None = None
+
+    def build(self) -> KubernetesCluster:
+        if self.source_env not in self.contexts:
+            raise PlatformConfigError(f"cluster.source_env: {self.source_env!r} is not in cluster.contexts")
+        clients = {
+            env: KubernetesCluster.in_cluster_client()
+            if context == IN_CLUSTER
+            else kube_config.new_client_from_config(config_file=self.kubeconfig, context=context)
+            for env, context in self.contexts.items()
+        }
+        return KubernetesCluster(clients, self.source_env)
 
 
 class AlbConfig(Aws):
@@ -62,12 +86,13 @@ class PrometheusConfig(Strict):
     queries: PrometheusQueries
 
 
+ClusterConfig = Annotated[LocalRole | KubernetesConfig, Field(discriminator="kind")]
 RouterConfig = Annotated[LocalRole | AlbConfig | Route53Config, Field(discriminator="kind")]
 MetricsConfig = Annotated[LocalRole | CloudWatchConfig | PrometheusConfig, Field(discriminator="kind")]
 
 
 class PlatformConfig(Strict):
-    cluster: LocalRole = Field(default_factory=LocalRole)
+    cluster: ClusterConfig = Field(default_factory=LocalRole)
     router: RouterConfig = Field(default_factory=LocalRole)
     metrics: MetricsConfig = Field(default_factory=LocalRole)
 
@@ -108,4 +133,5 @@ def build_platform(
         )
     elif isinstance(config.metrics, PrometheusConfig):
         metrics = PrometheusMetrics(config.metrics.url, config.metrics.queries)
-    return local, router, metrics
+    cluster: Cluster = config.cluster.build() if isinstance(config.cluster, KubernetesConfig) else local
+    return cluster, router, metrics
