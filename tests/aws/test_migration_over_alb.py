@@ -1,5 +1,7 @@
 """Whole migrations whose traffic moves through the real ALB code on moto (time-skipping server)."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from cutover.platform.local import LocalEnvironment
 from cutover.workflows.migration import MigrationWorkflow
 from tests.aws.conftest import REGION
 from tests.aws.test_alb_router import build_alb
-from tests.workflows.helpers import make_plan, migration
+from tests.workflows.helpers import Harness, make_plan, migration
 
 SERVICES = ("checkout", "catalog")
 
@@ -40,18 +42,24 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 
+@asynccontextmanager
+async def alb_migration(
+    env: Any, tmp_path: Path, aws: Any, endpoint: str
+) -> AsyncIterator[tuple[Harness, Any]]:
+    """A gate-less migration whose router is the ALB code on moto; yields it and that router."""
+    config = load_platform_config(platform_file(tmp_path, aws, endpoint))
+    plan = make_plan(gates={"require": []})
+    async with migration(env, tmp_path, plan, platform=lambda local: build_platform(config, local)) as h:
+        yield h, build_platform(config, h.local)[1]
+
+
 @pytest.mark.usefixtures("aws_credentials")
 async def test_migration_moves_alb_weights_to_green(
     time_skipping_env, tmp_path: Path, aws: Any, moto_endpoint: str
 ) -> None:
-    config = load_platform_config(platform_file(tmp_path, aws, moto_endpoint))
-    plan = make_plan(gates={"require": []})
-    async with migration(
-        time_skipping_env, tmp_path, plan, platform=lambda local: build_platform(config, local)
-    ) as h:
+    async with alb_migration(time_skipping_env, tmp_path, aws, moto_endpoint) as (h, router):
         await h.until(lambda s: s.phase == Phase.DONE)
         result = await h.handle.result()
-        router = build_platform(config, h.local)[1]
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
     assert alb_weights(router) == {"checkout": 100, "catalog": 100}
 
@@ -60,12 +68,7 @@ async def test_migration_moves_alb_weights_to_green(
 async def test_abort_puts_alb_weights_back_on_blue(
     time_skipping_env, tmp_path: Path, aws: Any, moto_endpoint: str
 ) -> None:
-    config = load_platform_config(platform_file(tmp_path, aws, moto_endpoint))
-    plan = make_plan(gates={"require": []})
-    async with migration(
-        time_skipping_env, tmp_path, plan, platform=lambda local: build_platform(config, local)
-    ) as h:
-        router = build_platform(config, h.local)[1]
+    async with alb_migration(time_skipping_env, tmp_path, aws, moto_endpoint) as (h, router):
         await h.until(lambda s: s.weights.get("catalog", 0) >= 25)
         assert alb_weights(router)["catalog"] >= 25
         await h.handle.signal(MigrationWorkflow.abort, Control(sender="alice", reason="test"))
