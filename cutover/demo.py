@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from cutover.temporal_client import connect
 from cutover.workflows.migration import MigrationWorkflow
 
 DEMO_APPROVER = "demo-approver"
+
+Echo = Callable[[str], None]
 
 
 def demo_plan() -> Plan:
@@ -76,14 +79,14 @@ def start_worker(data_dir: Path, address: str) -> subprocess.Popen[bytes]:
     )
 
 
-async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: "Echo") -> MigrationStatus:
+async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: Echo) -> MigrationStatus:
     """Print each new event; approve gates when asked to; return the final status."""
     handle = client.get_workflow_handle(workflow_id)
     seen, gates_seen = 0, set()
     while True:
         status: MigrationStatus = await handle.query(MigrationWorkflow.status)
         for event in status.timeline[seen:]:
-            echo(f"  {event.time:%H:%M:%S}  [{event.kind}] {event.actor}: {event.message}")
+            echo(event.line())
         seen = len(status.timeline)
         gate = status.open_gate
         if gate and gate.name not in gates_seen:
@@ -100,9 +103,8 @@ async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: "Ec
         await asyncio.sleep(0.5)
 
 
-class Echo:
-    def __call__(self, line: str) -> None:
-        print(line, flush=True)
+def print_line(line: str) -> None:
+    print(line, flush=True)
 
 
 async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:

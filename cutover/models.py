@@ -43,6 +43,10 @@ class Event(BaseModel):
     kind: str
     message: str
 
+    def line(self) -> str:
+        """One timeline line, as `status`, `status --watch` and the demo print it."""
+        return f"  {self.time:%H:%M:%S}  {self.kind:<12} {self.actor:<14} {self.message}"
+
 
 class OpenGate(BaseModel):
     name: str

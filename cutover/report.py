@@ -2,6 +2,8 @@
 
 from cutover.models import MigrationStatus
 
+DECISION_KINDS = {"approved", "rejected", "refused", "paused", "resumed", "abort", "gate-timeout"}
+
 
 def render_review(workflow_id: str, status: MigrationStatus) -> str:
     lines = [
@@ -55,6 +57,3 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-DECISION_KINDS = {"approved", "rejected", "refused", "paused", "resumed", "abort", "gate-timeout"}

@@ -104,11 +104,20 @@ async def _decide(
     click.echo(f"{signal} of gate {gate} sent to {workflow_id} as {sender}")
 
 
+sender_option = click.option(
+    "--as",
+    "sender",
+    default=default_sender,
+    show_default="$CUTOVER_USER or login name",
+    help="Who sends it; recorded in the timeline and the review",
+)
+
+
 def _decision_command(signal: str, help_text: str) -> click.Command:
     @click.command(signal, help=help_text)
     @click.argument("workflow_id")
     @click.option("--gate", required=True, help="The open gate, e.g. uat, traffic-25, full-cutover")
-    @click.option("--as", "sender", default=default_sender, show_default="$CUTOVER_USER or login name")
+    @sender_option
     @click.option("--comment", default="")
     @temporal_options
     @run_async
@@ -129,7 +138,7 @@ def _decision_command(signal: str, help_text: str) -> click.Command:
 def _control_command(signal: str, help_text: str) -> click.Command:
     @click.command(signal, help=help_text)
     @click.argument("workflow_id")
-    @click.option("--as", "sender", default=default_sender, show_default="$CUTOVER_USER or login name")
+    @sender_option
     @click.option("--reason", default="")
     @temporal_options
     @run_async

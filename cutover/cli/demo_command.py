@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cutover.cli.errors import CliError, OperationFailed
-from cutover.demo import DemoOptions, Echo, exit_code, run_demo
+from cutover.demo import DemoOptions, exit_code, print_line, run_demo
 from cutover.devserver import DevServerError
 
 
@@ -37,7 +37,7 @@ def demo(
     options = DemoOptions(Path(data_dir).resolve(), port, ui_port, auto_approve, failures)
     started = time.monotonic()
     try:
-        status = asyncio.run(run_demo(options, Echo()))
+        status = asyncio.run(run_demo(options, print_line))
     except DevServerError as error:
         raise OperationFailed(str(error)) from None
     except KeyboardInterrupt:

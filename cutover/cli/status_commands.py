@@ -6,12 +6,8 @@ from pathlib import Path
 import click
 
 from cutover.cli.context import client_for, query_status, run_async, settings_from, temporal_options
-from cutover.models import Event, MigrationStatus, Phase
+from cutover.models import MigrationStatus, Phase
 from cutover.report import render_review
-
-
-def format_event(event: Event) -> str:
-    return f"  {event.time:%H:%M:%S}  {event.kind:<12} {event.actor:<14} {event.message}"
 
 
 def format_status(workflow_id: str, status: MigrationStatus) -> str:
@@ -35,7 +31,7 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
     if status.report_path:
         lines.append(f"  review:  {status.report_path}")
     lines.append("  timeline:")
-    lines += [format_event(e) for e in status.timeline]
+    lines += [e.line() for e in status.timeline]
     return "\n".join(lines)
 
 
@@ -67,7 +63,7 @@ async def status(
     seen, last_step = 0, ""
     while True:
         for event in current.timeline[seen:]:
-            click.echo(format_event(event))
+            click.echo(event.line())
         seen = len(current.timeline)
         if current.step != last_step:
             click.echo(f"  ... {current.phase.value}: {current.step}")
