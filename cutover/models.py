@@ -1,6 +1,6 @@
 """Shared data shapes: signals, status, activity inputs and results."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -74,6 +74,10 @@ class Workload(BaseModel):
     exposed: bool
     replicas: int = 1
     image: str = ""
+    suspended: bool = False
+    unsupported: str = Field(
+        default="", description="why the target (Fargate) cannot run it; empty if it can"
+    )
 
 
 class Inventory(BaseModel):
@@ -109,6 +113,26 @@ class ServiceRef(BaseModel):
     name: str
     replicas: int = 1
     image: str = ""
+    keep_at_zero: bool = Field(
+        default=False,
+        description="removing this copy scales it to zero (a CronJob: suspends) instead of deleting",
+    )
+
+
+class RolloutWait(BaseModel):
+    ref: ServiceRef
+    timeout: timedelta
+
+
+class TargetCapacity(BaseModel):
+    """The namespaces green must be able to schedule."""
+
+    namespaces: list[str]
+
+
+class CronRunWait(BaseModel):
+    ref: ServiceRef
+    timeout: timedelta
 
 
 class WeightChange(BaseModel):
@@ -137,6 +161,12 @@ class CronHandover(BaseModel):
     name: str
     enable_in: str
     disable_in: str
+    keep_suspended: bool = Field(
+        default=False, description="leave enable_in suspended: restores a schedule that was paused before"
+    )
+    active_jobs_timeout: timedelta = Field(
+        default=timedelta(minutes=30), description="how long disable_in's running Jobs may take to finish"
+    )
 
 
 class ReportRequest(BaseModel):

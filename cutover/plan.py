@@ -26,6 +26,13 @@ class TimeoutAction(StrEnum):
     PAUSE = "pause"
 
 
+class RetireMode(StrEnum):
+    """What rollback does with green's copies."""
+
+    DELETE = "delete"
+    SCALE_TO_ZERO = "scale-to-zero"
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,8 +52,11 @@ class Service(Strict):
     @classmethod
     def _workload_kind(cls, value: str) -> str:
         kind, _, name = value.partition("/")
-        if kind not in ("deployment", "cronjob", "statefulset") or not name:
-            raise ValueError("must be 'deployment/NAME', 'statefulset/NAME' or 'cronjob/NAME'")
+        # A DaemonSet is accepted here and refused in preparation, where the reason can be given.
+        if kind not in ("deployment", "cronjob", "statefulset", "daemonset") or not name:
+            raise ValueError(
+                "must be 'deployment/NAME', 'statefulset/NAME', 'cronjob/NAME' or 'daemonset/NAME'"
+            )
         return value
 
     @property
@@ -78,14 +88,18 @@ class TrafficSettings(Strict):
         return steps
 
 
+def _positive(value: timedelta, field: str) -> None:
+    if value <= timedelta(0):
+        raise ValueError(f"{field} must be positive")
+
+
 class ParallelOperation(Strict):
     duration: Duration = timedelta(hours=1)
     health_check_interval: Duration = timedelta(minutes=10)
 
     @model_validator(mode="after")
     def _interval_positive(self) -> "ParallelOperation":
-        if self.health_check_interval <= timedelta(0):
-            raise ValueError("health_check_interval must be positive")
+        _positive(self.health_check_interval, "health_check_interval")
         return self
 
 
@@ -108,6 +122,34 @@ class Monitoring(Strict):
     check_interval: Duration = timedelta(minutes=15)
 
 
+class RolloutSettings(Strict):
+    timeout: Duration = timedelta(minutes=10)
+
+    @model_validator(mode="after")
+    def _timeout_positive(self) -> "RolloutSettings":
+        _positive(self.timeout, "timeout")
+        return self
+
+
+class CronJobSettings(Strict):
+    active_jobs_timeout: Duration = Field(
+        default=timedelta(minutes=30), description="how long blue's running Jobs may take after suspend"
+    )
+    first_run_timeout: Duration = Field(
+        default=timedelta(hours=25), description="how long to wait for green's first scheduled run"
+    )
+
+    @model_validator(mode="after")
+    def _timeouts_positive(self) -> "CronJobSettings":
+        _positive(self.active_jobs_timeout, "active_jobs_timeout")
+        _positive(self.first_run_timeout, "first_run_timeout")
+        return self
+
+
+class RollbackSettings(Strict):
+    green: RetireMode = RetireMode.DELETE
+
+
 class Plan(Strict):
     """Everything the workflow needs; JSON-serialisable so it can be pasted into the UI."""
 
@@ -121,6 +163,9 @@ class Plan(Strict):
     analysis: AnalysisLimits = Field(default_factory=AnalysisLimits)
     gates: Gates = Field(default_factory=Gates)
     monitoring: Monitoring = Field(default_factory=Monitoring)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    cronjobs: CronJobSettings = Field(default_factory=CronJobSettings)
+    rollback: RollbackSettings = Field(default_factory=RollbackSettings)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Plan":

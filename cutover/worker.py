@@ -27,7 +27,14 @@ def configured_activities() -> MigrationActivities:
     """Activities over the platform the worker's config names (local for every role by default)."""
     config = load_platform_config(os.environ.get("CUTOVER_PLATFORM_CONFIG"))
     cluster, router, metrics = build_platform(config, LocalEnvironment(local_state_path()))
-    return MigrationActivities(cluster, router, metrics, report_dir())
+    return MigrationActivities(
+        cluster,
+        router,
+        metrics,
+        report_dir(),
+        fargate=config.fargate.build() if config.fargate else None,
+        review_store=config.reviews.build() if config.reviews else None,
+    )
 
 
 def build_worker(client: Client, task_queue: str, activities: MigrationActivities) -> Worker:

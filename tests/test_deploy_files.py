@@ -6,6 +6,9 @@ from pathlib import Path
 
 import yaml
 
+from cutover.plan import load_plan
+from cutover.platform.config import load_platform_config
+
 ROOT = Path(__file__).parents[1]
 CLIENT_PREFIX = {
     "elbv2": "elasticloadbalancing",
@@ -52,13 +55,33 @@ def test_iam_policy_allows_every_call_the_adapters_make() -> None:
     assert calls <= allowed, sorted(calls - allowed)
 
 
-def test_worker_manifest_runs_the_worker_with_temporal_from_config() -> None:
-    docs = {d["kind"]: d for d in yaml.safe_load_all((ROOT / "deploy" / "worker.yaml").read_text())}
-    container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+def test_worker_manifest_runs_the_worker_with_temporal_and_platform_from_config(tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all((ROOT / "deploy" / "worker.yaml").read_text()))
+    maps = {d["metadata"]["name"]: d["data"] for d in docs if d["kind"] == "ConfigMap"}
+    deployment = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    container = deployment["containers"][0]
     assert container["command"] == ["python", "worker.py"]
-    config_name = container["envFrom"][0]["configMapRef"]["name"]
-    assert docs["ConfigMap"]["metadata"]["name"] == config_name
-    assert {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "CUTOVER_TASK_QUEUE"} <= set(docs["ConfigMap"]["data"])
+    env = maps[container["envFrom"][0]["configMapRef"]["name"]]
+    assert {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "CUTOVER_TASK_QUEUE", "CUTOVER_PLATFORM_CONFIG"} <= set(
+        env
+    )
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in deployment["volumes"]}
+    platform_file = Path(env["CUTOVER_PLATFORM_CONFIG"])
+    assert mounts["platform"] == str(platform_file.parent)
+    platform = maps[volumes["platform"]["configMap"]["name"]][platform_file.name]
+    (tmp_path / "platform.yaml").write_text(platform)
+    config = load_platform_config(tmp_path / "platform.yaml")
+    assert config.cluster.kind == "kubernetes" and config.cluster.contexts["eks-fargate"] == "in-cluster"
+    assert Path(config.cluster.kubeconfig or "").parent == Path(mounts["kubeconfig"])
+    accounts = [d["metadata"]["name"] for d in docs if d["kind"] == "ServiceAccount"]
+    assert deployment["serviceAccountName"] in accounts
+
+
+def test_examples_load() -> None:
+    config = load_platform_config(ROOT / "examples" / "platform-aws.yaml")
+    assert config.fargate is not None and config.reviews is not None
+    assert load_plan(ROOT / "examples" / "shop-migration.yaml").name == "shop-to-fargate"
 
 
 def test_rbac_lets_green_create_and_delete_copies() -> None:

@@ -12,18 +12,24 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from cutover.activities.polling import poll_until
 from cutover.logs import get_logger
 from cutover.models import (
     AnalysisRequest,
     AnalysisResult,
     CronHandover,
+    CronRunWait,
     Inventory,
     ReportRequest,
+    RolloutWait,
     ServiceRef,
+    TargetCapacity,
     WeightChange,
-    Workload,
 )
-from cutover.plan import Exposure, Plan
+from cutover.plan import Plan
+from cutover.plan_check import check_plan
+from cutover.platform.aws_eks import FargateProvisioner
+from cutover.platform.aws_s3 import ReviewStore
 from cutover.platform.interfaces import Cluster, MetricsSource, TrafficRouter
 from cutover.report import render_review
 
@@ -45,43 +51,57 @@ def _log(**bound: object) -> Any:
 
 
 class MigrationActivities:
-    def __init__(self, cluster: Cluster, router: TrafficRouter, metrics: MetricsSource, report_dir: Path):
+    def __init__(
+        self,
+        cluster: Cluster,
+        router: TrafficRouter,
+        metrics: MetricsSource,
+        report_dir: Path,
+        fargate: FargateProvisioner | None = None,
+        review_store: ReviewStore | None = None,
+    ):
         self.cluster = cluster
         self.router = router
         self.metrics = metrics
         self.report_dir = report_dir
+        self.fargate = fargate
+        self.review_store = review_store
 
     @activity.defn
     def discover(self, plan: Plan) -> Inventory:
-        """Find every planned workload in blue and classify it; unknown ones fail the plan."""
-        envs = self.cluster.environments()
-        for role, env in (("source", plan.source.name), ("target", plan.target.name)):
-            if env not in envs:
-                raise ApplicationError(
-                    f"{role}.name: environment {env!r} not found (have {envs})",
-                    non_retryable=True,
-                    type="PlanMismatch",
-                )
-        found: list[Workload] = []
-        for service in plan.services:
-            kind, name = service.workload.split("/", 1)
-            workload = self.cluster.find(plan.source.name, service.namespace, kind, name)
-            if workload is None:
-                raise ApplicationError(
-                    f"services: unknown service {service.name!r}: {service.workload} not found in "
-                    f"namespace {service.namespace!r} of {plan.source.name}",
-                    non_retryable=True,
-                    type="PlanMismatch",
-                )
-            exposed = (
-                workload.exposed
-                if service.exposure == Exposure.DISCOVER
-                else service.exposure == Exposure.EXPOSED
+        """Find and classify every planned workload in blue, recording its state for rollback.
+
+        Refuses the plan, before anything changes, when a workload is missing, cannot run on the
+        target, or references configuration that green lacks or holds differently.
+        """
+        check = check_plan(self.cluster, plan)
+        if check.problems:
+            raise ApplicationError(
+                "preparation refused the plan: " + "; ".join(check.problems),
+                non_retryable=True,
+                type="PlanMismatch",
             )
-            found.append(workload.model_copy(update={"service": service.name, "exposed": exposed}))
+        found = check.workloads
         weights = {w.service: self.router.green_percent(w.namespace, w.service) for w in found if w.exposed}
         _log(phase="preparation").info("discovered", workloads=len(found), weights=weights)
         return Inventory(workloads=found, blue_weights=weights)
+
+    @activity.defn
+    def prepare_target(self, target: TargetCapacity) -> str:
+        """Make sure green can schedule the namespaces (EKS Fargate profile); heartbeats while EKS works."""
+        fargate = self.fargate
+        if fargate is None:
+            return "no Fargate profile configured for the worker; green's capacity is assumed"
+        fargate.request(target.namespaces)
+        arn = poll_until(lambda: fargate.active_arn(target.namespaces), fargate.timeout)
+        if arn is None:
+            raise ApplicationError(
+                f"fargate profile {fargate.target.profile_name} not ACTIVE within {fargate.timeout}",
+                non_retryable=True,
+                type="NotActive",
+            )
+        _log(phase="preparation").info("fargate profile active", arn=arn, namespaces=target.namespaces)
+        return f"fargate profile {arn} active for namespaces {', '.join(sorted(target.namespaces))}"
 
     @activity.defn
     def deploy_copy(self, ref: ServiceRef) -> None:
@@ -90,8 +110,8 @@ class MigrationActivities:
 
     @activity.defn
     def remove_copy(self, ref: ServiceRef) -> None:
-        _log(service=ref.service).info("remove copy", env=ref.env)
-        self.cluster.remove_copy(ref.env, ref.namespace, ref.kind, ref.name)
+        _log(service=ref.service).info("remove copy", env=ref.env, scale_to_zero=ref.keep_at_zero)
+        self.cluster.remove_copy(ref.env, ref.namespace, ref.kind, ref.name, scale_to_zero=ref.keep_at_zero)
 
     @activity.defn
     def check_health(self, ref: ServiceRef) -> ServiceCheck:
@@ -100,19 +120,72 @@ class MigrationActivities:
         return ServiceCheck(ref=ref, healthy=healthy)
 
     @activity.defn
+    def await_rollout(self, wait: RolloutWait) -> bool:
+        """True once the copy is rolled out and available; False if the plan's timeout passed first."""
+        ref = wait.ref
+        done = poll_until(
+            lambda: self.cluster.healthy(ref.env, ref.namespace, ref.kind, ref.name) or None, wait.timeout
+        )
+        _log(service=ref.service).info("rollout", env=ref.env, rolled_out=bool(done))
+        return bool(done)
+
+    @activity.defn
     def hand_over_cron(self, handover: CronHandover) -> list[str]:
-        self.cluster.hand_over_cron(handover)
-        enabled = self.cluster.cron_enabled_in(handover.namespace, handover.name)
+        """Suspend in disable_in, let its running Jobs finish, then resume in enable_in.
+
+        A gap is safer than a double run: the schedule is never enabled in both clusters.
+        """
+        ns, name = handover.namespace, handover.name
+        if self.cluster.find(handover.enable_in, ns, "cronjob", name) is None:
+            raise ApplicationError(
+                f"cronjob/{ns}/{name} does not exist in {handover.enable_in}",
+                non_retryable=True,
+                type="NotFound",
+            )
+        if self.cluster.find(handover.disable_in, ns, "cronjob", name) is not None:
+            self.cluster.set_cron_suspended(handover.disable_in, ns, name, True)
+            drained = poll_until(
+                lambda: not self.cluster.active_cron_jobs(handover.disable_in, ns, name) or None,
+                handover.active_jobs_timeout,
+            )
+            if not drained:
+                running = self.cluster.active_cron_jobs(handover.disable_in, ns, name)
+                raise ApplicationError(
+                    f"cronjob/{ns}/{name} is suspended in {handover.disable_in} but its Jobs {running} "
+                    f"still run after {handover.active_jobs_timeout}",
+                    non_retryable=True,
+                    type="ActiveJobs",
+                )
+        self.cluster.set_cron_suspended(handover.enable_in, ns, name, handover.keep_suspended)
+        enabled = self.cluster.cron_enabled_in(ns, name)
         _log(service=handover.service).info("cron handed over", enabled_in=enabled)
-        if enabled != [handover.enable_in]:
-            raise ApplicationError(f"cronjob {handover.name} enabled in {enabled} after handover")
+        expected = [] if handover.keep_suspended else [handover.enable_in]
+        if enabled != expected:
+            raise ApplicationError(f"cronjob {name} enabled in {enabled} after handover, expected {expected}")
         return enabled
 
     @activity.defn
     def run_cron(self, ref: ServiceRef) -> bool:
+        """One look at the first green run (histories before await_cron_run); retried until it finished."""
         info = activity.info()
+        ok = self.cluster.run_cron(ref.env, ref.namespace, ref.name, f"{info.workflow_id}/{info.activity_id}")
+        if ok is None:
+            raise ApplicationError(f"cronjob {ref.name} has no finished run in {ref.env} yet", type="NotYet")
+        _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
+        return ok
+
+    @activity.defn
+    def await_cron_run(self, wait: CronRunWait) -> bool:
+        """Outcome of green's first scheduled run, heartbeating while it waits up to the plan's timeout."""
+        ref, info = wait.ref, activity.info()
         key = f"{info.workflow_id}/{info.activity_id}"
-        ok = self.cluster.run_cron(ref.env, ref.namespace, ref.name, key)
+        ok = poll_until(lambda: self.cluster.run_cron(ref.env, ref.namespace, ref.name, key), wait.timeout)
+        if ok is None:
+            raise ApplicationError(
+                f"cronjob {ref.name} had no finished run in {ref.env} within {wait.timeout}",
+                non_retryable=True,
+                type="NoFirstRun",
+            )
         _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
         return ok
 
@@ -155,18 +228,25 @@ class MigrationActivities:
     def write_report(self, request: ReportRequest) -> str:
         self.report_dir.mkdir(parents=True, exist_ok=True)
         path = self.report_dir / f"{request.workflow_id}.md"
-        path.write_text(render_review(request.workflow_id, request.status))
+        review = render_review(request.workflow_id, request.status)
+        path.write_text(review)
         _log(phase="post-release-review").info("report written", path=str(path))
+        if self.review_store is not None:
+            address = self.review_store.upload(request.workflow_id, review)
+            _log(phase="post-release-review").info("report uploaded", address=address)
         return str(path)
 
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.discover,
+            self.prepare_target,
             self.deploy_copy,
             self.remove_copy,
             self.check_health,
+            self.await_rollout,
             self.hand_over_cron,
             self.run_cron,
+            self.await_cron_run,
             self.set_green_percent,
             self.analyse,
             self.write_report,

@@ -2,7 +2,7 @@
 
 import click
 from temporalio.client import Client, WorkflowHandle
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from cutover.cli.context import (
     client_for,
@@ -13,35 +13,26 @@ from cutover.cli.context import (
     settings_from,
     temporal_options,
 )
-from cutover.cli.errors import CliError
+from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan
-from cutover.config import local_state_path
+from cutover.cli.platform_access import configured_cluster, platform_config_option
 from cutover.models import Control, GateDecision
 from cutover.plan import Plan
-from cutover.platform.local import LocalEnvironment
+from cutover.plan_check import check_plan
 from cutover.workflows.migration import MigrationWorkflow
 
 
-def preflight(plan: Plan) -> None:
-    """Check a local plan against the local environment before anything starts."""
-    if plan.source.kind != "local":
-        return
-    env = LocalEnvironment(local_state_path())
-    if not env.path.exists():
-        raise CliError(
-            f"local environment {env.path} does not exist (run `cutover demo` or set CUTOVER_LOCAL_STATE)"
-        )
-    envs = env.environments()
-    for role, name in (("source", plan.source.name), ("target", plan.target.name)):
-        if name not in envs:
-            raise CliError(f"{role}.name: environment {name!r} not found (have {', '.join(envs)})")
-    for service in plan.services:
-        kind, name = service.workload.split("/", 1)
-        if env.find(plan.source.name, service.namespace, kind, name) is None:
-            raise CliError(
-                f"services: unknown service {service.name!r}: {service.workload} not found "
-                f"in namespace {service.namespace!r} of {plan.source.name}"
-            )
+def preflight(plan: Plan, platform_config: str | None) -> None:
+    """Check the plan against the clusters the worker would use, before anything starts."""
+    try:
+        problems = check_plan(configured_cluster(platform_config), plan).problems
+    except ApplicationError as error:
+        raise OperationFailed(f"checking the plan against the clusters: {error}") from None
+    if len(problems) == 1:
+        raise CliError(problems[0])
+    if problems:
+        lines = "\n".join(f"  {p}" for p in problems)
+        raise CliError(f"the plan does not fit the clusters ({len(problems)} problem(s)):\n{lines}")
 
 
 async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
@@ -59,14 +50,20 @@ async def start_migration(client: Client, plan: Plan, workflow_id: str, task_que
 @click.command("start")
 @click.argument("file")
 @click.option("--id", "workflow_id", help="Workflow id [default: cutover-PLAN_NAME]")
+@platform_config_option
 @temporal_options
 @run_async
 async def start(
-    file: str, workflow_id: str | None, address: str | None, namespace: str | None, task_queue: str | None
+    file: str,
+    workflow_id: str | None,
+    platform_config: str | None,
+    address: str | None,
+    namespace: str | None,
+    task_queue: str | None,
 ) -> None:
-    """Start the migration described by FILE."""
+    """Check the plan against the clusters, then start the migration described by FILE."""
     plan = read_plan(file)
-    preflight(plan)
+    preflight(plan, platform_config)
     settings = settings_from(address, namespace, task_queue)
     client = await client_for(settings)
     handle = await start_migration(client, plan, workflow_id or f"cutover-{plan.name}", settings.task_queue)

@@ -1,6 +1,7 @@
-"""`cutover demo`: run a migration on the local environment with a fresh dev server."""
+"""`cutover demo`: run a migration on the local environment behind a moto ALB, with a fresh dev server."""
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import click
 
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.demo import DemoOptions, exit_code, print_line, run_demo
-from cutover.devserver import DevServerError
+from cutover.local_servers import ServerStartError
 
 
 @click.command("demo")
@@ -26,7 +27,7 @@ def demo(
     port: int,
     ui_port: int,
 ) -> None:
-    """Start a dev server and worker, run a demo migration and follow it."""
+    """Start a dev server, a moto server and a worker, run a demo migration and follow it."""
     failures: dict[str, object] = {}
     if fail_at_step is not None:
         if not 0 < fail_at_step <= 100:
@@ -36,12 +37,16 @@ def demo(
         failures["failing_cron"] = fail_cronjob
     options = DemoOptions(Path(data_dir).resolve(), port, ui_port, auto_approve, failures)
     started = time.monotonic()
+    # A SIGTERM (kill, a CI timeout) must clean up like Ctrl-C: the servers run in their own sessions.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         status = asyncio.run(run_demo(options, print_line))
-    except DevServerError as error:
+    except ServerStartError as error:
         raise OperationFailed(str(error)) from None
     except KeyboardInterrupt:
-        click.echo("\ninterrupted: stopped the worker and the dev server; state kept in " + data_dir)
+        click.echo(
+            "\ninterrupted: stopped the worker, the moto server and the dev server; state kept in " + data_dir
+        )
         raise SystemExit(130) from None
     elapsed = time.monotonic() - started
     click.echo(

@@ -7,6 +7,7 @@ import click
 
 from cutover.cli.control_commands import abort, approve, pause, reject, resume, start
 from cutover.cli.demo_command import demo
+from cutover.cli.discover_command import discover
 from cutover.cli.plan_commands import plan_group
 from cutover.cli.status_commands import report, status
 
@@ -17,7 +18,7 @@ def cli() -> None:
     """Durable, human-gated slow-injection blue-green migrations on Temporal."""
 
 
-for command in (plan_group, start, status, approve, reject, pause, resume, abort, report, demo):
+for command in (plan_group, discover, start, status, approve, reject, pause, resume, abort, report, demo):
     cli.add_command(command)
 
 

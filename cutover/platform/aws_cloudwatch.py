@@ -28,8 +28,11 @@ class CloudWatchMetrics:
         window: timedelta = timedelta(minutes=5),
         latency_stat: str = "p99",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        regional: dict[str, Any] | None = None,
     ):
+        """regional: a client per environment whose metrics live in another region than cloudwatch's."""
         self.cloudwatch = cloudwatch
+        self.regional = regional or {}
         self.targets = targets
         self.window = window
         self.latency_stat = latency_stat
@@ -58,8 +61,9 @@ class CloudWatchMetrics:
             }
 
         end = self.clock()
+        cloudwatch = self.regional.get(env, self.cloudwatch)
         try:
-            response = self.cloudwatch.get_metric_data(
+            response = cloudwatch.get_metric_data(
                 MetricDataQueries=[
                     query("requests", "RequestCount", "Sum"),
                     query("errors", "HTTPCode_Target_5XX_Count", "Sum"),

@@ -18,7 +18,9 @@ from cutover.durations import Duration
 from cutover.plan import validation_problems
 from cutover.platform.aws_alb import AlbRoute, AlbRouter
 from cutover.platform.aws_cloudwatch import CloudWatchMetrics, TargetGroupMetrics
+from cutover.platform.aws_eks import FargateProvisioner, FargateTarget
 from cutover.platform.aws_route53 import Route53Router, WeightedRecord
+from cutover.platform.aws_s3 import ReviewStore
 from cutover.platform.interfaces import Cluster, MetricsSource, TrafficRouter
 from cutover.platform.kubernetes_cluster import KubernetesCluster
 from cutover.platform.local import LocalEnvironment
@@ -74,10 +76,22 @@ class Route53Config(Aws):
 
 
 class CloudWatchConfig(Aws):
+    """`region` is the default; `regions` names the region of an environment that lives elsewhere."""
+
     kind: Literal["cloudwatch"]
     targets: dict[str, TargetGroupMetrics]
     window: Duration = timedelta(minutes=5)
     latency_stat: str = "p99"
+    regions: dict[str, str] = Field(default_factory=dict)
+
+    def build(self) -> CloudWatchMetrics:
+        regional = {
+            env: boto3.client("cloudwatch", region_name=region, endpoint_url=self.endpoint_url)
+            for env, region in self.regions.items()
+        }
+        return CloudWatchMetrics(
+            self.client("cloudwatch"), self.targets, self.window, self.latency_stat, regional=regional
+        )
 
 
 class PrometheusConfig(Strict):
@@ -91,10 +105,32 @@ RouterConfig = Annotated[LocalRole | AlbConfig | Route53Config, Field(discrimina
 MetricsConfig = Annotated[LocalRole | CloudWatchConfig | PrometheusConfig, Field(discriminator="kind")]
 
 
+class FargateConfig(Aws, FargateTarget):
+    """Green's EKS cluster: preparation ensures a Fargate profile selects the plan's namespaces."""
+
+    timeout: Duration = timedelta(minutes=15)
+
+    def build(self) -> FargateProvisioner:
+        target = FargateTarget.model_validate(self.model_dump(include=set(FargateTarget.model_fields)))
+        return FargateProvisioner(self.client("eks"), target, self.timeout)
+
+
+class ReviewsConfig(Aws):
+    """Copy every post-release review to s3://bucket/prefix<workflow id>.md."""
+
+    bucket: str
+    prefix: str = ""
+
+    def build(self) -> ReviewStore:
+        return ReviewStore(self.client("s3"), self.bucket, self.prefix)
+
+
 class PlatformConfig(Strict):
     cluster: ClusterConfig = Field(default_factory=LocalRole)
     router: RouterConfig = Field(default_factory=LocalRole)
     metrics: MetricsConfig = Field(default_factory=LocalRole)
+    fargate: FargateConfig | None = None
+    reviews: ReviewsConfig | None = None
 
 
 class PlatformConfigError(Exception):
@@ -125,12 +161,7 @@ def build_platform(
         router = Route53Router(config.router.client("route53"), config.router.records)
     metrics: MetricsSource = local
     if isinstance(config.metrics, CloudWatchConfig):
-        metrics = CloudWatchMetrics(
-            config.metrics.client("cloudwatch"),
-            config.metrics.targets,
-            config.metrics.window,
-            config.metrics.latency_stat,
-        )
+        metrics = config.metrics.build()
     elif isinstance(config.metrics, PrometheusConfig):
         metrics = PrometheusMetrics(config.metrics.url, config.metrics.queries)
     cluster: Cluster = config.cluster.build() if isinstance(config.cluster, KubernetesConfig) else local

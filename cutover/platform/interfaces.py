@@ -2,7 +2,7 @@
 
 from typing import Protocol
 
-from cutover.models import CronHandover, ServiceRef, WeightChange, Workload
+from cutover.models import ServiceRef, WeightChange, Workload
 
 
 class Cluster(Protocol):
@@ -10,23 +10,43 @@ class Cluster(Protocol):
 
     def environments(self) -> list[str]: ...
 
-    def find(self, env: str, namespace: str, kind: str, name: str) -> Workload | None: ...
+    def find(self, env: str, namespace: str, kind: str, name: str) -> Workload | None:
+        """The workload with its recorded state (replicas, image, suspend flag) and whether
+        the target can run it (`unsupported` says why not)."""
+
+    def discover(self, env: str, namespace: str, selector: str) -> list[Workload]:
+        """Every Deployment, StatefulSet, CronJob and DaemonSet in namespace matching the label selector."""
+
+    def config_problems(
+        self, source_env: str, target_env: str, namespace: str, kind: str, name: str
+    ) -> list[str]:
+        """What the workload references (ConfigMaps, Secrets) that target_env lacks or holds differently.
+
+        Values are compared by hash; a problem names the object and key, never a value."""
 
     def apply_copy(self, ref: ServiceRef) -> None:
         """Create or update the workload in ref.env (idempotent)."""
 
-    def remove_copy(self, env: str, namespace: str, kind: str, name: str) -> None:
-        """Remove the workload from env; absent is fine (idempotent)."""
+    def remove_copy(
+        self, env: str, namespace: str, kind: str, name: str, scale_to_zero: bool = False
+    ) -> None:
+        """Delete the workload from env, or keep it at zero replicas (CronJob: suspended); absent is fine."""
 
-    def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool: ...
+    def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool:
+        """Rolled out and available now (one look; the activity polls with heartbeats)."""
 
-    def hand_over_cron(self, handover: CronHandover) -> None:
-        """Move a CronJob's schedule so it is enabled in exactly one environment."""
+    def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
+        """Set the CronJob's suspend flag in env (idempotent)."""
+
+    def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
+        """Names of the Jobs this CronJob (by uid) started in env that are still running."""
 
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]: ...
 
-    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool:
-        """Run (or await) the schedule's next run in env; the same key never runs twice."""
+    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+        """The outcome of the schedule's first run in env, None while it has not finished.
+
+        One look per call (the activity polls with heartbeats); the same key never runs twice."""
 
 
 class TrafficRouter(Protocol):

@@ -5,127 +5,75 @@ Temporal's retry semantics: a missing workload the plan names or a denied reques
 itself, so those are non-retryable; anything else (timeouts, 5xx, 409) is retried by the activity.
 """
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config.incluster_config import (
+    SERVICE_CERT_FILENAME,
+    SERVICE_TOKEN_FILENAME,
+    InClusterConfigLoader,
+)
 from temporalio.exceptions import ApplicationError
 
-from cutover.models import CronHandover, ServiceRef, Workload
-
-Obj = dict[str, Any]
+from cutover.models import ServiceRef, Workload
+from cutover.platform.kubernetes_api import KINDS, Obj, kind_api, not_found, raw, translate
+from cutover.platform.kubernetes_config import ConfigRef, Side, compare, config_refs, digests
+from cutover.platform.kubernetes_exposure import Exposers
+from cutover.platform.kubernetes_fargate import fargate_blockers
+from cutover.platform.kubernetes_jobs import newest, outcome, owned_by
+from cutover.platform.kubernetes_manifests import (
+    clean_copy,
+    pin_recorded_state,
+    pod_spec,
+    template_labels,
+)
 
 FIELD_MANAGER = "cutover"
-FARGATE_LABEL = "cutover.dev/fargate"
-EXPOSING_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
-CLUSTER_OWNED_METADATA = (
-    "uid",
-    "resourceVersion",
-    "creationTimestamp",
-    "managedFields",
-    "generation",
-    "selfLink",
-    "ownerReferences",
-)
-CLUSTER_OWNED_ANNOTATIONS = (
-    "kubectl.kubernetes.io/last-applied-configuration",
-    "deployment.kubernetes.io/revision",
-)
-# Scheduling constraints of blue's EC2 nodes make no sense on Fargate.
-NODE_PLACEMENT_FIELDS = ("nodeSelector", "affinity", "tolerations")
+MERGE_PATCH = "application/merge-patch+json"
+GATEWAY_API = ("gateway.networking.k8s.io", "v1", "httproutes")
 
 
-class KindApi:
-    """The typed client calls for one workload kind, so the rest of the code is kind-agnostic."""
-
-    def __init__(self, api: Any, suffix: str, api_version: str, kind: str):
-        self.api, self.suffix, self.api_version, self.kind = api, suffix, api_version, kind
-
-    def call(self, verb: str) -> Callable[..., Any]:
-        return getattr(self.api, f"{verb}_namespaced_{self.suffix}")
-
-
-def _kind_api(api_client: client.ApiClient, kind: str) -> KindApi:
-    if kind == "deployment":
-        return KindApi(client.AppsV1Api(api_client), "deployment", "apps/v1", "Deployment")
-    if kind == "statefulset":
-        return KindApi(client.AppsV1Api(api_client), "stateful_set", "apps/v1", "StatefulSet")
+def _zero_patch(kind: str, what: str) -> Obj:
+    """What keeps a workload in place but idle: no replicas, or a suspended schedule."""
     if kind == "cronjob":
-        return KindApi(client.BatchV1Api(api_client), "cron_job", "batch/v1", "CronJob")
-    raise ApplicationError(f"unsupported workload kind {kind!r}", type="k8s.BadKind", non_retryable=True)
+        return {"spec": {"suspend": True}}
+    if kind in ("deployment", "statefulset"):
+        return {"spec": {"replicas": 0}}
+    raise ApplicationError(f"{what} cannot be scaled to zero", type="k8s.BadKind", non_retryable=True)
 
 
-def _raw(response: Any) -> Any:
-    """The JSON body of a call made with _preload_content=False (plain dicts, API field names)."""
-    return json.loads(response.data)
+def _rolled_out(kind: str, obj: Obj) -> bool:
+    """The controller has seen the newest spec and every wanted pod is updated and available."""
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    if int(status.get("observedGeneration", 0)) < int(meta.get("generation", 0)):
+        return False
+    if kind == "daemonset":
+        wanted = int(status.get("desiredNumberScheduled", 0))
+        updated, available = status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0)
+    else:
+        wanted = int(spec.get("replicas", 1))
+        updated, available = status.get("updatedReplicas", 0), status.get("availableReplicas", 0)
+    return int(updated) == wanted and int(available) == wanted
 
 
-def translate(error: ApiException, action: str, what: str, env: str) -> ApplicationError:
-    """An error naming the action, object and environment; non-retryable when retrying cannot help."""
-    status = int(error.status or 0)
-    reason = error.reason or ""
-    try:
-        message = json.loads(error.body or "{}").get("message", reason)
-    except (ValueError, AttributeError):
-        message = reason
-    text = f"{action} {what} in {env} failed: {status} {reason}: {message}"
-    return ApplicationError(text, type=f"k8s.{status}", non_retryable=status in (401, 403, 404))
-
-
-def pod_template(obj: Obj) -> Obj:
-    """The pod template (created if absent, so callers may edit it in place)."""
-    spec: Obj = obj.setdefault("spec", {})
-    if obj.get("kind") == "CronJob":
-        spec = spec.setdefault("jobTemplate", {}).setdefault("spec", {})
-    template: Obj = spec.setdefault("template", {})
-    return template
-
-
-def clean_copy(obj: Obj) -> Obj:
-    """blue's object as a declaration for green: no cluster-owned fields, no node placement."""
-    out: Obj = json.loads(json.dumps(obj))
-    out.pop("status", None)
-    meta = out.setdefault("metadata", {})
-    for field in CLUSTER_OWNED_METADATA:
-        meta.pop(field, None)
-    annotations = meta.get("annotations") or {}
-    for annotation in CLUSTER_OWNED_ANNOTATIONS:
-        annotations.pop(annotation, None)
-    if not annotations:
-        meta.pop("annotations", None)
-    template = pod_template(out)
-    template.setdefault("metadata", {}).setdefault("labels", {})[FARGATE_LABEL] = "true"
-    pod_spec = template.get("spec") or {}
-    for field in NODE_PLACEMENT_FIELDS:
-        pod_spec.pop(field, None)
-    if out.get("kind") == "CronJob":
-        # Created suspended: the hand-over, not the copy, decides where the schedule runs.
-        out["spec"]["suspend"] = True
-    return out
-
-
-def pin_recorded_state(obj: Obj, ref: ServiceRef) -> Obj:
-    """Deploy what preparation recorded (replicas, first image), not whatever blue runs by now."""
-    if ref.kind != "cronjob" and ref.replicas > 0:
-        obj["spec"]["replicas"] = ref.replicas
-    containers = (pod_template(obj).get("spec") or {}).get("containers") or []
-    if ref.image and containers:
-        containers[0]["image"] = ref.image
-    return obj
-
-
-def _selects(selector: dict[str, str] | None, labels: dict[str, str]) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in (selector or {}).items())
-
-
-def _ingress_services(ingress: Obj) -> set[str]:
-    spec = ingress.get("spec") or {}
-    backends = [spec.get("defaultBackend") or {}]
-    for rule in spec.get("rules") or []:
-        backends += [p.get("backend") or {} for p in (rule.get("http") or {}).get("paths") or []]
-    return {b["service"]["name"] for b in backends if (b.get("service") or {}).get("name")}
+def _as_workload(namespace: str, kind: str, obj: Obj, exposers: Exposers | None) -> Workload:
+    """The recorded state preparation needs; a CronJob is never exposed (nothing routes to it)."""
+    spec = obj.get("spec") or {}
+    name = obj["metadata"]["name"]
+    app_containers = pod_spec(obj).get("containers") or [{}]
+    return Workload(
+        service=name,
+        namespace=namespace,
+        kind=kind,
+        name=name,
+        exposed=exposers is not None and kind != "cronjob" and exposers.expose(template_labels(obj)),
+        replicas=int(spec.get("replicas", 1)) if kind in ("deployment", "statefulset") else 1,
+        image=app_containers[0].get("image", ""),
+        suspended=kind == "cronjob" and bool(spec.get("suspend", False)),
+        unsupported="; ".join(fargate_blockers(obj)),
+    )
 
 
 class KubernetesCluster:
@@ -149,10 +97,13 @@ class KubernetesCluster:
         return cls(clients, source_env)
 
     @staticmethod
-    def in_cluster_client() -> client.ApiClient:
-        """The client of the cluster the worker runs in (service account token)."""
+    def in_cluster_client(
+        token_file: str = SERVICE_TOKEN_FILENAME, ca_file: str = SERVICE_CERT_FILENAME
+    ) -> client.ApiClient:
+        """The cluster the worker runs in: https to KUBERNETES_SERVICE_HOST/PORT, trusting ca_file, with
+        the service account token (re-read every minute, as the kubelet rotates it)."""
         configuration = client.Configuration()
-        config.load_incluster_config(client_configuration=configuration)
+        InClusterConfigLoader(token_filename=token_file, cert_filename=ca_file).load_and_set(configuration)
         return client.ApiClient(configuration)
 
     def _client(self, env: str) -> client.ApiClient:
@@ -166,9 +117,9 @@ class KubernetesCluster:
 
     def _read(self, env: str, namespace: str, kind: str, name: str) -> Obj | None:
         """The workload as a dict, or None when it does not exist."""
-        api = _kind_api(self._client(env), kind)
+        api = kind_api(self._client(env), kind)
         try:
-            obj: Obj = _raw(api.call("read")(name, namespace, _preload_content=False))
+            obj: Obj = raw(api.call("read")(name, namespace, _preload_content=False))
         except ApiException as error:
             if error.status == 404:
                 return None
@@ -176,19 +127,59 @@ class KubernetesCluster:
         return obj
 
     def _list(self, env: str, namespace: str, what: str, label_selector: str = "") -> list[Obj]:
+        """Objects of a workload kind, or of "services", "ingresses" or "jobs"."""
         api_client = self._client(env)
         calls: dict[str, Callable[..., Any]] = {
             "services": client.CoreV1Api(api_client).list_namespaced_service,
             "ingresses": client.NetworkingV1Api(api_client).list_namespaced_ingress,
             "jobs": client.BatchV1Api(api_client).list_namespaced_job,
+            **{kind: kind_api(api_client, kind).call("list") for kind in KINDS},
         }
         try:
-            items: list[Obj] = _raw(
-                calls[what](namespace, label_selector=label_selector, _preload_content=False)
-            )["items"]
+            response = calls[what](namespace, label_selector=label_selector, _preload_content=False)
         except ApiException as error:
             raise translate(error, "list", f"{what} in {namespace}", env) from error
+        items: list[Obj] = raw(response)["items"]
         return items
+
+    def _workloads(self, env: str, namespace: str, kind: str, selector: str) -> list[Obj]:
+        """Workloads of kind matching selector, each with its kind set: list items carry none, and where
+        the pod template lives and what Fargate makes of the object depend on it."""
+        api = kind_api(self._client(env), kind)
+        return [{**item, "kind": api.kind} for item in self._list(env, namespace, kind, selector)]
+
+    def _routes(self, env: str, namespace: str) -> list[Obj]:
+        """Gateway API HTTPRoutes; none when the cluster has no Gateway API (its CRDs are not installed)."""
+        api = client.CustomObjectsApi(self._client(env))
+        group, version, plural = GATEWAY_API
+        try:
+            response = api.list_namespaced_custom_object(
+                group, version, namespace, plural, _preload_content=False
+            )
+        except ApiException as error:
+            if error.status == 404:
+                return []
+            raise translate(error, "list", f"httproutes in {namespace}", env) from error
+        items: list[Obj] = raw(response)["items"]
+        return items
+
+    def _exposers(self, env: str, namespace: str) -> Exposers:
+        return Exposers.of(
+            self._list(env, namespace, "services"),
+            self._list(env, namespace, "ingresses"),
+            self._routes(env, namespace),
+        )
+
+    def _config_digests(self, env: str, namespace: str, ref: ConfigRef) -> dict[str, str] | None:
+        """The referenced object's key digests in env (values never leave this call), None if absent."""
+        core = client.CoreV1Api(self._client(env))
+        read = core.read_namespaced_config_map if ref.kind == "configmap" else core.read_namespaced_secret
+        try:
+            return digests(ref.kind, raw(read(ref.name, namespace, _preload_content=False)))
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise translate(error, "read", ref.what(namespace), env) from error
 
     # --- Cluster -------------------------------------------------------------------------
     def environments(self) -> list[str]:
@@ -198,46 +189,53 @@ class KubernetesCluster:
         obj = self._read(env, namespace, kind, name)
         if obj is None:
             return None
-        template = pod_template(obj)
-        containers = (template.get("spec") or {}).get("containers") or [{}]
-        return Workload(
-            service=name,
-            namespace=namespace,
-            kind=kind,
-            name=name,
-            exposed=kind != "cronjob" and self._exposed(env, namespace, template),
-            replicas=int((obj.get("spec") or {}).get("replicas", 1)) if kind != "cronjob" else 1,
-            image=containers[0].get("image", ""),
+        return _as_workload(
+            namespace, kind, obj, None if kind == "cronjob" else self._exposers(env, namespace)
         )
 
-    def _exposed(self, env: str, namespace: str, template: Obj) -> bool:
-        """Reached from outside: a LoadBalancer/NodePort Service, or any Service an Ingress names."""
-        labels = (template.get("metadata") or {}).get("labels") or {}
-        services = self._list(env, namespace, "services")
-        selecting = {
-            s["metadata"]["name"]: s
-            for s in services
-            if _selects((s.get("spec") or {}).get("selector"), labels)
-        }
-        if any((s.get("spec") or {}).get("type") in EXPOSING_SERVICE_TYPES for s in selecting.values()):
-            return True
-        if not selecting:
-            return False
-        behind_ingress = set().union(*(_ingress_services(i) for i in self._list(env, namespace, "ingresses")))
-        return bool(behind_ingress & set(selecting))
+    def discover(self, env: str, namespace: str, selector: str) -> list[Workload]:
+        """Every workload of a known kind whose labels match selector (equality terms, comma separated)."""
+        exposers = self._exposers(env, namespace)
+        found = [
+            _as_workload(namespace, kind, obj, exposers)
+            for kind in KINDS
+            for obj in self._workloads(env, namespace, kind, selector)
+        ]
+        return sorted(found, key=lambda w: (w.kind, w.name))
+
+    def config_problems(
+        self, source_env: str, target_env: str, namespace: str, kind: str, name: str
+    ) -> list[str]:
+        """Each ConfigMap/Secret the workload's pods use, compared key by key (as sha256) across the two."""
+        obj = self._read(source_env, namespace, kind, name)
+        if obj is None:
+            raise not_found(f"{kind}/{namespace}/{name}", source_env)
+        problems: list[str] = []
+        for ref in config_refs(obj):
+            source = Side(source_env, self._config_digests(source_env, namespace, ref))
+            target = Side(target_env, self._config_digests(target_env, namespace, ref))
+            problems += compare(ref, namespace, source, target)
+        return problems
 
     def apply_copy(self, ref: ServiceRef) -> None:
         self.copy_workload(self.source_env, ref)
 
     def copy_workload(self, source_env: str, ref: ServiceRef) -> None:
-        """Server-side apply source_env's workload to ref.env; applying the same object twice is a no-op."""
+        """Server-side apply source_env's workload to ref.env; applying the same object twice is a no-op.
+
+        A workload Fargate cannot run is refused: the API would accept it and its pods never start."""
         what = f"{ref.kind}/{ref.namespace}/{ref.name}"
         obj = self._read(source_env, ref.namespace, ref.kind, ref.name)
         if obj is None:
+            raise not_found(what, source_env)
+        blockers = fargate_blockers(obj)
+        if blockers:
             raise ApplicationError(
-                f"{what} does not exist in {source_env}", type="k8s.404", non_retryable=True
+                f"copy {what} to {ref.env} refused: {'; '.join(blockers)}",
+                type="k8s.Unsupported",
+                non_retryable=True,
             )
-        api = _kind_api(self._client(ref.env), ref.kind)
+        api = kind_api(self._client(ref.env), ref.kind)
         body = pin_recorded_state(clean_copy(obj), ref)
         body["apiVersion"], body["kind"] = api.api_version, api.kind
         if ref.kind == "cronjob":
@@ -258,55 +256,52 @@ class KubernetesCluster:
         except ApiException as error:
             raise translate(error, "apply", what, ref.env) from error
 
-    def remove_copy(self, env: str, namespace: str, kind: str, name: str) -> None:
-        api = _kind_api(self._client(env), kind)
+    def remove_copy(
+        self, env: str, namespace: str, kind: str, name: str, scale_to_zero: bool = False
+    ) -> None:
+        """Delete (background propagation: a CronJob's Jobs go with it) or keep idle; absent is fine."""
+        what = f"{kind}/{namespace}/{name}"
+        api = kind_api(self._client(env), kind)
         try:
-            # Background propagation: a removed CronJob's Jobs go with it.
-            api.call("delete")(name, namespace, propagation_policy="Background", _preload_content=False)
+            if scale_to_zero:
+                patch = _zero_patch(kind, what)
+                api.call("patch")(name, namespace, patch, _content_type=MERGE_PATCH, _preload_content=False)
+            else:
+                api.call("delete")(name, namespace, propagation_policy="Background", _preload_content=False)
         except ApiException as error:
             if error.status != 404:
-                raise translate(error, "delete", f"{kind}/{namespace}/{name}", env) from error
+                raise translate(error, "scale to zero" if scale_to_zero else "delete", what, env) from error
 
     def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool:
-        """Rolled out and fully available; a CronJob is healthy once it exists."""
+        """Rolled out and fully available (zero wanted replicas: once observed); a CronJob once it exists."""
         obj = self._read(env, namespace, kind, name)
         if obj is None:
             return False
-        if kind == "cronjob":
-            return True
-        meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
-        wanted = int(spec.get("replicas", 1))
-        return (
-            int(status.get("observedGeneration", 0)) >= int(meta.get("generation", 0))
-            and int(status.get("updatedReplicas", 0)) == wanted
-            and int(status.get("availableReplicas", 0)) == wanted
-        )
+        return kind == "cronjob" or _rolled_out(kind, obj)
 
-    def _suspend(self, env: str, namespace: str, name: str, suspend: bool) -> None:
+    def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
+        """Merge-patch spec.suspend; a missing CronJob is a 404 (non-retryable) naming it."""
         api = client.BatchV1Api(self._client(env))
+        patch = {"spec": {"suspend": suspended}}
         try:
             api.patch_namespaced_cron_job(
-                name,
-                namespace,
-                {"spec": {"suspend": suspend}},
-                _content_type="application/merge-patch+json",
-                _preload_content=False,
+                name, namespace, patch, _content_type=MERGE_PATCH, _preload_content=False
             )
         except ApiException as error:
-            action = "suspend" if suspend else "resume"
+            action = "suspend" if suspended else "resume"
             raise translate(error, action, f"cronjob/{namespace}/{name}", env) from error
 
-    def hand_over_cron(self, handover: CronHandover) -> None:
-        """Suspend first, then resume: never enabled in two clusters (a gap is safer than a double run)."""
-        if self._read(handover.enable_in, handover.namespace, "cronjob", handover.name) is None:
-            raise ApplicationError(
-                f"cronjob/{handover.namespace}/{handover.name} does not exist in {handover.enable_in}",
-                type="k8s.404",
-                non_retryable=True,
-            )
-        if self._read(handover.disable_in, handover.namespace, "cronjob", handover.name) is not None:
-            self._suspend(handover.disable_in, handover.namespace, handover.name, True)
-        self._suspend(handover.enable_in, handover.namespace, handover.name, False)
+    def _owned_jobs(self, env: str, namespace: str, cron: Obj) -> list[Obj]:
+        name, uid = cron["metadata"]["name"], cron["metadata"]["uid"]
+        return [job for job in self._list(env, namespace, "jobs") if owned_by(job, name, uid)]
+
+    def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
+        """Jobs of this CronJob (by uid) not finished yet (rule: kubernetes_jobs); none if it is absent."""
+        cron = self._read(env, namespace, "cronjob", name)
+        if cron is None:
+            return []
+        jobs = self._owned_jobs(env, namespace, cron)
+        return sorted(job["metadata"]["name"] for job in jobs if outcome(job) is None)
 
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         enabled = []
@@ -316,36 +311,13 @@ class KubernetesCluster:
                 enabled.append(env)
         return enabled
 
-    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool:
-        """Await the schedule's newest Job in env: True if it succeeded, False if it failed.
+    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+        """One look at the newest Job of this CronJob (by uid): None while there is none or it runs.
 
-        Kubernetes runs the schedule itself, so this only observes; no Job yet (or one still
-        running) raises a retryable error and the activity's retry policy polls again.
-        """
+        Kubernetes runs the schedule itself, so this only observes and never starts a run; key only
+        names the run in errors. Jobs an earlier CronJob of the same name left behind do not count."""
         cron = self._read(env, namespace, "cronjob", name)
-        # Match the uid too, so Jobs left by an earlier copy of the same name are not mistaken for this run.
-        uid = ((cron or {}).get("metadata") or {}).get("uid")
-        jobs = [
-            job
-            for job in self._list(env, namespace, "jobs")
-            if any(
-                ref.get("kind") == "CronJob"
-                and ref.get("name") == name
-                and (not uid or ref.get("uid") == uid)
-                for ref in (job.get("metadata") or {}).get("ownerReferences") or []
-            )
-        ]
-        if not jobs:
-            raise ApplicationError(
-                f"no Job of cronjob/{namespace}/{name} in {env} yet (run {key})", type="k8s.NoJobYet"
-            )
-        newest = max(jobs, key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"]))
-        status = newest.get("status") or {}
-        if int(status.get("succeeded") or 0) >= 1:
-            return True
-        if int(status.get("failed") or 0) >= 1:
-            return False
-        raise ApplicationError(
-            f"job {newest['metadata']['name']} of cronjob/{namespace}/{name} in {env} is still running",
-            type="k8s.JobRunning",
-        )
+        if cron is None:
+            raise not_found(f"cronjob/{namespace}/{name} (run {key})", env)
+        jobs = self._owned_jobs(env, namespace, cron)
+        return outcome(newest(jobs)) if jobs else None

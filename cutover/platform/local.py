@@ -2,6 +2,8 @@
 
 State lives in one JSON file, written atomically under a lock, so it survives a worker
 restart and several worker processes can share it. Nothing here pretends to be production.
+Failure injection (``failures``): green_error_from_weight, failing_cron, router_down, and
+never_ready (a workload name whose green copy never becomes available).
 """
 
 import fcntl
@@ -13,13 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cutover.models import CronHandover, ServiceRef, WeightChange, Workload
+from cutover.models import ServiceRef, WeightChange, Workload
 
 State = dict[str, Any]
 
 BASE_ERROR_RATE = 0.002
 BASE_P99_MS = 120.0
 FAILING_ERROR_RATE = 0.08
+WORKLOAD_KINDS = ("deployment", "statefulset", "cronjob", "daemonset")
 
 
 def _key(namespace: str, kind: str, name: str) -> str:
@@ -91,20 +94,43 @@ class LocalEnvironment:
 
     def find(self, env: str, namespace: str, kind: str, name: str) -> Workload | None:
         item = self._cluster(self.read(), env).get(_key(namespace, kind, name))
-        if item is None:
-            return None
-        return Workload(
-            service=name,
-            namespace=namespace,
-            kind=kind,
-            name=name,
-            exposed=item.get("exposed", False),
-            replicas=item.get("replicas", 1),
-            image=item.get("image", ""),
-        )
+        return None if item is None else _workload(namespace, kind, name, item)
+
+    def discover(self, env: str, namespace: str, selector: str) -> list[Workload]:
+        wanted = dict(term.split("=", 1) for term in selector.split(",") if term)
+        found = []
+        for key, item in sorted(self._cluster(self.read(), env).items()):
+            item_namespace, kind, name = key.split("/", 2)
+            labels = item.get("labels", {})
+            if (
+                item_namespace == namespace
+                and kind in WORKLOAD_KINDS
+                and all(labels.get(k) == v for k, v in wanted.items())
+            ):
+                found.append(_workload(namespace, kind, name, item))
+        return found
+
+    def config_problems(
+        self, source_env: str, target_env: str, namespace: str, kind: str, name: str
+    ) -> list[str]:
+        """Compare the (hashed) data of every config object the workload names in both environments."""
+        state = self.read()
+        source, target = self._cluster(state, source_env), self._cluster(state, target_env)
+        item = source.get(_key(namespace, kind, name)) or {}
+        problems = []
+        for ref in item.get("config_refs", []):
+            key = f"{namespace}/{ref}"
+            if key not in source:
+                problems.append(f"{ref} is referenced but missing in {source_env}")
+            elif key not in target:
+                problems.append(f"{ref} is missing in {target_env}")
+            else:
+                problems += _data_differences(ref, source[key]["data"], target[key]["data"], target_env)
+        return problems
 
     def apply_copy(self, ref: ServiceRef) -> None:
         def change(state: State) -> None:
+            source = self._cluster(state, state["blue"]).get(_key(ref.namespace, ref.kind, ref.name), {})
             cluster = self._cluster(state, ref.env)
             key = _key(ref.namespace, ref.kind, ref.name)
             existing = cluster.get(key, {})
@@ -113,7 +139,9 @@ class LocalEnvironment:
                 "replicas": ref.replicas,
                 "image": ref.image,
                 "exposed": existing.get("exposed", False),
-                "ready": True,
+                "labels": source.get("labels", {}),
+                "config_refs": source.get("config_refs", []),
+                "ready": state["failures"].get("never_ready") != ref.name,
             }
             if ref.kind == "cronjob":
                 cluster[key].setdefault("suspended", True)
@@ -122,10 +150,17 @@ class LocalEnvironment:
 
         self.update(change)
 
-    def remove_copy(self, env: str, namespace: str, kind: str, name: str) -> None:
+    def remove_copy(
+        self, env: str, namespace: str, kind: str, name: str, scale_to_zero: bool = False
+    ) -> None:
         def change(state: State) -> None:
             key = _key(namespace, kind, name)
-            if self._cluster(state, env).pop(key, None) is not None:
+            cluster = self._cluster(state, env)
+            if key in cluster and scale_to_zero:
+                cluster[key].update({"suspended": True} if kind == "cronjob" else {"replicas": 0})
+                state["operations"].append({"op": "scale-to-zero", "env": env, "workload": key})
+            elif key in cluster:
+                del cluster[key]
                 state["operations"].append({"op": "remove", "env": env, "workload": key})
             record_cron_snapshot(state)
 
@@ -135,24 +170,25 @@ class LocalEnvironment:
         item = self._cluster(self.read(), env).get(_key(namespace, kind, name))
         return bool(item and item.get("ready") and (kind == "cronjob" or item["replicas"] > 0))
 
-    def hand_over_cron(self, handover: CronHandover) -> None:
+    def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
         def change(state: State) -> None:
-            key = _key(handover.namespace, "cronjob", handover.name)
-            target = self._cluster(state, handover.enable_in).get(key)
-            if target is None:
-                raise KeyError(f"cronjob {key} does not exist in {handover.enable_in}")
-            target["suspended"] = False
-            source = self._cluster(state, handover.disable_in).get(key)
-            if source is not None:
-                source["suspended"] = True
+            key = _key(namespace, "cronjob", name)
+            cron = self._cluster(state, env).get(key)
+            if cron is None:
+                raise KeyError(f"cronjob {key} does not exist in {env}")
+            cron["suspended"] = suspended
             record_cron_snapshot(state)
 
         self.update(change)
 
+    def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
+        """Simulated runs finish the moment they start, so nothing is ever still running."""
+        return []
+
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         return _enabled_in(self.read(), _key(namespace, "cronjob", name))
 
-    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool:
+    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
         def change(state: State) -> bool:
             for run in state["cron_runs"]:
                 if run["key"] == key:
@@ -184,14 +220,57 @@ class LocalEnvironment:
     # --- MetricsSource -------------------------------------------------------------------
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         state = self.read()
-        jitter = (zlib.crc32(f"{env}/{namespace}/{service}".encode()) % 100) / 1000
-        error_rate = BASE_ERROR_RATE * (1 + jitter)
-        p99 = BASE_P99_MS * (1 + jitter)
-        failing_from = state["failures"].get("green_error_from_weight")
-        green = state["routes"].get(f"{namespace}/{service}", 0)
-        if env != state.get("blue") and failing_from is not None and green >= failing_from:
-            error_rate = FAILING_ERROR_RATE
-        return error_rate, p99
+        return synthetic_sample(
+            env,
+            namespace,
+            service,
+            green_percent=state["routes"].get(f"{namespace}/{service}", 0),
+            is_blue=env == state.get("blue"),
+            green_error_from_weight=state["failures"].get("green_error_from_weight"),
+        )
+
+
+def synthetic_sample(
+    env: str,
+    namespace: str,
+    service: str,
+    green_percent: int,
+    is_blue: bool,
+    green_error_from_weight: int | None,
+) -> tuple[float, float]:
+    """(error rate, p99 ms): steady per service, green failing from the injected weight on."""
+    jitter = (zlib.crc32(f"{env}/{namespace}/{service}".encode()) % 100) / 1000
+    error_rate = BASE_ERROR_RATE * (1 + jitter)
+    p99 = BASE_P99_MS * (1 + jitter)
+    if not is_blue and green_error_from_weight is not None and green_percent >= green_error_from_weight:
+        error_rate = FAILING_ERROR_RATE
+    return error_rate, p99
+
+
+def _workload(namespace: str, kind: str, name: str, item: dict[str, Any]) -> Workload:
+    return Workload(
+        service=name,
+        namespace=namespace,
+        kind=kind,
+        name=name,
+        exposed=item.get("exposed", False),
+        replicas=item.get("replicas", 1),
+        image=item.get("image", ""),
+        suspended=item.get("suspended", False),
+        unsupported="Fargate runs no DaemonSets" if kind == "daemonset" else item.get("unsupported", ""),
+    )
+
+
+def _data_differences(ref: str, source: dict[str, str], target: dict[str, str], target_env: str) -> list[str]:
+    """Key-level differences; the local state holds only sha256 digests of values, never values."""
+    problems = [f"{ref} key {k} is missing in {target_env}" for k in sorted(source.keys() - target.keys())]
+    problems += [f"{ref} key {k} exists only in {target_env}" for k in sorted(target.keys() - source.keys())]
+    problems += [
+        f"{ref} key {k} differs in {target_env}"
+        for k in sorted(source.keys() & target.keys())
+        if source[k] != target[k]
+    ]
+    return problems
 
 
 def _enabled_in(state: State, key: str) -> list[str]:

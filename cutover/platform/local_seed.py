@@ -1,5 +1,6 @@
-"""A ready-made local environment: blue with a shop's workloads, green empty."""
+"""A ready-made local environment: blue with a shop's workloads, green empty but for its configuration."""
 
+import hashlib
 from pathlib import Path
 
 from cutover.platform.local import LocalEnvironment, State, empty_state, record_cron_snapshot
@@ -7,16 +8,37 @@ from cutover.platform.local import LocalEnvironment, State, empty_state, record_
 BLUE = "eks"
 GREEN = "eks-fargate"
 
+SHOP = {"app.kubernetes.io/part-of": "shop"}
+BILLING = {"app.kubernetes.io/part-of": "billing"}
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def demo_configuration() -> dict[str, object]:
+    """ConfigMaps and Secrets the platform team provisioned in both clusters (values as digests)."""
+    return {
+        "shop/configmap/shop-settings": {
+            "data": {"CURRENCY": _digest("EUR"), "REGION": _digest("eu-west-1")}
+        },
+        "shop/secret/payments-api": {"data": {"API_KEY": _digest("demo-only-not-a-secret")}},
+        "billing/secret/ledger-db": {"data": {"URL": _digest("postgres://ledger.internal/ledger")}},
+    }
+
 
 def demo_state(failures: dict[str, object] | None = None) -> State:
     state = empty_state(BLUE, GREEN)
     state["clusters"][BLUE] = {
+        **demo_configuration(),
         "billing/cronjob/nightly-invoices": {
             "replicas": 1,
             "image": "billing:4.2",
             "suspended": False,
             "exposed": False,
             "ready": True,
+            "labels": BILLING,
+            "config_refs": ["secret/ledger-db"],
         },
         "billing/cronjob/ledger-export": {
             "replicas": 1,
@@ -24,16 +46,41 @@ def demo_state(failures: dict[str, object] | None = None) -> State:
             "suspended": False,
             "exposed": False,
             "ready": True,
+            "labels": BILLING,
+            "config_refs": ["secret/ledger-db"],
         },
         "shop/deployment/email-worker": {
             "replicas": 2,
             "image": "email:2.0",
             "exposed": False,
             "ready": True,
+            "labels": SHOP,
+            "config_refs": ["configmap/shop-settings"],
         },
-        "shop/deployment/checkout": {"replicas": 3, "image": "checkout:7.1", "exposed": True, "ready": True},
-        "shop/deployment/catalog": {"replicas": 2, "image": "catalog:3.4", "exposed": True, "ready": True},
+        "shop/deployment/checkout": {
+            "replicas": 3,
+            "image": "checkout:7.1",
+            "exposed": True,
+            "ready": True,
+            "labels": SHOP,
+            "config_refs": ["configmap/shop-settings", "secret/payments-api"],
+        },
+        "shop/deployment/catalog": {
+            "replicas": 2,
+            "image": "catalog:3.4",
+            "exposed": True,
+            "ready": True,
+            "labels": SHOP,
+            "config_refs": ["configmap/shop-settings"],
+        },
+        "shop/daemonset/log-shipper": {
+            "replicas": 1,
+            "image": "fluent-bit:3.0",
+            "ready": True,
+            "labels": SHOP,
+        },
     }
+    state["clusters"][GREEN] = demo_configuration()
     state["failures"] = dict(failures or {})
     record_cron_snapshot(state)
     return state

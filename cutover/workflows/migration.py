@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.migration_activities import MigrationActivities
+    from cutover.activities.polling import HEARTBEAT_TIMEOUT
     from cutover.durations import format_duration
     from cutover.logs import get_logger
     from cutover.models import (
@@ -27,11 +28,19 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         ReportRequest,
         ServiceRef,
+        TargetCapacity,
         WeightChange,
         Workload,
     )
-    from cutover.plan import Plan, TimeoutAction, traffic_gate
-    from cutover.workflows.options import ACTIVITY_TIMEOUT, FORWARD_RETRY, UNDO_RETRY
+    from cutover.plan import Plan, RetireMode, TimeoutAction, traffic_gate
+    from cutover.workflows.options import (
+        ACTIVITY_TIMEOUT,
+        FORWARD_RETRY,
+        HEARTBEAT_WAITS,
+        PREPARE_TARGET,
+        PROVISION_TIMEOUT,
+        UNDO_RETRY,
+    )
     from cutover.workflows.search_attributes import (
         GREEN_TRAFFIC_PERCENT,
         MIGRATION_PHASE,
@@ -41,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         ServiceMigrationInput,
         ServiceMigrationWorkflow,
     )
+    from cutover.workflows.waits import execute_wait, rollout_failure
 
 SYSTEM = "cutover"
 
@@ -54,6 +64,7 @@ class Undo:
     description: str
     activity: Callable[..., Any]
     arg: Any
+    wait: timedelta | None = None  # set for an activity that polls (and heartbeats) up to this long
 
 
 @workflow.defn
@@ -147,6 +158,11 @@ class MigrationWorkflow:
                 f"{w.service}: {w.kind}/{w.name} "
                 f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas",
             )
+        if workflow.patched(PREPARE_TARGET):
+            self._step("make sure green can schedule the migrated namespaces")
+            capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
+            prepared = await execute_wait(MigrationActivities.prepare_target, capacity, PROVISION_TIMEOUT)
+            self._event("target", prepared)
         self._status.weights = dict(self._inventory.blue_weights)
         self._update_traffic_attribute()
         await self._checkpoint()
@@ -174,9 +190,11 @@ class MigrationWorkflow:
     async def _migrate_one(self, workload: Workload) -> None:
         green = self._ref(workload, self._plan.target.name)
         self._register_undo(f"remove {workload.service} from green", MigrationActivities.remove_copy, green)
+        cronjobs = self._plan.cronjobs
         if workload.kind == "cronjob":
+            state = "suspended" if workload.suspended else "enabled"
             self._register_undo(
-                f"hand {workload.service}'s schedule back to blue",
+                f"hand {workload.service}'s schedule back to blue ({state}, as before)",
                 MigrationActivities.hand_over_cron,
                 CronHandover(
                     service=workload.service,
@@ -184,11 +202,21 @@ class MigrationWorkflow:
                     name=workload.name,
                     enable_in=self._plan.source.name,
                     disable_in=self._plan.target.name,
+                    keep_suspended=workload.suspended,
+                    active_jobs_timeout=cronjobs.active_jobs_timeout,
                 ),
+                wait=cronjobs.active_jobs_timeout,
             )
         result = await workflow.execute_child_workflow(
             ServiceMigrationWorkflow.run,
-            ServiceMigrationInput(green=green, blue_env=self._plan.source.name),
+            ServiceMigrationInput(
+                green=green,
+                blue_env=self._plan.source.name,
+                blue_suspended=workload.suspended,
+                rollout_timeout=self._plan.rollout.timeout,
+                active_jobs_timeout=cronjobs.active_jobs_timeout,
+                first_run_timeout=cronjobs.first_run_timeout,
+            ),
             id=f"{workflow.info().workflow_id}/{workload.service}",
         )
         self._event("migrated", result)
@@ -200,6 +228,11 @@ class MigrationWorkflow:
             self._register_undo(f"remove {w.service} from green", MigrationActivities.remove_copy, green)
             self._step(f"deploy {w.service} to green at 0% traffic")
             await self._act(MigrationActivities.deploy_copy, green)
+            if workflow.patched(HEARTBEAT_WAITS):
+                self._step(f"wait for {w.service} to roll out in green")
+                failure = await rollout_failure(green, self._plan.rollout.timeout)
+                if failure:
+                    raise MigrationStopped(failure)
         settings = self._plan.parallel_operation
         elapsed = timedelta(0)
         while elapsed < settings.duration:
@@ -364,11 +397,16 @@ class MigrationWorkflow:
 
     # ---- rollback -------------------------------------------------------------------------
     def _register_undo(
-        self, description: str, activity: Callable[..., Any], arg: Any, once: bool = False
+        self,
+        description: str,
+        activity: Callable[..., Any],
+        arg: Any,
+        once: bool = False,
+        wait: timedelta | None = None,
     ) -> None:
         if once and any(u.description == description for u in self._undos):
             return
-        self._undos.append(Undo(description, activity, arg))
+        self._undos.append(Undo(description, activity, arg, wait))
 
     async def _rollback(self, reason: str) -> None:
         self._enter(Phase.ROLLING_BACK)
@@ -382,7 +420,8 @@ class MigrationWorkflow:
                 await workflow.execute_activity(
                     undo.activity,
                     undo.arg,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT + (undo.wait or timedelta(0)),
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT if undo.wait else None,
                     retry_policy=UNDO_RETRY,
                 )
             except ActivityError as error:
@@ -422,6 +461,8 @@ class MigrationWorkflow:
             name=w.name,
             replicas=w.replicas,
             image=w.image,
+            keep_at_zero=env == self._plan.target.name
+            and self._plan.rollback.green == RetireMode.SCALE_TO_ZERO,
         )
 
     def _weight(self, w: Workload, green_percent: int) -> WeightChange:

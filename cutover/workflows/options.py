@@ -7,3 +7,9 @@ from temporalio.common import RetryPolicy
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 FORWARD_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
 UNDO_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
+# Upper bound for provisioning green's capacity; the worker's config sets the real wait inside it.
+PROVISION_TIMEOUT = timedelta(minutes=30)
+# Patch id: rollouts, blue's running Jobs and green's first cron run are awaited by heartbeating activities.
+HEARTBEAT_WAITS = "heartbeat-waits"
+# Patch id: preparation ensures green's capacity (EKS Fargate profile) after discovery.
+PREPARE_TARGET = "prepare-target"

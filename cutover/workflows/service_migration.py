@@ -1,6 +1,7 @@
 """Child workflow: move one non-exposed service (worker or CronJob) to green."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -9,39 +10,57 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.migration_activities import MigrationActivities
-    from cutover.models import CronHandover, ServiceRef
-    from cutover.workflows.options import ACTIVITY_TIMEOUT, FORWARD_RETRY
+    from cutover.models import CronHandover, CronRunWait, ServiceRef
+    from cutover.workflows.options import ACTIVITY_TIMEOUT, FORWARD_RETRY, HEARTBEAT_WAITS
+    from cutover.workflows.waits import execute_wait, rollout_failure
 
 
 class ServiceMigrationInput(BaseModel):
     green: ServiceRef
     blue_env: str
+    blue_suspended: bool = False
+    rollout_timeout: timedelta = timedelta(minutes=10)
+    active_jobs_timeout: timedelta = timedelta(minutes=30)
+    first_run_timeout: timedelta = timedelta(hours=25)
 
 
 @workflow.defn
 class ServiceMigrationWorkflow:
-    """Deploy to green, verify health; a CronJob's schedule is handed over and must run there."""
+    """Deploy to green, wait for the rollout; a CronJob's schedule is handed over and must run there."""
 
     @workflow.run
     async def run(self, request: ServiceMigrationInput) -> str:
         green = request.green
+        waits = workflow.patched(HEARTBEAT_WAITS)
         await self._act(MigrationActivities.deploy_copy, green)
-        check = await self._act(MigrationActivities.check_health, green)
-        if not check.healthy:
-            raise ApplicationError(f"{green.service} is not healthy in {green.env}", non_retryable=True)
+        if waits:
+            failure = await rollout_failure(green, request.rollout_timeout)
+            if failure:
+                raise ApplicationError(failure, non_retryable=True)
+        else:
+            check = await self._act(MigrationActivities.check_health, green)
+            if not check.healthy:
+                raise ApplicationError(f"{green.service} is not healthy in {green.env}", non_retryable=True)
         if green.kind != "cronjob":
             return f"{green.service} running in {green.env}"
-        await self._act(
-            MigrationActivities.hand_over_cron,
-            CronHandover(
-                service=green.service,
-                namespace=green.namespace,
-                name=green.name,
-                enable_in=green.env,
-                disable_in=request.blue_env,
-            ),
+        handover = CronHandover(
+            service=green.service,
+            namespace=green.namespace,
+            name=green.name,
+            enable_in=green.env,
+            disable_in=request.blue_env,
+            keep_suspended=request.blue_suspended,
+            active_jobs_timeout=request.active_jobs_timeout,
         )
-        if not await self._act(MigrationActivities.run_cron, green):
+        await execute_wait(MigrationActivities.hand_over_cron, handover, request.active_jobs_timeout)
+        if request.blue_suspended:
+            return f"cronjob {green.service} was suspended in {request.blue_env}; copied suspended"
+        if not waits:
+            ok = await self._act(MigrationActivities.run_cron, green)
+        else:
+            wait = CronRunWait(ref=green, timeout=request.first_run_timeout)
+            ok = await execute_wait(MigrationActivities.await_cron_run, wait, request.first_run_timeout)
+        if not ok:
             raise ApplicationError(
                 f"first run of cronjob {green.name} in {green.env} failed", non_retryable=True
             )

@@ -1,12 +1,16 @@
 """CloudWatchMetrics against moto over HTTP: the figures analysis gets for blue and green."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+import yaml
 from temporalio.exceptions import ApplicationError
 
 from cutover.platform.aws_cloudwatch import NAMESPACE, CloudWatchMetrics, TargetGroupMetrics
+from cutover.platform.config import CloudWatchConfig, load_platform_config
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TARGETS = {
@@ -57,3 +61,51 @@ def test_no_traffic_yet_reads_as_zero(aws: Any) -> None:
 def test_unconfigured_service_is_refused(aws: Any) -> None:
     with pytest.raises(ApplicationError, match="no CloudWatch target group configured for green/shop/x"):
         CloudWatchMetrics(aws("cloudwatch"), TARGETS).sample("green", "shop", "x")
+
+
+def test_an_environment_in_another_region_is_read_there(
+    aws: Any, moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blue in eu-west-1, green in eu-central-1: each environment's figures come from its own region."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    targets = {
+        "blue/shop/search": TargetGroupMetrics(
+            load_balancer="app/blue/1", target_group="targetgroup/s-blue/1"
+        ),
+        "green/shop/search": TargetGroupMetrics(
+            load_balancer="app/green/2", target_group="targetgroup/s-green/2"
+        ),
+    }
+    publish(aws, targets["blue/shop/search"], requests=1000, errors=1, latencies=[0.1])
+    frankfurt = boto3.client(
+        "cloudwatch",
+        region_name="eu-central-1",
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    publish(lambda _: frankfurt, targets["green/shop/search"], requests=100, errors=3, latencies=[0.2])
+    config = tmp_path / "platform.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "metrics": {
+                    "kind": "cloudwatch",
+                    "region": "eu-west-1",
+                    "endpoint_url": moto_endpoint,
+                    "regions": {"green": "eu-central-1"},
+                    "targets": {k: v.model_dump() for k, v in targets.items()},
+                    "latency_stat": "Maximum",
+                }
+            }
+        )
+    )
+    metrics = load_platform_config(config).metrics
+    assert isinstance(metrics, CloudWatchConfig)
+    source = metrics.build()
+    source.clock = lambda: NOW
+    assert source.sample("blue", "shop", "search") == pytest.approx((0.001, 100.0))
+    assert source.sample("green", "shop", "search") == pytest.approx((0.03, 200.0))
+    without_regions = CloudWatchMetrics(aws("cloudwatch"), targets, latency_stat="Maximum", clock=lambda: NOW)
+    assert without_regions.sample("green", "shop", "search") == (0.0, 0.0), "green's data is not in eu-west-1"

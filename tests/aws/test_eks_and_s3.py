@@ -6,7 +6,11 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from cutover.platform.aws_eks import FargateProfileSpec, ensure_fargate_profile
+from cutover.platform.aws_eks import (
+    FargateProfileSpec,
+    fargate_profile_arn_when_active,
+    request_fargate_profile,
+)
 from cutover.platform.aws_s3 import upload_review
 
 ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
@@ -30,9 +34,11 @@ def test_profile_created_once_and_active(aws: Any) -> None:
         subnets=subnets,
         namespaces=["shop", "billing"],
     )
-    first = ensure_fargate_profile(aws("eks"), spec)
-    second = ensure_fargate_profile(aws("eks"), spec)
-    assert first == second
+    request_fargate_profile(aws("eks"), spec)
+    first = fargate_profile_arn_when_active(aws("eks"), spec)
+    request_fargate_profile(aws("eks"), spec)
+    second = fargate_profile_arn_when_active(aws("eks"), spec)
+    assert first is not None and first == second
     assert aws("eks").list_fargate_profiles(clusterName=name)["fargateProfileNames"] == ["cutover"]
     profile = aws("eks").describe_fargate_profile(clusterName=name, fargateProfileName="cutover")
     selectors = profile["fargateProfile"]["selectors"]
@@ -45,10 +51,10 @@ def test_existing_profile_missing_a_namespace_needs_a_human(aws: Any) -> None:
     spec = FargateProfileSpec(
         cluster=name, name="cutover", pod_execution_role_arn=ROLE, subnets=subnets, namespaces=["shop"]
     )
-    ensure_fargate_profile(aws("eks"), spec)
+    request_fargate_profile(aws("eks"), spec)
     wider = spec.model_copy(update={"namespaces": ["shop", "payments"]})
     with pytest.raises(ApplicationError, match=r"does not select namespaces \['payments'\]") as caught:
-        ensure_fargate_profile(aws("eks"), wider)
+        request_fargate_profile(aws("eks"), wider)
     assert caught.value.non_retryable
 
 
@@ -57,7 +63,7 @@ def test_unknown_cluster_is_non_retryable(aws: Any) -> None:
         cluster="nope", name="cutover", pod_execution_role_arn=ROLE, subnets=["s"], namespaces=["shop"]
     )
     with pytest.raises(ApplicationError) as caught:
-        ensure_fargate_profile(aws("eks"), spec)
+        request_fargate_profile(aws("eks"), spec)
     assert caught.value.non_retryable and "nope/cutover" in str(caught.value)
 
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from cutover.models import Control, Outcome, Phase
+from cutover.motoserver import REGION
 from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
 from cutover.platform.local import LocalEnvironment
 from cutover.workflows.migration import MigrationWorkflow
-from tests.aws.conftest import REGION
 from tests.aws.test_alb_router import build_alb
 from tests.workflows.helpers import Harness, make_plan, migration
 

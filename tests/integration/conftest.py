@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,12 +10,7 @@ from pathlib import Path
 import pytest
 
 from cutover.devserver import DevServer, start_dev_server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from cutover.local_servers import free_port
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,20 @@
 """`cutover demo` end to end on a real dev server, as a user would run it."""
 
+import json
 import os
+import re
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.conftest import free_port
+from cutover.local_servers import free_port, port_open
+
+MOTO_LINE = re.compile(
+    r"production ALB/CloudWatch code against a local moto server http://127\.0\.0\.1:(\d+)"
+)
+WEIGHTS_LINE = re.compile(r"ALB weights read back from moto: (\S+) blue (\d+) / green (\d+)")
 
 
 def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
@@ -31,6 +39,19 @@ def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def alb_weights(output: str) -> dict[str, tuple[int, int]]:
+    """(blue, green) per service, as the demo read them back from moto before stopping it."""
+    return {m[1]: (int(m[2]), int(m[3])) for m in WEIGHTS_LINE.finditer(output)}
+
+
+def assert_went_through_moto(tmp_path: Path, output: str) -> None:
+    """The worker routed on the ALB, not on the local router; the moto server is gone afterwards."""
+    moto = MOTO_LINE.search(output)
+    assert moto, output
+    assert not port_open(int(moto[1])), "the demo left its moto server running"
+    assert json.loads((tmp_path / "demo" / "local-env.json").read_text())["routes"] == {}
+
+
 def test_demo_auto_approve_runs_to_the_end(tmp_path: Path) -> None:
     result = run_demo(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -40,13 +61,19 @@ def test_demo_auto_approve_runs_to_the_end(tmp_path: Path) -> None:
     review = next((tmp_path / "demo" / "reports").glob("*.md")).read_text()
     assert "Outcome: **succeeded**" in review
     assert "demo-approver | approved: gate full-cutover" in review
+    assert alb_weights(result.stdout) == {"shop/catalog": (0, 100), "shop/checkout": (0, 100)}
+    assert_went_through_moto(tmp_path, result.stdout)
 
 
 def test_demo_failure_injection_rolls_back_and_exits_non_zero(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, "--fail-at-step", "75")
+    result = run_demo(tmp_path, "--fail-at-step", "25")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "outcome: rolled-back — analysis at 75% failed for checkout" in result.stdout
+    assert (
+        "outcome: rolled-back — analysis at 25% failed for checkout: green error rate 0.0800" in result.stdout
+    )
     assert "blue serves everything it served before the migration" in result.stdout
+    assert alb_weights(result.stdout) == {"shop/catalog": (100, 0), "shop/checkout": (100, 0)}
+    assert_went_through_moto(tmp_path, result.stdout)
 
 
 def test_interactive_demo_waits_for_the_printed_approve_commands(tmp_path: Path) -> None:
@@ -88,3 +115,40 @@ def test_interactive_demo_waits_for_the_printed_approve_commands(tmp_path: Path)
     assert demo.wait(timeout=60) == 0, "".join(output)
     assert approved == ["uat", "traffic-25", "full-cutover"]
     assert "outcome: succeeded\n" in output
+
+
+def test_terminated_demo_stops_everything_it_started(tmp_path: Path) -> None:
+    """kill (SIGTERM) cleans up like Ctrl-C: no dev server, moto server or worker is left behind."""
+    port, ui_port = free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "cutover.cli.main", "demo", "--data-dir", str(tmp_path / "demo")]
+        + ["--port", str(port), "--ui-port", str(ui_port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert demo.stdout is not None
+    output = ""
+    for line in demo.stdout:
+        output += line
+        if "gate uat waits" in line:
+            break
+    moto = MOTO_LINE.search(output)
+    assert moto, output
+    demo.send_signal(signal.SIGTERM)
+    rest, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 130, output + rest
+    assert "interrupted: stopped the worker, the moto server and the dev server" in rest
+    assert not port_open(port) and not port_open(ui_port) and not port_open(int(moto[1]))
+    assert not processes_using(tmp_path), "a process the demo started is still running"
+
+
+def processes_using(folder: Path) -> list[int]:
+    """Pids whose environment names folder (the demo's worker gets its state path from there)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if str(folder).encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found

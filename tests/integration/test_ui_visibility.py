@@ -30,7 +30,7 @@ async def visible(client: Client, query: str) -> list[str]:
 def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) -> None:
     seed(processes.data_dir / "local-env.json")
     processes.start_worker()
-    started = processes.cutover("start", str(write_plan(tmp_path)), "--id", "mig-ui")
+    started = processes.cutover("start", str(write_plan(tmp_path, name="ui-visibility")), "--id", "mig-ui")
     assert started.returncode == 0, started.stderr
     wait_for(processes, "mig-ui", lambda s: s.open_gate is not None)
 
@@ -39,9 +39,9 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
         details = (await metadata(client, "mig-ui")).current_details
         assert "phase **validation**" in details
         assert "Waiting for approval** of gate `uat` by alice, bob" in details
-        assert await visible(
-            client, 'MigrationPhase = "validation" AND MigrationPlan = "shop-to-fargate"'
-        ) == ["mig-ui"]
+        assert await visible(client, 'MigrationPhase = "validation" AND MigrationPlan = "ui-visibility"') == [
+            "mig-ui"
+        ]
 
     asyncio.run(check_waiting())
     for gate in ("uat", "traffic-25", "traffic-75", "full-cutover"):
@@ -53,7 +53,10 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
 
     async def check_done() -> None:
         client = await connect(TemporalSettings(address=processes.server.address))
-        assert await visible(client, 'GreenTrafficPercent = 100 AND MigrationPhase = "done"') == ["mig-ui"]
+        assert await visible(
+            client,
+            'GreenTrafficPercent = 100 AND MigrationPhase = "done" AND MigrationPlan = "ui-visibility"',
+        ) == ["mig-ui"]
         assert "Outcome: **succeeded**" in (await metadata(client, "mig-ui")).current_details
 
     asyncio.run(check_done())

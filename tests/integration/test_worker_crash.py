@@ -12,6 +12,7 @@ from cutover.models import MigrationStatus
 from cutover.platform.local_seed import seed
 from tests.integration.conftest import Processes
 from tests.integration.test_cli_errors import EXAMPLE, wait_for
+from tests.workflows.support import assert_cron_never_in_two_envs
 
 
 def test_migration_survives_a_killed_worker(processes: Processes, tmp_path: Path) -> None:
@@ -40,8 +41,7 @@ def test_migration_survives_a_killed_worker(processes: Processes, tmp_path: Path
     runs = Counter(run["cron"] for run in state["cron_runs"])
     assert runs == {"billing/cronjob/nightly-invoices": 1, "billing/cronjob/ledger-export": 1}
     assert state["cron_runs"] == before_restart["cron_runs"]
-    for snapshot in state["cron_history"]:
-        assert all(len(envs) == 1 for envs in snapshot.values()), snapshot
+    assert_cron_never_in_two_envs(state)
     phases = [e.message for e in final.timeline if e.kind == "phase"]
     assert len(phases) == len(set(phases)), phases
     weights = [e.message for e in final.timeline if e.kind == "weights"]

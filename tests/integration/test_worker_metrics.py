@@ -4,8 +4,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cutover.local_servers import free_port
 from cutover.platform.local_seed import seed
-from tests.integration.conftest import Processes, free_port
+from tests.integration.conftest import Processes
 
 
 def test_worker_serves_prometheus_metrics(processes: Processes, tmp_path: Path) -> None:

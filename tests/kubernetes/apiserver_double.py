@@ -4,48 +4,85 @@ No kube-apiserver (nor kind, k3s or envtest binaries) can be installed on these 
 ``KubernetesCluster`` tests talk real HTTP through the official ``kubernetes`` client to this small
 in-process server instead. It implements only the semantics that code relies on:
 
-* GET / LIST / POST / PUT / PATCH / DELETE of namespaced apps/v1 Deployments and StatefulSets,
-  batch/v1 CronJobs and Jobs, v1 Services and networking.k8s.io/v1 Ingresses;
+* GET / LIST / POST / PUT / PATCH / DELETE of namespaced apps/v1 Deployments, StatefulSets and
+  DaemonSets, batch/v1 CronJobs and Jobs, v1 Services, ConfigMaps and Secrets,
+  networking.k8s.io/v1 Ingresses and gateway.networking.k8s.io/v1 HTTPRoutes (a custom resource:
+  ``ApiServerDouble(gateway_api=False)`` plays a cluster without the Gateway API CRDs, where that
+  group answers 404);
 * 404 with a ``Status`` body for a missing object, 409 ``Conflict`` for a PUT with a stale
   ``metadata.resourceVersion`` and for a POST of an existing name;
-* ``resourceVersion`` incremented on every write that changes the object (a no-op apply keeps it);
-* ``labelSelector`` on LIST (equality only, comma-separated);
+* ``resourceVersion`` incremented on every write that changes the object (a no-op apply keeps it),
+  ``metadata.generation`` on every write that changes ``spec``;
+* ``labelSelector`` on LIST (equality only, comma-separated); list items of built-in types carry
+  no ``apiVersion``/``kind``, as from a real server;
 * JSON merge patch (``application/merge-patch+json``) and server-side apply
-  (``application/apply-patch+yaml`` with ``fieldManager``), the latter as create-or-merge.
+  (``application/apply-patch+yaml`` with ``fieldManager``), the latter as create-or-merge;
+* plain HTTP, or HTTPS with a throw-away CA (``tls=True``; the CA file is ``ca_file``).
 
-It is not a conformance-grade server: no watches, no field ownership conflicts, no admission,
-no controllers. Tests set ``status`` through :meth:`ApiServerDouble.set_status` and can make the
-next request fail with :meth:`ApiServerDouble.fail_next`. Run one double per environment.
+Every request is recorded in ``requests`` (method, path, query, lower-cased headers) and, with the
+double's name, in ``journal``, which several doubles may share to show the order across clusters.
+
+It is not a conformance-grade server: no watches, no field ownership conflicts, no admission, no
+garbage collection. Controllers are off unless asked for; tests then set ``status`` through
+:meth:`ApiServerDouble.set_status`. For end-to-end tests, :meth:`simulate_controllers` makes every
+later write of a Deployment or StatefulSet roll out at once, and :meth:`run_schedules` plays the
+CronJob controller once (Jobs finish as told; :meth:`finish_job` ends a running one).
+:meth:`fail_next` makes the next request fail. Run one double per environment::
+
+    with start_double("eks") as double:
+        api_client = double.api_client()
 """
 
 import copy
 import json
+import shutil
+import ssl
+import tempfile
 import threading
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, urlparse
 
 import yaml
+from kubernetes import client
 
 Obj = dict[str, Any]
+JobResult = Literal["running", "succeeded", "failed"]
 
+GATEWAY_PREFIX = "/apis/gateway.networking.k8s.io/v1"
 # URL prefix + plural -> (apiVersion, kind)
 RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
     ("/apis/apps/v1", "deployments"): ("apps/v1", "Deployment"),
     ("/apis/apps/v1", "statefulsets"): ("apps/v1", "StatefulSet"),
+    ("/apis/apps/v1", "daemonsets"): ("apps/v1", "DaemonSet"),
     ("/apis/batch/v1", "cronjobs"): ("batch/v1", "CronJob"),
     ("/apis/batch/v1", "jobs"): ("batch/v1", "Job"),
     ("/api/v1", "services"): ("v1", "Service"),
+    ("/api/v1", "configmaps"): ("v1", "ConfigMap"),
+    ("/api/v1", "secrets"): ("v1", "Secret"),
     ("/apis/networking.k8s.io/v1", "ingresses"): ("networking.k8s.io/v1", "Ingress"),
+    (GATEWAY_PREFIX, "httproutes"): ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 }
+CUSTOM_RESOURCES = {"httproutes"}
+ROLLED_OUT_BY_CONTROLLERS = {"deployments", "statefulsets"}
 
 
 class ApiError(Exception):
     def __init__(self, code: int, reason: str, message: str):
         super().__init__(message)
         self.code, self.reason, self.message = code, reason, message
+
+
+class Request(NamedTuple):
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -69,18 +106,126 @@ def _selects(selector: str, labels: dict[str, str]) -> bool:
     return True
 
 
-class ApiServerDouble:
-    """One fake cluster: objects keyed by (plural, namespace, name), served over HTTP on 127.0.0.1."""
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def __init__(self, name: str = "", journal: list[tuple[str, str, str]] | None = None) -> None:
+
+def job_status(result: JobResult) -> Obj:
+    """A Job's status as the Job controller leaves it: active, Complete or Failed (backoff exhausted)."""
+    now = _now()
+    if result == "running":
+        return {"active": 1, "startTime": now}
+    if result == "succeeded":
+        complete = {"type": "Complete", "status": "True", "lastTransitionTime": now}
+        return {"succeeded": 1, "startTime": now, "completionTime": now, "conditions": [complete]}
+    failed = {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "lastTransitionTime": now}
+    return {"failed": 1, "startTime": now, "conditions": [failed]}
+
+
+def rolled_out_status(obj: Obj) -> Obj:
+    """A Deployment/StatefulSet status once its controller has rolled out the current spec."""
+    replicas = int((obj.get("spec") or {}).get("replicas", 1))
+    return {
+        "observedGeneration": obj["metadata"]["generation"],
+        "replicas": replicas,
+        "updatedReplicas": replicas,
+        "readyReplicas": replicas,
+        "availableReplicas": replicas,
+    }
+
+
+def _write_test_certificates(directory: Path) -> tuple[str, str, str]:
+    """A throw-away CA and a server certificate for 127.0.0.1 signed by it: (ca, cert, key) paths."""
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+
+    def build(subject: str, issuer: str, key: Any, signer: Any, is_ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+            )
+        )
+        if is_ca:
+            usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+            builder = builder.add_extension(usage, critical=True)
+        else:
+            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+            usage = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
+            builder = (
+                builder.add_extension(san, critical=False)
+                .add_extension(usage, critical=True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = build("api-double-ca", "api-double-ca", ca_key, ca_key, True)
+    server = build("127.0.0.1", "api-double-ca", server_key, ca_key, False)
+    paths = directory / "ca.crt", directory / "server.crt", directory / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(paths[0]), str(paths[1]), str(paths[2])
+
+
+class ApiServerDouble:
+    """One fake cluster: objects keyed by (plural, namespace, name), served on 127.0.0.1."""
+
+    def __init__(
+        self,
+        name: str = "",
+        journal: list[tuple[str, str, str]] | None = None,
+        gateway_api: bool = True,
+        tls: bool = False,
+    ) -> None:
         """name and a journal shared by several doubles let tests see the order of calls across clusters."""
         self.name = name
         self.journal = journal if journal is not None else []
+        self.gateway_api = gateway_api
         self.objects: dict[tuple[str, str, str], Obj] = {}
         self.lock = threading.Lock()
         self.version = 0
-        self.requests: list[tuple[str, str]] = []
-        self.failures: list[tuple[int, str]] = []
+        self.job_sequence = 0
+        self.controllers = False
+        self.requests: list[Request] = []
+        self.failures: list[tuple[int, str, str]] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self.ca_file: str | None = None
+        self.cert_dir: str | None = None
+        if tls:
+            self.cert_dir = tempfile.mkdtemp(prefix="api-double-")
+            self.ca_file, cert, key = _write_test_certificates(Path(self.cert_dir))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = int(self.server.server_address[1])
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,7 +235,8 @@ class ApiServerDouble:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                code, body = double.handle(self.command, self.path, raw, self.headers.get("Content-Type", ""))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                code, body = double.handle(self.command, self.path, raw, headers)
                 data = json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -100,12 +246,7 @@ class ApiServerDouble:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        return Handler
 
     def start(self) -> "ApiServerDouble":
         self.thread.start()
@@ -114,10 +255,28 @@ class ApiServerDouble:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.cert_dir:
+            shutil.rmtree(self.cert_dir, ignore_errors=True)
+
+    def __enter__(self) -> "ApiServerDouble":
+        return self if self.thread.is_alive() else self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def api_client(self) -> client.ApiClient:
+        """An official client for this double (no retries, so injected failures reach the caller)."""
+        configuration = client.Configuration(host=self.url)
+        configuration.retries = 0
+        if self.ca_file:
+            configuration.ssl_ca_cert = self.ca_file
+        return client.ApiClient(configuration)
 
     # --- test helpers --------------------------------------------------------------------
     def put_object(self, obj: Obj) -> Obj:
-        """Store an object directly (creationTimestamp and status are kept as given)."""
+        """Store an object directly (creationTimestamp and status kept as given, unless controllers run)."""
         plural = next(p for (_, p), (_, k) in RESOURCES.items() if k == obj["kind"])
         meta = obj.setdefault("metadata", {})
         meta.setdefault("namespace", "default")
@@ -137,22 +296,72 @@ class ApiServerDouble:
             self.version += 1
             obj["metadata"]["resourceVersion"] = str(self.version)
 
-    def fail_next(self, code: int, reason: str) -> None:
-        """Make the next request answer with this HTTP error (e.g. 403 Forbidden, 500)."""
-        self.failures.append((code, reason))
+    def fail_next(self, code: int, reason: str, path_part: str = "") -> None:
+        """Make the next request (whose path contains path_part) answer with this HTTP error (403, 500...)."""
+        self.failures.append((code, reason, path_part))
+
+    # --- controller simulation -------------------------------------------------------------
+    def simulate_controllers(self) -> "ApiServerDouble":
+        """From now on every write of a Deployment/StatefulSet leaves it rolled out (status matches spec)."""
+        self.controllers = True
+        return self
+
+    def run_schedules(
+        self, fail: Collection[str] = frozenset(), running: Collection[str] = frozenset()
+    ) -> list[str]:
+        """Play the CronJob controller once: one Job for every unsuspended CronJob, named after it.
+
+        Each Job is owned by its CronJob (ownerReferences kind, name, uid) and is created finished:
+        succeeded, or failed for CronJob names in ``fail``, or still running for names in ``running``.
+        Returns the new Jobs' names."""
+        with self.lock:
+            crons = [o for (p, _, _), o in sorted(self.objects.items()) if p == "cronjobs"]
+            due = [c for c in crons if not (c.get("spec") or {}).get("suspend", False)]
+            return [self._start_job(c, fail, running) for c in due]
+
+    def finish_job(self, namespace: str, name: str, failed: bool = False) -> None:
+        """End a running Job as the Job controller would."""
+        self.set_status("jobs", namespace, name, job_status("failed" if failed else "succeeded"))
+
+    def _start_job(self, cron: Obj, fail: Collection[str], running: Collection[str]) -> str:
+        meta = cron["metadata"]
+        cron_name = meta["name"]
+        result: JobResult = (
+            "failed" if cron_name in fail else "running" if cron_name in running else "succeeded"
+        )
+        self.job_sequence += 1
+        name = f"{cron_name}-{self.job_sequence:08d}"  # sortable, like the controller's time suffix
+        owner = {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "name": cron_name,
+            "uid": meta["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+        job = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": name, "creationTimestamp": _now(), "ownerReferences": [owner]},
+            "spec": copy.deepcopy(((cron.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}),
+            "status": job_status(result),
+        }
+        self._store("jobs", meta["namespace"], name, job, None)
+        return name
 
     # --- request handling ----------------------------------------------------------------
-    def handle(self, method: str, path: str, raw: bytes, content_type: str) -> tuple[int, Obj]:
+    def handle(self, method: str, path: str, raw: bytes, headers: dict[str, str]) -> tuple[int, Obj]:
         url = urlparse(path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self.requests.append((method, url.path))
+        self.requests.append(Request(method, url.path, query, headers))
         self.journal.append((self.name, method, url.path))
         try:
-            if self.failures:
-                code, reason = self.failures.pop(0)
-                raise ApiError(code, reason, f"injected {code} {reason}")
+            failure = next((f for f in self.failures if f[2] in url.path), None)
+            if failure:
+                self.failures.remove(failure)
+                raise ApiError(failure[0], failure[1], f"injected {failure[0]} {failure[1]}")
             with self.lock:
-                return self._route(method, url.path, query, raw, content_type)
+                return self._route(method, url.path, query, raw, headers.get("content-type", ""))
         except ApiError as error:
             return error.code, {
                 "kind": "Status",
@@ -168,44 +377,24 @@ class ApiServerDouble:
         self, method: str, path: str, query: dict[str, str], raw: bytes, ctype: str
     ) -> tuple[int, Obj]:
         parts = path.rstrip("/").split("/")
-        if "namespaces" not in parts:
-            raise ApiError(404, "NotFound", f"the server could not find the requested resource {path}")
+        unknown = ApiError(404, "NotFound", f"the server could not find the requested resource {path}")
+        if "namespaces" not in parts or (path.startswith(GATEWAY_PREFIX) and not self.gateway_api):
+            raise unknown
         ns_at = parts.index("namespaces")
         prefix = "/".join(parts[:ns_at])
         rest = parts[ns_at + 1 :]
         if len(rest) < 2 or (prefix, rest[1]) not in RESOURCES:
-            raise ApiError(404, "NotFound", f"the server could not find the requested resource {path}")
+            raise unknown
         namespace, plural = rest[0], rest[1]
         api_version, kind = RESOURCES[(prefix, plural)]
         name = rest[2] if len(rest) > 2 else None
-        key = (plural, namespace, name or "")
         body: Obj = {}
         if raw:
             body = yaml.safe_load(raw) if "yaml" in ctype else json.loads(raw)
-
-        if name is None and method == "GET":
-            selector = query.get("labelSelector", "")
-            items = [
-                copy.deepcopy(o)
-                for (p, ns, _), o in sorted(self.objects.items())
-                if p == plural and ns == namespace and _selects(selector, o["metadata"].get("labels") or {})
-            ]
-            return 200, {
-                "apiVersion": api_version,
-                "kind": f"{kind}List",
-                "metadata": {"resourceVersion": str(self.version)},
-                "items": items,
-            }
-        if name is None and method == "POST":
-            meta = body.setdefault("metadata", {})
-            if (plural, namespace, meta.get("name", "")) in self.objects:
-                raise ApiError(409, "AlreadyExists", f'{plural} "{meta.get("name")}" already exists')
-            body.update(apiVersion=api_version, kind=kind)
-            return 201, self._store(plural, namespace, meta["name"], body, None)
         if name is None:
-            raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed on a collection")
+            return self._collection(method, plural, namespace, query, body)
 
-        existing = self.objects.get(key)
+        existing = self.objects.get((plural, namespace, name))
         missing = ApiError(404, "NotFound", f'{plural} "{name}" not found')
         if method == "GET":
             if existing is None:
@@ -214,7 +403,7 @@ class ApiServerDouble:
         if method == "DELETE":
             if existing is None:
                 raise missing
-            del self.objects[key]
+            del self.objects[(plural, namespace, name)]
             return 200, {"kind": "Status", "apiVersion": "v1", "status": "Success", "metadata": {}}
         if method == "PUT":
             if existing is None:
@@ -247,6 +436,35 @@ class ApiServerDouble:
             raise ApiError(415, "UnsupportedMediaType", f"the double does not support {ctype}")
         raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed")
 
+    def _collection(
+        self, method: str, plural: str, namespace: str, query: dict[str, str], body: Obj
+    ) -> tuple[int, Obj]:
+        api_version, kind = next(v for (_, p), v in RESOURCES.items() if p == plural)
+        if method == "GET":
+            selector = query.get("labelSelector", "")
+            items = [
+                copy.deepcopy(o)
+                for (p, ns, _), o in sorted(self.objects.items())
+                if p == plural and ns == namespace and _selects(selector, o["metadata"].get("labels") or {})
+            ]
+            if plural not in CUSTOM_RESOURCES:
+                for item in items:
+                    item.pop("apiVersion", None)
+                    item.pop("kind", None)
+            return 200, {
+                "apiVersion": api_version,
+                "kind": f"{kind}List",
+                "metadata": {"resourceVersion": str(self.version)},
+                "items": items,
+            }
+        if method == "POST":
+            meta = body.setdefault("metadata", {})
+            if (plural, namespace, meta.get("name", "")) in self.objects:
+                raise ApiError(409, "AlreadyExists", f'{plural} "{meta.get("name")}" already exists')
+            body.update(apiVersion=api_version, kind=kind)
+            return 201, self._store(plural, namespace, meta["name"], body, None)
+        raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed on a collection")
+
     def _store(self, plural: str, namespace: str, name: str, obj: Obj, existing: Obj | None) -> Obj:
         """Write obj, keeping server-owned metadata; a write that changes nothing keeps the version."""
         meta = obj.setdefault("metadata", {})
@@ -258,15 +476,27 @@ class ApiServerDouble:
                     meta[field] = old[field]
             if "status" in existing and "status" not in obj:
                 obj["status"] = existing["status"]
-            if obj == existing:
-                return copy.deepcopy(existing)
             if obj.get("spec") != existing.get("spec"):
                 meta["generation"] = int(old.get("generation", 1)) + 1
         else:
             meta.setdefault("uid", str(uuid.uuid4()))
-            meta.setdefault("creationTimestamp", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            meta.setdefault("creationTimestamp", _now())
             meta.setdefault("generation", 1)
+        if self.controllers and plural in ROLLED_OUT_BY_CONTROLLERS:
+            obj["status"] = rolled_out_status(obj)
+        if existing is not None and obj == existing:
+            return copy.deepcopy(existing)
         self.version += 1
         meta["resourceVersion"] = str(self.version)
         self.objects[(plural, namespace, name)] = obj
         return copy.deepcopy(obj)
+
+
+def start_double(
+    name: str = "",
+    journal: list[tuple[str, str, str]] | None = None,
+    gateway_api: bool = True,
+    tls: bool = False,
+) -> ApiServerDouble:
+    """A running double on a loopback port; stop it (or use it as a context manager) when done."""
+    return ApiServerDouble(name, journal, gateway_api=gateway_api, tls=tls).start()

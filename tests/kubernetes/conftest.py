@@ -1,27 +1,23 @@
-"""Two API server doubles (blue "eks", green "fargate") and official clients pointed at them."""
+"""Two API server doubles (blue "eks", green "fargate"), official clients for them, and manifests."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client
+import yaml
 
+from cutover.models import ServiceRef
 from cutover.platform.kubernetes_cluster import KubernetesCluster
-from tests.kubernetes.apiserver_double import ApiServerDouble
+from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 
 NS = "shop"
-
-
-def api_client(url: str) -> client.ApiClient:
-    configuration = client.Configuration(host=url)
-    configuration.retries = 0
-    return client.ApiClient(configuration)
 
 
 @pytest.fixture
 def doubles() -> Iterator[dict[str, ApiServerDouble]]:
     journal: list[tuple[str, str, str]] = []
-    servers = {env: ApiServerDouble(env, journal).start() for env in ("eks", "fargate")}
+    servers = {env: start_double(env, journal) for env in ("eks", "fargate")}
     yield servers
     for server in servers.values():
         server.stop()
@@ -29,10 +25,40 @@ def doubles() -> Iterator[dict[str, ApiServerDouble]]:
 
 @pytest.fixture
 def cluster(doubles: dict[str, ApiServerDouble]) -> Iterator[KubernetesCluster]:
-    clients = {env: api_client(double.url) for env, double in doubles.items()}
+    clients = {env: double.api_client() for env, double in doubles.items()}
     yield KubernetesCluster(clients, source_env="eks")
     for c in clients.values():
         c.close()
+
+
+def write_kubeconfig(path: Path, doubles: Mapping[str, ApiServerDouble], token: str = "not-a-secret") -> Path:
+    """A kubeconfig with a context `ctx-ENV` per double, all as one bearer-token user."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": env, "cluster": {"server": d.url}} for env, d in doubles.items()],
+        "users": [{"name": "worker", "user": {"token": token}}],
+        "contexts": [
+            {"name": f"ctx-{env}", "context": {"cluster": env, "user": "worker"}} for env in doubles
+        ],
+        "current-context": f"ctx-{next(iter(doubles))}",
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def ref(kind: str, name: str, env: str = "fargate") -> ServiceRef:
+    """A ref as the workflow builds it: with the replicas and image recorded in blue."""
+    replicas = 1 if kind == "cronjob" else 3
+    return ServiceRef(
+        env=env,
+        service=name,
+        namespace=NS,
+        kind=kind,
+        name=name,
+        replicas=replicas,
+        image="registry/shop:1.0",
+    )
 
 
 def pod_template(app: str, image: str = "registry/shop:1.0") -> dict[str, Any]:
@@ -107,3 +133,39 @@ def ingress(name: str, backend_service: str, default: bool = False) -> dict[str,
         "metadata": {"name": name, "namespace": NS},
         "spec": spec,
     }
+
+
+def daemonset(name: str) -> dict[str, Any]:
+    obj = deployment(name, kind="DaemonSet")
+    del obj["spec"]["replicas"]
+    obj["status"] = {}
+    return obj
+
+
+def httproute(name: str, *backend_refs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "parentRefs": [{"name": "public"}],
+            "rules": [{"matches": [{"path": {"value": "/"}}], "backendRefs": list(backend_refs)}],
+        },
+    }
+
+
+def configmap(name: str, data: dict[str, str], binary: dict[str, str] | None = None) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": NS},
+    }
+    obj["data"] = data
+    if binary:
+        obj["binaryData"] = binary
+    return obj
+
+
+def secret(name: str, data: dict[str, str]) -> dict[str, Any]:
+    """data values are taken as already base64-encoded, as the API stores them."""
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": NS}, "data": data}

@@ -4,29 +4,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from temporalio.exceptions import ApplicationError
 
-from cutover.models import CronHandover, ServiceRef
-from cutover.platform.kubernetes_cluster import FARGATE_LABEL, KubernetesCluster
+from cutover.platform.kubernetes_cluster import KubernetesCluster
+from cutover.platform.kubernetes_manifests import FARGATE_LABEL
 from tests.kubernetes.apiserver_double import ApiServerDouble
-from tests.kubernetes.conftest import NS, cronjob, deployment, ingress, service
+from tests.kubernetes.conftest import (
+    NS,
+    cronjob,
+    daemonset,
+    deployment,
+    ingress,
+    ref,
+    service,
+    write_kubeconfig,
+)
 
 Doubles = dict[str, ApiServerDouble]
-
-
-def ref(kind: str, name: str, env: str = "fargate") -> ServiceRef:
-    """A ref as the workflow builds it: with the replicas and image recorded in blue."""
-    replicas = 1 if kind == "cronjob" else 3
-    return ServiceRef(
-        env=env,
-        service=name,
-        namespace=NS,
-        kind=kind,
-        name=name,
-        replicas=replicas,
-        image="registry/shop:1.0",
-    )
 
 
 # --- find / classification -----------------------------------------------------------------
@@ -72,6 +66,24 @@ def test_cronjob_is_non_exposed_and_missing_is_none(doubles: Doubles, cluster: K
     assert cluster.find("eks", NS, "deployment", "absent") is None
 
 
+@pytest.mark.parametrize("suspend", [True, False])
+def test_find_records_whether_a_cronjob_is_suspended(
+    doubles: Doubles, cluster: KubernetesCluster, suspend: bool
+) -> None:
+    doubles["eks"].put_object(cronjob("nightly", suspend=suspend))
+    found = cluster.find("eks", NS, "cronjob", "nightly")
+    assert found is not None and found.suspended is suspend and found.unsupported == ""
+
+
+def test_find_reads_a_daemonset_and_says_fargate_cannot_run_it(
+    doubles: Doubles, cluster: KubernetesCluster
+) -> None:
+    doubles["eks"].put_object(daemonset("log-agent"))
+    found = cluster.find("eks", NS, "daemonset", "log-agent")
+    assert found is not None and found.kind == "daemonset" and not found.suspended
+    assert found.unsupported == "Fargate runs no DaemonSets"
+
+
 # --- copy / remove ---------------------------------------------------------------------------
 def test_copy_strips_cluster_fields_drops_placement_and_labels_for_fargate(
     doubles: Doubles, cluster: KubernetesCluster
@@ -89,7 +101,10 @@ def test_copy_strips_cluster_fields_drops_placement_and_labels_for_fargate(
     assert template["metadata"]["labels"] == {"app": "web", FARGATE_LABEL: "true"}
     assert set(template["spec"]) == {"containers"}
     assert copied["spec"]["replicas"] == 3
-    assert ("PATCH", f"/apis/apps/v1/namespaces/{NS}/deployments/web") in doubles["fargate"].requests
+    apply = doubles["fargate"].requests[-1]
+    assert (apply.method, apply.path) == ("PATCH", f"/apis/apps/v1/namespaces/{NS}/deployments/web")
+    assert apply.query == {"fieldManager": "cutover", "force": "True"}
+    assert apply.headers["content-type"] == "application/apply-patch+yaml"
 
 
 def test_copy_pins_the_recorded_replicas_and_image(doubles: Doubles, cluster: KubernetesCluster) -> None:
@@ -133,17 +148,73 @@ def test_remove_is_idempotent(doubles: Doubles, cluster: KubernetesCluster) -> N
     assert doubles["fargate"].get_object("deployments", NS, "web") is None
 
 
+def test_copy_of_a_daemonset_is_refused(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    doubles["eks"].put_object(daemonset("log-agent"))
+    with pytest.raises(ApplicationError) as caught:
+        cluster.apply_copy(ref("daemonset", "log-agent"))
+    assert caught.value.non_retryable
+    assert (
+        caught.value.message == "copy daemonset/shop/log-agent to fargate refused: Fargate runs no DaemonSets"
+    )
+    assert doubles["fargate"].requests == []
+
+
+def test_copy_of_a_workload_fargate_cannot_run_is_refused(
+    doubles: Doubles, cluster: KubernetesCluster
+) -> None:
+    privileged = deployment("web")
+    privileged["spec"]["template"]["spec"]["hostNetwork"] = True
+    doubles["eks"].put_object(privileged)
+    with pytest.raises(ApplicationError) as caught:
+        cluster.apply_copy(ref("deployment", "web"))
+    assert caught.value.non_retryable and "pod uses hostNetwork" in str(caught.value)
+    assert doubles["fargate"].get_object("deployments", NS, "web") is None
+
+
+@pytest.mark.parametrize(("kind", "plural"), [("deployment", "deployments"), ("statefulset", "statefulsets")])
+def test_scale_to_zero_keeps_the_object_with_no_replicas(
+    doubles: Doubles, cluster: KubernetesCluster, kind: str, plural: str
+) -> None:
+    doubles["eks"].put_object(
+        deployment("web", replicas=3, kind="Deployment" if kind == "deployment" else "StatefulSet")
+    )
+    before = doubles["eks"].get_object(plural, NS, "web")
+    cluster.remove_copy("eks", NS, kind, "web", scale_to_zero=True)
+    after = doubles["eks"].get_object(plural, NS, "web")
+    assert before is not None and after is not None and after["spec"]["replicas"] == 0
+    assert after["spec"]["template"] == before["spec"]["template"]
+    patch = doubles["eks"].requests[-1]
+    assert (patch.method, patch.headers["content-type"]) == ("PATCH", "application/merge-patch+json")
+
+
+def test_scale_to_zero_suspends_a_cronjob(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    doubles["eks"].put_object(cronjob("nightly"))
+    cluster.remove_copy("eks", NS, "cronjob", "nightly", scale_to_zero=True)
+    kept = doubles["eks"].get_object("cronjobs", NS, "nightly")
+    assert kept is not None and kept["spec"]["suspend"] is True
+    assert cluster.cron_enabled_in(NS, "nightly") == []
+
+
+def test_scale_to_zero_of_an_absent_object_is_fine_and_of_a_daemonset_refused(
+    doubles: Doubles, cluster: KubernetesCluster
+) -> None:
+    cluster.remove_copy("eks", NS, "deployment", "ghost", scale_to_zero=True)
+    assert [r.method for r in doubles["eks"].requests] == ["PATCH"]
+    with pytest.raises(ApplicationError) as caught:
+        cluster.remove_copy("eks", NS, "daemonset", "log-agent", scale_to_zero=True)
+    assert caught.value.non_retryable and "daemonset/shop/log-agent" in str(caught.value)
+
+
+def test_remove_denied_is_non_retryable_and_named(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    doubles["fargate"].fail_next(403, "Forbidden")
+    with pytest.raises(ApplicationError) as caught:
+        cluster.remove_copy("fargate", NS, "deployment", "web")
+    assert caught.value.non_retryable
+    assert caught.value.message.startswith("delete deployment/shop/web in fargate failed: 403 Forbidden")
+
+
 def test_clients_from_kubeconfig_contexts(doubles: Doubles, tmp_path: Path) -> None:
-    kubeconfig = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": env, "cluster": {"server": d.url}} for env, d in doubles.items()],
-        "users": [{"name": "ci", "user": {"token": "t"}}],
-        "contexts": [{"name": f"ctx-{env}", "context": {"cluster": env, "user": "ci"}} for env in doubles],
-        "current-context": "ctx-eks",
-    }
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump(kubeconfig))
+    path = write_kubeconfig(tmp_path / "kubeconfig", doubles)
     contexts = {env: f"ctx-{env}" for env in doubles}
     cluster = KubernetesCluster.from_kubeconfig(contexts, source_env="eks", config_file=str(path))
     doubles["fargate"].put_object(deployment("web"))
@@ -166,6 +237,24 @@ def test_health_follows_rollout_status(doubles: Doubles, cluster: KubernetesClus
     green.set_status("deployments", NS, "web", {**rolled, "availableReplicas": 3, "observedGeneration": 0})
     assert not cluster.healthy("fargate", NS, "deployment", "web")
     assert not cluster.healthy("fargate", NS, "statefulset", "absent")
+
+
+def test_zero_replicas_is_healthy_once_observed(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    green = doubles["fargate"]
+    green.put_object(deployment("web", replicas=0))
+    green.set_status("deployments", NS, "web", {})
+    assert not cluster.healthy("fargate", NS, "deployment", "web")
+    green.set_status("deployments", NS, "web", {"observedGeneration": 1})
+    assert cluster.healthy("fargate", NS, "deployment", "web")
+
+
+def test_daemonset_health_counts_scheduled_pods(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    doubles["eks"].put_object(daemonset("log-agent"))
+    status = {"observedGeneration": 1, "desiredNumberScheduled": 4, "updatedNumberScheduled": 4}
+    doubles["eks"].set_status("daemonsets", NS, "log-agent", {**status, "numberAvailable": 3})
+    assert not cluster.healthy("eks", NS, "daemonset", "log-agent")
+    doubles["eks"].set_status("daemonsets", NS, "log-agent", {**status, "numberAvailable": 4})
+    assert cluster.healthy("eks", NS, "daemonset", "log-agent")
 
 
 def test_cronjob_is_healthy_once_it_exists(doubles: Doubles, cluster: KubernetesCluster) -> None:
@@ -200,151 +289,7 @@ def test_unknown_environment_is_non_retryable(cluster: KubernetesCluster) -> Non
     assert caught.value.non_retryable
 
 
-# --- cron hand-over and runs -----------------------------------------------------------------
-def handover(enable_in: str, disable_in: str) -> CronHandover:
-    return CronHandover(
-        service="nightly", namespace=NS, name="nightly", enable_in=enable_in, disable_in=disable_in
-    )
-
-
-def test_hand_over_keeps_exactly_one_enabled(doubles: Doubles, cluster: KubernetesCluster) -> None:
-    doubles["eks"].put_object(cronjob("nightly"))
-    cluster.apply_copy(ref("cronjob", "nightly"))
-    assert cluster.cron_enabled_in(NS, "nightly") == ["eks"]
-    cluster.hand_over_cron(handover("fargate", "eks"))
-    assert cluster.cron_enabled_in(NS, "nightly") == ["fargate"]
-    cluster.hand_over_cron(handover("fargate", "eks"))  # a retried activity changes nothing
-    assert cluster.cron_enabled_in(NS, "nightly") == ["fargate"]
-    cluster.hand_over_cron(handover("eks", "fargate"))  # the rollback
-    assert cluster.cron_enabled_in(NS, "nightly") == ["eks"]
-
-
-def test_copy_again_after_hand_over_keeps_green_enabled(doubles: Doubles, cluster: KubernetesCluster) -> None:
-    doubles["eks"].put_object(cronjob("nightly"))
-    cluster.apply_copy(ref("cronjob", "nightly"))
-    cluster.hand_over_cron(handover("fargate", "eks"))
-    cluster.apply_copy(ref("cronjob", "nightly"))  # a retried or replayed deploy activity
-    assert cluster.cron_enabled_in(NS, "nightly") == ["fargate"]
-
-
-def test_hand_over_suspends_before_it_resumes(doubles: Doubles, cluster: KubernetesCluster) -> None:
-    doubles["eks"].put_object(cronjob("nightly"))
-    doubles["fargate"].put_object(cronjob("nightly", suspend=True))
-    cluster.hand_over_cron(handover("fargate", "eks"))
-    patches = [(env, path) for env, method, path in doubles["eks"].journal if method == "PATCH"]
-    path = f"/apis/batch/v1/namespaces/{NS}/cronjobs/nightly"
-    assert patches == [("eks", path), ("fargate", path)]  # suspend blue before resuming green
-    assert cluster.cron_enabled_in(NS, "nightly") == ["fargate"]
-
-
-def test_hand_over_to_a_cluster_without_the_cronjob_is_non_retryable(
-    doubles: Doubles, cluster: KubernetesCluster
-) -> None:
-    doubles["eks"].put_object(cronjob("nightly"))
+def test_unknown_kind_is_non_retryable(cluster: KubernetesCluster) -> None:
     with pytest.raises(ApplicationError) as caught:
-        cluster.hand_over_cron(handover("fargate", "eks"))
-    assert caught.value.non_retryable and "fargate" in str(caught.value)
-    assert cluster.cron_enabled_in(NS, "nightly") == ["eks"]
-
-
-def job(
-    name: str, created: str, status: dict[str, Any], owner: str = "nightly", uid: str = "u"
-) -> dict[str, Any]:
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": NS,
-            "creationTimestamp": created,
-            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": owner, "uid": uid}],
-        },
-        "spec": {"template": {"spec": {"containers": []}}},
-        "status": status,
-    }
-
-
-def test_run_cron_reads_the_newest_owned_job(doubles: Doubles, cluster: KubernetesCluster) -> None:
-    green = doubles["fargate"]
-    with pytest.raises(ApplicationError) as caught:
-        cluster.run_cron("fargate", NS, "nightly", "run-1")
-    assert not caught.value.non_retryable
-    green.put_object(job("other-1", "2026-01-03T00:00:00Z", {"failed": 1}, owner="other"))
-    green.put_object(job("nightly-1", "2026-01-01T00:00:00Z", {"failed": 1}))
-    green.put_object(job("nightly-2", "2026-01-02T00:00:00Z", {"succeeded": 1}))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is True
-    green.put_object(job("nightly-3", "2026-01-03T00:00:00Z", {"failed": 1}))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-2") is False
-    green.put_object(job("nightly-4", "2026-01-04T00:00:00Z", {"active": 1}))
-    with pytest.raises(ApplicationError) as running:
-        cluster.run_cron("fargate", NS, "nightly", "run-3")
-    assert not running.value.non_retryable
-
-
-def test_run_cron_ignores_jobs_of_an_earlier_cronjob_of_the_same_name(
-    doubles: Doubles, cluster: KubernetesCluster
-) -> None:
-    green = doubles["fargate"]
-    current = green.put_object(cronjob("nightly"))
-    green.put_object(job("nightly-old", "2026-01-05T00:00:00Z", {"failed": 1}, uid="an-earlier-copy"))
-    with pytest.raises(ApplicationError):
-        cluster.run_cron("fargate", NS, "nightly", "run-1")
-    green.put_object(
-        job("nightly-1", "2026-01-01T00:00:00Z", {"succeeded": 1}, uid=current["metadata"]["uid"])
-    )
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is True
-
-
-# --- RBAC ------------------------------------------------------------------------------------
-VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-
-
-def _allowed(role: str) -> dict[tuple[str, str], set[str]]:
-    rbac = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
-    docs = [d for d in yaml.safe_load_all(rbac.read_text()) if d and d["metadata"]["name"] == role]
-    allowed: dict[tuple[str, str], set[str]] = {}
-    for rule in docs[0]["rules"]:
-        for group in rule["apiGroups"]:
-            for resource in rule["resources"]:
-                allowed.setdefault((group, resource), set()).update(rule["verbs"])
-    return allowed
-
-
-def test_every_call_is_allowed_by_the_deployed_rbac(doubles: Doubles, cluster: KubernetesCluster) -> None:
-    """A whole service's life (forward and rollback) issues only requests deploy/rbac.yaml permits."""
-    for obj in (
-        deployment("web"),
-        service("web", "web", "LoadBalancer"),
-        ingress("shop", "web"),
-        cronjob("nightly"),
-    ):
-        doubles["eks"].put_object(obj)
-    for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
-        cluster.find("eks", NS, kind, name)
-        cluster.apply_copy(ref(kind, name))
-        cluster.healthy("fargate", NS, kind, name)
-    cluster.hand_over_cron(handover("fargate", "eks"))
-    copied = doubles["fargate"].get_object("cronjobs", NS, "nightly")
-    assert copied is not None
-    uid = copied["metadata"]["uid"]
-    doubles["fargate"].put_object(job("nightly-1", "2026-01-01T00:00:00Z", {"succeeded": 1}, uid=uid))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1")
-    cluster.hand_over_cron(handover("eks", "fargate"))
-    for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
-        cluster.remove_copy("fargate", NS, kind, name)
-    roles = {"eks": _allowed("cutover-source"), "fargate": _allowed("cutover-target")}
-    seen = set()
-    for env, method, path in doubles["eks"].journal:
-        parts = path.split("/")
-        group = "" if parts[1] == "api" else parts[2]
-        rest = parts[parts.index("namespaces") + 2 :]
-        verb = "list" if method == "GET" and len(rest) == 1 else VERBS[method]
-        seen.add((env, group, rest[0], verb))
-    denied = {s for s in seen if s[3] not in roles[s[0]].get((s[1], s[2]), set())}
-    assert not denied
-    assert ("fargate", "apps", "deployments", "patch") in seen and (
-        "eks",
-        "batch",
-        "cronjobs",
-        "patch",
-    ) in seen
+        cluster.find("eks", NS, "replicaset", "web")
+    assert caught.value.non_retryable and "replicaset" in str(caught.value)

@@ -9,28 +9,9 @@ from cutover.platform.config import PlatformConfigError, build_platform, load_pl
 from cutover.platform.kubernetes_cluster import KubernetesCluster
 from cutover.platform.local import LocalEnvironment
 from tests.kubernetes.apiserver_double import ApiServerDouble
-from tests.kubernetes.conftest import NS, deployment
+from tests.kubernetes.conftest import NS, deployment, write_kubeconfig
 
 Doubles = dict[str, ApiServerDouble]
-
-
-def kubeconfig(tmp_path: Path, doubles: Doubles) -> Path:
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": env, "cluster": {"server": d.url}} for env, d in doubles.items()],
-                "users": [{"name": "worker", "user": {"token": "not-a-secret"}}],
-                "contexts": [
-                    {"name": f"ctx-{env}", "context": {"cluster": env, "user": "worker"}} for env in doubles
-                ],
-                "current-context": "ctx-eks",
-            }
-        )
-    )
-    return path
 
 
 def platform_file(tmp_path: Path, cluster: dict[str, object]) -> Path:
@@ -47,7 +28,7 @@ def test_kubernetes_cluster_from_contexts(doubles: Doubles, tmp_path: Path) -> N
             {
                 "kind": "kubernetes",
                 "source_env": "eks",
-                "kubeconfig": str(kubeconfig(tmp_path, doubles)),
+                "kubeconfig": str(write_kubeconfig(tmp_path / "kubeconfig", doubles)),
                 "contexts": {"eks": "ctx-eks", "fargate": "ctx-fargate"},
             },
         )

@@ -6,21 +6,27 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import free_port
+from cutover.local_servers import free_port
 
-# Per scrape: (ok requests, failed requests, p99 ms) for each env of the service "checkout".
-TRAFFIC = {"blue": (99, 1, 120.0), "green": (90, 10, 310.0)}
+# Per scrape: (ok requests, failed requests, p99 ms) for each (env, namespace, service).
+Traffic = dict[tuple[str, str, str], tuple[int, int, float]]
+TRAFFIC: Traffic = {
+    ("blue", "shop", "checkout"): (99, 1, 120.0),
+    ("green", "shop", "checkout"): (90, 10, 310.0),
+}
 
 
 class Exporter:
-    """Counters that grow by TRAFFIC on every scrape, so rate() has something to say."""
+    """Counters that grow by the traffic profile on every scrape, so rate() has something to say."""
 
-    def __init__(self) -> None:
+    def __init__(self, traffic: Traffic) -> None:
+        self.traffic = traffic
         self.scrapes = 0
         self.lock = threading.Lock()
 
@@ -29,8 +35,8 @@ class Exporter:
             self.scrapes += 1
             n = self.scrapes
         lines = ["# TYPE http_requests_total counter", "# TYPE request_latency_p99_ms gauge"]
-        for env, (ok, failed, p99) in TRAFFIC.items():
-            labels = f'env="{env}",namespace="shop",service="checkout"'
+        for (env, namespace, service), (ok, failed, p99) in self.traffic.items():
+            labels = f'env="{env}",namespace="{namespace}",service="{service}"'
             lines.append(f'http_requests_total{{{labels},code="200"}} {ok * n}')
             lines.append(f'http_requests_total{{{labels},code="500"}} {failed * n}')
             lines.append(f"request_latency_p99_ms{{{labels}}} {p99}")
@@ -54,13 +60,13 @@ def serve_exporter(exporter: Exporter) -> ThreadingHTTPServer:
     return server
 
 
-@pytest.fixture(scope="session")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def running_prometheus(folder: Path, traffic: Traffic) -> Iterator[str]:
+    """Prometheus on a loopback port scraping an exporter of traffic every second; yields its URL."""
     binary = shutil.which("prometheus")
     if binary is None:
         raise RuntimeError("prometheus is not installed: apt-get install prometheus (.ci/run does)")
-    exporter_server = serve_exporter(Exporter())
-    folder: Path = tmp_path_factory.mktemp("prometheus")
+    exporter_server = serve_exporter(Exporter(traffic))
     config = folder / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
@@ -90,7 +96,15 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.kill()
                 raise RuntimeError("prometheus did not become ready") from None
             time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    exporter_server.shutdown()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        exporter_server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_prometheus(tmp_path_factory.mktemp("prometheus"), TRAFFIC) as url:
+        yield url

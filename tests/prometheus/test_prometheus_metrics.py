@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from cutover.local_servers import free_port
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
-from tests.integration.conftest import free_port
 from tests.prometheus.conftest import TRAFFIC
 
 SELECTOR = 'env="$env",namespace="$namespace",service="$service"'
@@ -30,7 +30,7 @@ def wait_for_rates(metrics: PrometheusMetrics) -> None:
 def test_error_rate_and_latency_per_environment(prometheus_url: str) -> None:
     metrics = PrometheusMetrics(prometheus_url, QUERIES)
     wait_for_rates(metrics)
-    for env, (ok, failed, p99) in TRAFFIC.items():
+    for (env, _, _), (ok, failed, p99) in TRAFFIC.items():
         error_rate, latency = metrics.sample(env, "shop", "checkout")
         assert error_rate == pytest.approx(failed / (ok + failed), rel=0.05)
         assert latency == p99

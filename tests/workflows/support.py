@@ -82,20 +82,29 @@ def assert_restored(before: State, after: State) -> None:
     """Rollback must leave the environment as the migration found it, not merely 'mostly'."""
     blue, green = before["blue"], _green_env(before)
     assert after["clusters"][blue] == before["clusters"][blue], "blue's workloads changed"
-    assert after["clusters"][green] == {}, f"green still has {sorted(after['clusters'][green])}"
+    added = sorted(after["clusters"][green].keys() - before["clusters"][green].keys())
+    assert after["clusters"][green] == before["clusters"][green], f"green changed; added {added}"
     routes = set(before["routes"]) | set(after["routes"])
     assert {r: after["routes"].get(r, 0) for r in routes} == {r: before["routes"].get(r, 0) for r in routes}
     assert all(after["routes"].get(r, 0) == 0 for r in routes), after["routes"]
     for key in _cron_keys(before) | _cron_keys(after):
         enabled = [env for env, c in after["clusters"].items() if key in c and not c[key].get("suspended")]
-        assert enabled == [blue], f"{key} enabled in {enabled}"
+        was_enabled = [blue] if not before["clusters"][blue][key].get("suspended") else []
+        assert enabled == was_enabled, f"{key} enabled in {enabled}, before in {was_enabled}"
 
 
-def assert_cron_always_in_one_env(state: State) -> None:
-    """Every recorded moment: each CronJob is enabled in exactly one environment."""
+def assert_cron_never_in_two_envs(state: State) -> None:
+    """Every recorded moment: each CronJob is enabled in at most one environment.
+
+    Hand-over suspends first and resumes second, so a gap (enabled nowhere) is allowed, but
+    only as a passing moment: the next change of that CronJob enables it somewhere again.
+    """
     history = state["cron_history"]
     assert history, "no cron snapshots were recorded"
     for moment, snapshot in enumerate(history):
         assert snapshot, f"snapshot {moment} lists no cronjobs"
         for cron, envs in snapshot.items():
-            assert len(envs) == 1, f"snapshot {moment}: {cron} enabled in {envs}"
+            assert len(envs) <= 1, f"snapshot {moment}: {cron} enabled in {envs}"
+            if not envs:
+                later = [s[cron] for s in history[moment + 1 :] if s.get(cron) != envs]
+                assert later and len(later[0]) == 1, f"snapshot {moment}: {cron} left enabled nowhere"

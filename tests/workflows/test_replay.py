@@ -1,8 +1,9 @@
 """Released workflow code must replay the histories it wrote; a change needs workflow.patched.
 
-The histories under histories/ were recorded from MigrationWorkflow v1 (a full approved
-run and a rollback at 25%) as {"workflow_id", "history"}. If this test fails, the change
-is not replay-safe: guard it with workflow.patched and keep these histories.
+The histories under histories/ were recorded by record_histories.py from each released version:
+MigrationWorkflow (a full approved run, a rollback at 25%) and ServiceMigrationWorkflow (one
+CronJob, one Deployment), as {"workflow_id", "history"}. If this test fails, the change is not
+replay-safe: guard it with workflow.patched and keep these histories.
 """
 
 import json
@@ -28,4 +29,11 @@ async def test_recorded_history_replays(path: Path) -> None:
 
 
 def test_histories_are_present() -> None:
-    assert {p.stem for p in HISTORIES} >= {"migration_v1_succeeded", "migration_v1_rolled_back_at_25"}
+    assert {p.stem for p in HISTORIES} >= {
+        "migration_v1_succeeded",
+        "migration_v1_rolled_back_at_25",
+        "service_v1_cronjob",
+        "service_v1_deployment",
+        "migration_v2_succeeded",
+        "service_v2_cronjob",
+    }

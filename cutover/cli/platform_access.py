@@ -1,0 +1,34 @@
+"""The cluster the worker would use, built on the operator's machine for checks before anything runs."""
+
+import os
+
+import click
+from temporalio.exceptions import ApplicationError
+
+from cutover.cli.errors import CliError, OperationFailed
+from cutover.config import local_state_path
+from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
+from cutover.platform.interfaces import Cluster
+from cutover.platform.local import LocalEnvironment
+
+platform_config_option = click.option(
+    "--platform-config",
+    default=lambda: os.environ.get("CUTOVER_PLATFORM_CONFIG"),
+    help="Worker platform config (default: $CUTOVER_PLATFORM_CONFIG, else the local environment)",
+)
+
+
+def configured_cluster(platform_config: str | None) -> Cluster:
+    try:
+        config = load_platform_config(platform_config)
+        local = LocalEnvironment(local_state_path())
+        if config.cluster.kind == "local" and not local.path.exists():
+            raise CliError(
+                f"no platform config and no local environment at {local.path}: pass --platform-config "
+                "(or set CUTOVER_PLATFORM_CONFIG), or run `cutover demo` first"
+            )
+        return build_platform(config, local)[0]
+    except PlatformConfigError as error:
+        raise CliError(str(error)) from None
+    except ApplicationError as error:
+        raise OperationFailed(f"cluster access: {error}") from None

@@ -1,0 +1,76 @@
+"""The activities that use EKS and S3: green's Fargate profile in preparation, the review copied to S3."""
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from cutover.activities.migration_activities import MigrationActivities
+from cutover.models import MigrationStatus, ReportRequest, TargetCapacity
+from cutover.motoserver import REGION
+from cutover.platform.aws_eks import FargateProvisioner, FargateTarget
+from cutover.platform.aws_s3 import ReviewStore
+from cutover.platform.config import PlatformConfigError, load_platform_config
+from cutover.platform.local_seed import seed
+from tests.aws.test_eks_and_s3 import ROLE, cluster
+
+
+def activities(tmp_path: Path, **extras: Any) -> MigrationActivities:
+    local = seed(tmp_path / "local-env.json")
+    return MigrationActivities(local, local, local, tmp_path / "reports", **extras)
+
+
+def test_prepare_target_creates_the_profile_for_the_plan_namespaces(aws: Any, tmp_path: Path) -> None:
+    name, subnets = cluster(aws)
+    target = FargateTarget(cluster=name, pod_execution_role_arn=ROLE, subnets=subnets)
+    acts = activities(tmp_path, fargate=FargateProvisioner(aws("eks"), target))
+    capacity = TargetCapacity(namespaces=["shop", "billing"])
+    message = ActivityEnvironment().run(acts.prepare_target, capacity)
+    again = ActivityEnvironment().run(acts.prepare_target, capacity)
+    assert message == again and "active for namespaces billing, shop" in message
+    profile = aws("eks").describe_fargate_profile(clusterName=name, fargateProfileName="cutover")[
+        "fargateProfile"
+    ]
+    assert profile["status"] == "ACTIVE" and profile["fargateProfileArn"] in message
+    assert sorted(s["namespace"] for s in profile["selectors"]) == ["billing", "shop"]
+
+
+def test_without_a_fargate_config_preparation_says_so(tmp_path: Path) -> None:
+    message = ActivityEnvironment().run(
+        activities(tmp_path).prepare_target, TargetCapacity(namespaces=["shop"])
+    )
+    assert message.startswith("no Fargate profile configured")
+
+
+def test_review_is_written_locally_and_copied_to_s3(aws: Any, tmp_path: Path) -> None:
+    bucket = f"reviews-{uuid.uuid4().hex[:6]}"
+    aws("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    acts = activities(tmp_path, review_store=ReviewStore(aws("s3"), bucket, "cutover/"))
+    status = MigrationStatus(plan_name="shop")
+    request = ReportRequest(workflow_id=f"migration-{uuid.uuid4()}", status=status)
+    path = ActivityEnvironment().run(acts.write_report, request)
+    local = Path(path).read_text()
+    copied = (
+        aws("s3").get_object(Bucket=bucket, Key=f"cutover/{request.workflow_id}.md")["Body"].read().decode()
+    )
+    assert copied == local and local.startswith("# Post-release review")
+
+
+def test_platform_config_names_fargate_and_review_bucket(tmp_path: Path) -> None:
+    path = tmp_path / "platform.yaml"
+    path.write_text(
+        "fargate: {region: eu-west-1, cluster: shop-green, pod_execution_role_arn: r,"
+        " subnets: [s1], timeout: 20m}\n"
+        "reviews: {region: eu-west-1, bucket: sre-reviews, prefix: cutover/}\n"
+    )
+    config = load_platform_config(path)
+    assert config.fargate is not None and config.reviews is not None
+    provisioner = config.fargate.build()
+    assert provisioner.target.cluster == "shop-green" and provisioner.timeout == timedelta(minutes=20)
+    assert config.reviews.build().bucket == "sre-reviews"
+    path.write_text("fargate: {region: eu-west-1, cluster: shop-green}\n")
+    with pytest.raises(PlatformConfigError, match="fargate.pod_execution_role_arn"):
+        load_platform_config(path)
