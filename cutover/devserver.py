@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cutover.local_servers import ServerStartError, port_open, stop_process, wait_until_listening
+from cutover.local_servers import ServerStartError, port_open, stop_process, wait_until_ready
 from cutover.workflows.search_attributes import REGISTRATION
 
 
@@ -57,5 +57,25 @@ def start_dev_server(
     log = data_dir / "temporal-server.log"
     with open(log, "ab") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_until_listening(process, port, "temporal dev server", log, timeout)
-    return DevServer(process, f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}")
+    address = f"127.0.0.1:{port}"
+    wait_until_ready(
+        process,
+        lambda: port_open(port) and port_open(ui_port) and serving(address),
+        f"temporal dev server ({address}, UI port {ui_port})",
+        log,
+        timeout,
+    )
+    return DevServer(process, address, f"http://127.0.0.1:{ui_port}")
+
+
+def serving(address: str) -> bool:
+    """The frontend answers a gRPC health check: an open port alone does not prove it is up."""
+    try:
+        check = subprocess.run(
+            [temporal_binary(), "operator", "cluster", "health", "--address", address],
+            capture_output=True,
+            timeout=10,
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return check.returncode == 0 and b"SERVING" in check.stdout

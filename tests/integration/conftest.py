@@ -4,20 +4,69 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cutover.devserver import DevServer, start_dev_server
-from cutover.local_servers import free_port
+from cutover.local_servers import ServerStartError, free_port, log_tail
+
+
+class SessionDevServer:
+    """One dev server for the session, started again (with a warning and its log) if it has died.
+
+    A server that died would otherwise fail every later test with 'connection refused'
+    and hide which test, if any, it died in.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.server: DevServer | None = None
+        self.starts = 0
+
+    def running(self) -> DevServer:
+        if self.server is not None and self.server.process.poll() is None:
+            return self.server
+        if self.server is not None:
+            log = self.folder / f"start-{self.starts}" / "temporal-server.log"
+            warnings.warn(
+                f"the session's dev server exited with {self.server.process.returncode}; "
+                f"starting another. Its log ends:\n{log_tail(log)}",
+                stacklevel=2,
+            )
+        self.server = self.start_on_free_ports()
+        return self.server
+
+    def start_on_free_ports(self, attempts: int = 3) -> DevServer:
+        """Free ports can be taken between choosing and binding them; try fresh ones."""
+        for _ in range(attempts - 1):
+            try:
+                return self.start_once()
+            except ServerStartError:
+                continue
+        return self.start_once()
+
+    def start_once(self) -> DevServer:
+        self.starts += 1
+        return start_dev_server(self.folder / f"start-{self.starts}", free_port(), free_port())
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
 
 
 @pytest.fixture(scope="session")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    server = start_dev_server(tmp_path_factory.mktemp("temporal"), free_port(), free_port())
-    yield server
-    server.stop()
+def session_dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionDevServer]:
+    holder = SessionDevServer(tmp_path_factory.mktemp("temporal"))
+    yield holder
+    holder.stop()
+
+
+@pytest.fixture
+def dev_server(session_dev_server: SessionDevServer) -> DevServer:
+    return session_dev_server.running()
 
 
 class Processes:
