@@ -29,6 +29,7 @@ from cutover.platform.kubernetes_manifests import (
     pod_spec,
     template_labels,
 )
+from cutover.platform.kubernetes_storage import ClaimUse, claim_uses, default_class, not_efs, volume_driver
 
 FIELD_MANAGER = "cutover"
 MERGE_PATCH = "application/merge-patch+json"
@@ -58,7 +59,9 @@ def _rolled_out(kind: str, obj: Obj) -> bool:
     return int(updated) == wanted and int(available) == wanted
 
 
-def _as_workload(namespace: str, kind: str, obj: Obj, exposers: Exposers | None) -> Workload:
+def _as_workload(
+    namespace: str, kind: str, obj: Obj, exposers: Exposers | None, blockers: list[str]
+) -> Workload:
     """The recorded state preparation needs; a CronJob is never exposed (nothing routes to it)."""
     spec = obj.get("spec") or {}
     name = obj["metadata"]["name"]
@@ -72,7 +75,7 @@ def _as_workload(namespace: str, kind: str, obj: Obj, exposers: Exposers | None)
         replicas=int(spec.get("replicas", 1)) if kind in ("deployment", "statefulset") else 1,
         image=app_containers[0].get("image", ""),
         suspended=kind == "cronjob" and bool(spec.get("suspend", False)),
-        unsupported="; ".join(fargate_blockers(obj)),
+        unsupported="; ".join(blockers),
     )
 
 
@@ -115,16 +118,20 @@ class KubernetesCluster:
             )
         return self.clients[env]
 
-    def _read(self, env: str, namespace: str, kind: str, name: str) -> Obj | None:
-        """The workload as a dict, or None when it does not exist."""
-        api = kind_api(self._client(env), kind)
+    def _get(self, env: str, what: str, read: Callable[..., Any], *args: str) -> Obj | None:
+        """One object as a dict, or None when it does not exist."""
         try:
-            obj: Obj = raw(api.call("read")(name, namespace, _preload_content=False))
+            obj: Obj = raw(read(*args, _preload_content=False))
         except ApiException as error:
             if error.status == 404:
                 return None
-            raise translate(error, "read", f"{kind}/{namespace}/{name}", env) from error
+            raise translate(error, "read", what, env) from error
         return obj
+
+    def _read(self, env: str, namespace: str, kind: str, name: str) -> Obj | None:
+        """The workload as a dict, or None when it does not exist."""
+        read = kind_api(self._client(env), kind).call("read")
+        return self._get(env, f"{kind}/{namespace}/{name}", read, name, namespace)
 
     def _list(self, env: str, namespace: str, what: str, label_selector: str = "") -> list[Obj]:
         """Objects of a workload kind, or of "services", "ingresses" or "jobs"."""
@@ -174,12 +181,41 @@ class KubernetesCluster:
         """The referenced object's key digests in env (values never leave this call), None if absent."""
         core = client.CoreV1Api(self._client(env))
         read = core.read_namespaced_config_map if ref.kind == "configmap" else core.read_namespaced_secret
-        try:
-            return digests(ref.kind, raw(read(ref.name, namespace, _preload_content=False)))
-        except ApiException as error:
-            if error.status == 404:
-                return None
-            raise translate(error, "read", ref.what(namespace), env) from error
+        found = self._get(env, ref.what(namespace), read, ref.name, namespace)
+        return None if found is None else digests(ref.kind, found)
+
+    def _blockers(self, env: str, namespace: str, obj: Obj) -> list[str]:
+        """Why Fargate cannot run obj: its manifest, then the storage its claims are backed by in env."""
+        storage = [self._storage_problem(env, namespace, use) for use in claim_uses(obj)]
+        return fargate_blockers(obj) + [problem for problem in storage if problem]
+
+    def _storage_problem(self, env: str, namespace: str, use: ClaimUse) -> str | None:
+        core = client.CoreV1Api(self._client(env))
+        storage_class = use.storage_class
+        if use.claim:
+            what = f"persistentvolumeclaim/{namespace}/{use.claim}"
+            claim = self._get(env, what, core.read_namespaced_persistent_volume_claim, use.claim, namespace)
+            if claim is None:
+                return f"{use.what()} does not exist in {env}"
+            spec = claim.get("spec") or {}
+            if bound := spec.get("volumeName"):
+                volume = self._get(env, f"persistentvolume/{bound}", core.read_persistent_volume, bound)
+                if volume is not None:
+                    return not_efs(use, volume_driver(volume))
+            storage_class = spec.get("storageClassName")
+        storage = client.StorageV1Api(self._client(env))
+        if storage_class is None:
+            try:
+                classes = raw(storage.list_storage_class(_preload_content=False))["items"]
+            except ApiException as error:
+                raise translate(error, "list", "storageclasses", env) from error
+            storage_class = default_class(classes)
+        if not storage_class:
+            return f"{use.what()} names no storage class and {env} has no default one"
+        found = self._get(env, f"storageclass/{storage_class}", storage.read_storage_class, storage_class)
+        if found is None:
+            return f"{use.what()} uses storage class {storage_class}, which does not exist in {env}"
+        return not_efs(use, str(found.get("provisioner", "")))
 
     # --- Cluster -------------------------------------------------------------------------
     def environments(self) -> list[str]:
@@ -189,15 +225,14 @@ class KubernetesCluster:
         obj = self._read(env, namespace, kind, name)
         if obj is None:
             return None
-        return _as_workload(
-            namespace, kind, obj, None if kind == "cronjob" else self._exposers(env, namespace)
-        )
+        exposers = None if kind == "cronjob" else self._exposers(env, namespace)
+        return _as_workload(namespace, kind, obj, exposers, self._blockers(env, namespace, obj))
 
     def discover(self, env: str, namespace: str, selector: str) -> list[Workload]:
         """Every workload of a known kind whose labels match selector (equality terms, comma separated)."""
         exposers = self._exposers(env, namespace)
         found = [
-            _as_workload(namespace, kind, obj, exposers)
+            _as_workload(namespace, kind, obj, exposers, self._blockers(env, namespace, obj))
             for kind in KINDS
             for obj in self._workloads(env, namespace, kind, selector)
         ]
@@ -228,7 +263,7 @@ class KubernetesCluster:
         obj = self._read(source_env, ref.namespace, ref.kind, ref.name)
         if obj is None:
             raise not_found(what, source_env)
-        blockers = fargate_blockers(obj)
+        blockers = self._blockers(source_env, ref.namespace, obj)
         if blockers:
             raise ApplicationError(
                 f"copy {what} to {ref.env} refused: {'; '.join(blockers)}",

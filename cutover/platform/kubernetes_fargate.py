@@ -2,7 +2,8 @@
 
 Fargate gives each pod its own micro-VM with no node to share: no DaemonSets, no host namespaces,
 ports or paths, no privileged containers and no GPUs. Such a copy would be accepted by the API
-server and then stay Pending forever, so preparation reports it and copying refuses it.
+server and then stay Pending forever, so preparation reports it and copying refuses it. The storage
+behind volume claims needs the API to tell: see ``kubernetes_storage``.
 """
 
 from cutover.platform.kubernetes_api import Obj

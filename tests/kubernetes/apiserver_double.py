@@ -5,7 +5,8 @@ No kube-apiserver (nor kind, k3s or envtest binaries) can be installed on these 
 in-process server instead. It implements only the semantics that code relies on:
 
 * GET / LIST / POST / PUT / PATCH / DELETE of namespaced apps/v1 Deployments, StatefulSets and
-  DaemonSets, batch/v1 CronJobs and Jobs, v1 Services, ConfigMaps and Secrets,
+  DaemonSets, batch/v1 CronJobs and Jobs, v1 Services, ConfigMaps, Secrets and
+  PersistentVolumeClaims, cluster-scoped v1 PersistentVolumes and storage.k8s.io/v1 StorageClasses,
   networking.k8s.io/v1 Ingresses and gateway.networking.k8s.io/v1 HTTPRoutes (a custom resource:
   ``ApiServerDouble(gateway_api=False)`` plays a cluster without the Gateway API CRDs, where that
   group answers 404);
@@ -65,10 +66,15 @@ RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/v1", "services"): ("v1", "Service"),
     ("/api/v1", "configmaps"): ("v1", "ConfigMap"),
     ("/api/v1", "secrets"): ("v1", "Secret"),
+    ("/api/v1", "persistentvolumeclaims"): ("v1", "PersistentVolumeClaim"),
+    ("/api/v1", "persistentvolumes"): ("v1", "PersistentVolume"),
+    ("/apis/storage.k8s.io/v1", "storageclasses"): ("storage.k8s.io/v1", "StorageClass"),
     ("/apis/networking.k8s.io/v1", "ingresses"): ("networking.k8s.io/v1", "Ingress"),
     (GATEWAY_PREFIX, "httproutes"): ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 }
 CUSTOM_RESOURCES = {"httproutes"}
+# Stored under the namespace "" and addressed without /namespaces/NS.
+CLUSTER_SCOPED = {"persistentvolumes", "storageclasses"}
 ROLLED_OUT_BY_CONTROLLERS = {"deployments", "statefulsets"}
 
 
@@ -96,6 +102,22 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def _address(path: str) -> tuple[str, str, str | None] | None:
+    """(namespace, plural, name or None) of a resource path; namespace "" for cluster-scoped ones."""
+    parts = path.rstrip("/").split("/")
+    if "namespaces" in parts:
+        at = parts.index("namespaces")
+        prefix, rest = "/".join(parts[:at]), parts[at + 1 :]
+        if len(rest) < 2 or (prefix, rest[1]) not in RESOURCES or rest[1] in CLUSTER_SCOPED:
+            return None
+        return rest[0], rest[1], rest[2] if len(rest) > 2 else None
+    for prefix, plural in RESOURCES:
+        if plural in CLUSTER_SCOPED and (path + "/").startswith(f"{prefix}/{plural}/"):
+            rest = path[len(prefix) + len(plural) + 2 :].strip("/")
+            return "", plural, rest or None
+    return None
 
 
 def _selects(selector: str, labels: dict[str, str]) -> bool:
@@ -279,7 +301,7 @@ class ApiServerDouble:
         """Store an object directly (creationTimestamp and status kept as given, unless controllers run)."""
         plural = next(p for (_, p), (_, k) in RESOURCES.items() if k == obj["kind"])
         meta = obj.setdefault("metadata", {})
-        meta.setdefault("namespace", "default")
+        meta.setdefault("namespace", "" if plural in CLUSTER_SCOPED else "default")
         with self.lock:
             return self._store(plural, meta["namespace"], meta["name"], copy.deepcopy(obj), None)
 
@@ -376,18 +398,14 @@ class ApiServerDouble:
     def _route(
         self, method: str, path: str, query: dict[str, str], raw: bytes, ctype: str
     ) -> tuple[int, Obj]:
-        parts = path.rstrip("/").split("/")
         unknown = ApiError(404, "NotFound", f"the server could not find the requested resource {path}")
-        if "namespaces" not in parts or (path.startswith(GATEWAY_PREFIX) and not self.gateway_api):
+        if path.startswith(GATEWAY_PREFIX) and not self.gateway_api:
             raise unknown
-        ns_at = parts.index("namespaces")
-        prefix = "/".join(parts[:ns_at])
-        rest = parts[ns_at + 1 :]
-        if len(rest) < 2 or (prefix, rest[1]) not in RESOURCES:
+        address = _address(path)
+        if address is None:
             raise unknown
-        namespace, plural = rest[0], rest[1]
-        api_version, kind = RESOURCES[(prefix, plural)]
-        name = rest[2] if len(rest) > 2 else None
+        namespace, plural, name = address
+        api_version, kind = next(v for (_, p), v in RESOURCES.items() if p == plural)
         body: Obj = {}
         if raw:
             body = yaml.safe_load(raw) if "yaml" in ctype else json.loads(raw)

@@ -9,6 +9,7 @@ import yaml
 
 from cutover.models import ServiceRef
 from cutover.platform.kubernetes_cluster import KubernetesCluster
+from cutover.platform.kubernetes_storage import DEFAULT_CLASS_ANNOTATION
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 
 NS = "shop"
@@ -169,3 +170,49 @@ def configmap(name: str, data: dict[str, str], binary: dict[str, str] | None = N
 def secret(name: str, data: dict[str, str]) -> dict[str, Any]:
     """data values are taken as already base64-encoded, as the API stores them."""
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": NS}, "data": data}
+
+
+def storage_class(name: str, provisioner: str, default: bool = False) -> dict[str, Any]:
+    annotations = {DEFAULT_CLASS_ANNOTATION: "true"} if default else {}
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": name, "annotations": annotations},
+        "provisioner": provisioner,
+    }
+
+
+def volume(name: str, source: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": source}
+
+
+def claim(name: str, storage_class_name: str | None = None, bound_to: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteMany"]}
+    if storage_class_name is not None:
+        spec["storageClassName"] = storage_class_name
+    if bound_to:
+        spec["volumeName"] = bound_to
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": spec,
+    }
+
+
+def stateful_set(name: str, storage_class_name: str | None) -> dict[str, Any]:
+    obj = deployment(name, kind="StatefulSet")
+    template: dict[str, Any] = {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}
+    if storage_class_name is not None:
+        template["spec"]["storageClassName"] = storage_class_name
+    obj["spec"]["volumeClaimTemplates"] = [template]
+    return obj
+
+
+def mounting_claim(name: str, claim_name: str) -> dict[str, Any]:
+    obj = deployment(name)
+    obj["spec"]["template"]["spec"]["volumes"] = [
+        {"name": "shared", "persistentVolumeClaim": {"claimName": claim_name}},
+        {"name": "scratch", "emptyDir": {}},
+    ]
+    return obj

@@ -8,15 +8,20 @@ from cutover.platform.kubernetes_cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble
 from tests.kubernetes.conftest import (
     NS,
+    claim,
     configmap,
     cronjob,
     daemonset,
     deployment,
     httproute,
     ingress,
+    mounting_claim,
     ref,
     secret,
     service,
+    stateful_set,
+    storage_class,
+    volume,
 )
 
 Doubles = dict[str, ApiServerDouble]
@@ -41,7 +46,9 @@ def requested(journal: list[tuple[str, str, str]]) -> set[tuple[str, str, str, s
     for env, method, path in journal:
         parts = path.split("/")
         group = "" if parts[1] == "api" else parts[2]
-        rest = parts[parts.index("namespaces") + 2 :]
+        # /api/v1/... or /apis/GROUP/VERSION/..., then namespaces/NS for namespaced resources
+        start = parts.index("namespaces") + 2 if "namespaces" in parts else (3 if group == "" else 4)
+        rest = parts[start:]
         verb = "list" if method == "GET" and len(rest) == 1 else VERBS[method]
         seen.add((env, group, rest[0], verb))
     return seen
@@ -58,16 +65,28 @@ def whole_life(doubles: Doubles, cluster: KubernetesCluster) -> None:
         doubles["eks"].put_object(obj)
     doubles["eks"].put_object(cronjob("nightly"))
     doubles["eks"].put_object(daemonset("agent"))
+    doubles["eks"].put_object(stateful_set("db", None))
+    doubles["eks"].put_object(mounting_claim("files", "shared-files"))
+    for double in doubles.values():
+        double.put_object(storage_class("efs-sc", "efs.csi.aws.com", default=True))
+        double.put_object(volume("pv-files", {"csi": {"driver": "efs.csi.aws.com", "volumeHandle": "fs-1"}}))
+        double.put_object(claim("shared-files", "efs-sc", bound_to="pv-files"))
     for double in doubles.values():
         double.put_object(configmap("web-config", {"A": "1"}))
         double.put_object(secret("web-secrets", {"B": "Mg=="}))
     # preparation, in blue
     cluster.discover("eks", NS, "app=web")
-    for kind, name in (("deployment", "web"), ("cronjob", "nightly"), ("daemonset", "agent")):
+    for kind, name in (
+        ("deployment", "web"),
+        ("cronjob", "nightly"),
+        ("daemonset", "agent"),
+        ("statefulset", "db"),
+        ("deployment", "files"),
+    ):
         cluster.find("eks", NS, kind, name)
     cluster.config_problems("eks", "fargate", NS, "deployment", "web")
     # migration, in green (and checks on both sides)
-    for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
+    for kind, name in (("deployment", "web"), ("cronjob", "nightly"), ("statefulset", "db")):
         cluster.apply_copy(ref(kind, name))
         cluster.healthy("fargate", NS, kind, name)
         cluster.find("fargate", NS, kind, name)
@@ -105,4 +124,8 @@ def test_every_call_is_allowed_by_the_deployed_rbac(doubles: Doubles, cluster: K
         ("fargate", "", "configmaps", "get"),
         ("fargate", "gateway.networking.k8s.io", "httproutes", "list"),
         ("fargate", "apps", "deployments", "delete"),
+        ("eks", "", "persistentvolumeclaims", "get"),
+        ("eks", "", "persistentvolumes", "get"),
+        ("eks", "storage.k8s.io", "storageclasses", "list"),
+        ("fargate", "storage.k8s.io", "storageclasses", "get"),
     } <= seen
