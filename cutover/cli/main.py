@@ -9,6 +9,7 @@ from cutover.cli.control_commands import abort, approve, pause, reject, resume, 
 from cutover.cli.demo_command import demo
 from cutover.cli.discover_command import discover
 from cutover.cli.plan_commands import plan_group
+from cutover.cli.schedule_commands import schedule_group
 from cutover.cli.status_commands import report, status
 
 
@@ -18,7 +19,21 @@ def cli() -> None:
     """Durable, human-gated slow-injection blue-green migrations on Temporal."""
 
 
-for command in (plan_group, discover, start, status, approve, reject, pause, resume, abort, report, demo):
+COMMANDS = (
+    plan_group,
+    discover,
+    start,
+    status,
+    approve,
+    reject,
+    pause,
+    resume,
+    abort,
+    schedule_group,
+    report,
+    demo,
+)
+for command in COMMANDS:
     cli.add_command(command)
 
 

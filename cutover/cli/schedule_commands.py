@@ -1,0 +1,166 @@
+"""`cutover schedule create|list|delete`: migrations started by Temporal in maintenance windows."""
+
+from datetime import UTC, datetime
+
+import click
+from temporalio.client import (
+    Client,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleHandle,
+    ScheduleListActionStartWorkflow,
+    ScheduleListDescription,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
+
+from cutover.cli.context import client_for, run_async, settings_from, temporal_options
+from cutover.cli.control_commands import preflight
+from cutover.cli.errors import CliError, OperationFailed
+from cutover.cli.plan_commands import read_plan
+from cutover.cli.platform_access import platform_config_option
+from cutover.durations import format_duration
+from cutover.migration_schedule import (
+    DEFAULT_CATCHUP,
+    WORKFLOW_TYPE,
+    ScheduleInputError,
+    catchup_from_option,
+    migration_schedule,
+    when_from_options,
+)
+from cutover.workflows.search_attributes import MIGRATION_PLAN
+
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """Let Temporal start a migration in a maintenance window (Temporal Schedules)."""
+
+
+@schedule_group.command("create")
+@click.argument("file")
+@click.option("--at", help="One window: an ISO 8601 time with offset, e.g. 2026-11-28T02:00:00Z")
+@click.option("--cron", multiple=True, help="Repeating windows, e.g. '0 2 * * 6' (repeatable)")
+@click.option("--timezone", "time_zone", help="Time zone of --cron, e.g. Europe/Berlin [default: UTC]")
+@click.option(
+    "--id", "schedule_id", help="Schedule id, also the migration's id prefix [default: cutover-PLAN]"
+)
+@click.option(
+    "--catchup",
+    default=format_duration(DEFAULT_CATCHUP),
+    show_default=True,
+    help="How late a missed window may still start (e.g. after a Temporal outage)",
+)
+@click.option("--note", default="", help="Shown in `schedule list` and the Temporal UI")
+@click.option("--paused", is_flag=True, help="Create it paused; unpause it in the Temporal UI")
+@platform_config_option
+@temporal_options
+@run_async
+async def create(
+    file: str,
+    at: str | None,
+    cron: tuple[str, ...],
+    time_zone: str | None,
+    schedule_id: str | None,
+    catchup: str,
+    note: str,
+    paused: bool,
+    platform_config: str | None,
+    address: str | None,
+    namespace: str | None,
+    task_queue: str | None,
+) -> None:
+    """Check FILE's plan against the clusters, then schedule its migration."""
+    plan = read_plan(file)
+    try:
+        catchup_window = catchup_from_option(catchup)
+        when = when_from_options(at, cron, time_zone, datetime.now(UTC))
+    except ScheduleInputError as error:
+        raise CliError(str(error)) from None
+    preflight(plan, platform_config)
+    settings = settings_from(address, namespace, task_queue)
+    schedule_id = schedule_id or f"cutover-{plan.name}"
+    schedule = migration_schedule(plan, when, schedule_id, settings.task_queue, catchup_window, note, paused)
+    client = await client_for(settings)
+    try:
+        handle = await client.create_schedule(
+            schedule_id,
+            schedule,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(MIGRATION_PLAN, plan.name)]),
+        )
+    except ScheduleAlreadyRunningError:
+        raise CliError(f"schedule {schedule_id!r} already exists; delete it first") from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise CliError(f"--at/--cron/--timezone: {error.message}") from None
+        raise OperationFailed(f"cannot create schedule {schedule_id!r}: {error.message}") from None
+    description = await handle.describe()
+    upcoming = description.info.next_action_times[:1]
+    click.echo(f"scheduled migration of plan {plan.name} as {schedule_id}: {when.describe()}")
+    if upcoming:
+        click.echo(
+            f"  next start: {upcoming[0]:%Y-%m-%d %H:%M:%S} UTC (workflow id {schedule_id}-<start time>)"
+        )
+    click.echo(f"  see it: cutover schedule list; cancel it: cutover schedule delete {schedule_id}")
+
+
+def _is_migration(entry: ScheduleListDescription) -> bool:
+    action = entry.schedule.action if entry.schedule else None
+    return isinstance(action, ScheduleListActionStartWorkflow) and action.workflow == WORKFLOW_TYPE
+
+
+def format_entry(entry: ScheduleListDescription) -> list[str]:
+    plan = entry.typed_search_attributes.get(MIGRATION_PLAN) or "?"
+    state = entry.schedule.state if entry.schedule else None
+    paused = "  [PAUSED]" if state is not None and state.paused else ""
+    upcoming = entry.info.next_action_times[:1] if entry.info else []
+    lines = [
+        f"{entry.id}  plan {plan}{paused}",
+        f"  when:  {state.note if state and state.note else '-'}",
+        f"  next:  {f'{upcoming[0]:%Y-%m-%d %H:%M:%S} UTC' if upcoming else 'none'}",
+    ]
+    for result in entry.info.recent_actions if entry.info else []:
+        started = getattr(result.action, "workflow_id", "?")
+        lines.append(f"  started {started} at {result.started_at:%Y-%m-%d %H:%M:%S} UTC")
+    return lines
+
+
+@schedule_group.command("list")
+@temporal_options
+@run_async
+async def list_schedules(address: str | None, namespace: str | None, task_queue: str | None) -> None:
+    """Every scheduled migration: its plan, when it runs next, what it started."""
+    client = await client_for(settings_from(address, namespace, task_queue))
+    entries = [entry async for entry in await client.list_schedules() if _is_migration(entry)]
+    if not entries:
+        click.echo("no scheduled migrations")
+    for entry in sorted(entries, key=lambda e: e.id):
+        click.echo("\n".join(format_entry(entry)))
+
+
+async def _migration_schedule(client: Client, schedule_id: str) -> ScheduleHandle:
+    """The handle of a schedule that starts migrations, or a clear error why not."""
+    handle = client.get_schedule_handle(schedule_id)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"schedule {schedule_id!r} not found") from None
+        raise OperationFailed(f"cannot describe schedule {schedule_id!r}: {error.message}") from None
+    action = description.schedule.action
+    if not isinstance(action, ScheduleActionStartWorkflow) or action.workflow != WORKFLOW_TYPE:
+        raise CliError(f"schedule {schedule_id!r} does not start cutover migrations; left as it is")
+    return handle
+
+
+@schedule_group.command("delete")
+@click.argument("schedule_id")
+@temporal_options
+@run_async
+async def delete(
+    schedule_id: str, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
+    """Delete a schedule; a migration it already started keeps running."""
+    client = await client_for(settings_from(address, namespace, task_queue))
+    handle = await _migration_schedule(client, schedule_id)
+    await handle.delete()
+    click.echo(f"deleted schedule {schedule_id}; migrations it started are not affected")
