@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 from cutover.models import ServiceRef, Workload
 from cutover.platform.kubernetes_api import KINDS, Obj, kind_api, not_found, raw, translate
 from cutover.platform.kubernetes_config import ConfigRef, Side, compare, config_refs, digests
-from cutover.platform.kubernetes_exposure import Exposers
+from cutover.platform.kubernetes_exposure import GATEWAY_GROUP, Exposers
 from cutover.platform.kubernetes_fargate import fargate_blockers
 from cutover.platform.kubernetes_jobs import newest, outcome, owned_by
 from cutover.platform.kubernetes_manifests import (
@@ -33,7 +33,6 @@ from cutover.platform.kubernetes_storage import ClaimUse, claim_uses, default_cl
 
 FIELD_MANAGER = "cutover"
 MERGE_PATCH = "application/merge-patch+json"
-GATEWAY_API = ("gateway.networking.k8s.io", "v1", "httproutes")
 
 
 def _zero_patch(kind: str, what: str) -> Obj:
@@ -155,26 +154,33 @@ class KubernetesCluster:
         api = kind_api(self._client(env), kind)
         return [{**item, "kind": api.kind} for item in self._list(env, namespace, kind, selector)]
 
-    def _routes(self, env: str, namespace: str) -> list[Obj]:
-        """Gateway API HTTPRoutes; none when the cluster has no Gateway API (its CRDs are not installed)."""
+    def _gateway_objects(self, env: str, version: str, plural: str, namespace: str | None) -> list[Obj]:
+        """Gateway API objects in namespace (None: in every namespace); none when the cluster has no
+        Gateway API (its CRDs are not installed)."""
         api = client.CustomObjectsApi(self._client(env))
-        group, version, plural = GATEWAY_API
         try:
-            response = api.list_namespaced_custom_object(
-                group, version, namespace, plural, _preload_content=False
-            )
+            if namespace is None:
+                response = api.list_cluster_custom_object(
+                    GATEWAY_GROUP, version, plural, _preload_content=False
+                )
+            else:
+                response = api.list_namespaced_custom_object(
+                    GATEWAY_GROUP, version, namespace, plural, _preload_content=False
+                )
         except ApiException as error:
             if error.status == 404:
                 return []
-            raise translate(error, "list", f"httproutes in {namespace}", env) from error
+            raise translate(error, "list", f"{plural} in {namespace or 'all namespaces'}", env) from error
         items: list[Obj] = raw(response)["items"]
         return items
 
     def _exposers(self, env: str, namespace: str) -> Exposers:
         return Exposers.of(
+            namespace,
             self._list(env, namespace, "services"),
             self._list(env, namespace, "ingresses"),
-            self._routes(env, namespace),
+            self._gateway_objects(env, "v1", "httproutes", None),
+            self._gateway_objects(env, "v1beta1", "referencegrants", namespace),
         )
 
     def _config_digests(self, env: str, namespace: str, ref: ConfigRef) -> dict[str, str] | None:

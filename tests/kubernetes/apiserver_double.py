@@ -7,9 +7,10 @@ in-process server instead. It implements only the semantics that code relies on:
 * GET / LIST / POST / PUT / PATCH / DELETE of namespaced apps/v1 Deployments, StatefulSets and
   DaemonSets, batch/v1 CronJobs and Jobs, v1 Services, ConfigMaps, Secrets and
   PersistentVolumeClaims, cluster-scoped v1 PersistentVolumes and storage.k8s.io/v1 StorageClasses,
-  networking.k8s.io/v1 Ingresses and gateway.networking.k8s.io/v1 HTTPRoutes (a custom resource:
-  ``ApiServerDouble(gateway_api=False)`` plays a cluster without the Gateway API CRDs, where that
-  group answers 404);
+  networking.k8s.io/v1 Ingresses, gateway.networking.k8s.io/v1 HTTPRoutes and v1beta1
+  ReferenceGrants (custom resources: ``ApiServerDouble(gateway_api=False)`` plays a cluster without
+  the Gateway API CRDs, where that group answers 404);
+* LIST of a namespaced resource across all namespaces (``/apis/GROUP/VERSION/PLURAL``);
 * 404 with a ``Status`` body for a missing object, 409 ``Conflict`` for a PUT with a stale
   ``metadata.resourceVersion`` and for a POST of an existing name;
 * ``resourceVersion`` incremented on every write that changes the object (a no-op apply keeps it),
@@ -71,8 +72,9 @@ RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
     ("/apis/storage.k8s.io/v1", "storageclasses"): ("storage.k8s.io/v1", "StorageClass"),
     ("/apis/networking.k8s.io/v1", "ingresses"): ("networking.k8s.io/v1", "Ingress"),
     (GATEWAY_PREFIX, "httproutes"): ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    (f"{GATEWAY_PREFIX}beta1", "referencegrants"): ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
 }
-CUSTOM_RESOURCES = {"httproutes"}
+CUSTOM_RESOURCES = {"httproutes", "referencegrants"}
 # Stored under the namespace "" and addressed without /namespaces/NS.
 CLUSTER_SCOPED = {"persistentvolumes", "storageclasses"}
 ROLLED_OUT_BY_CONTROLLERS = {"deployments", "statefulsets"}
@@ -104,8 +106,9 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _address(path: str) -> tuple[str, str, str | None] | None:
-    """(namespace, plural, name or None) of a resource path; namespace "" for cluster-scoped ones."""
+def _address(path: str) -> tuple[str | None, str, str | None] | None:
+    """(namespace, plural, name or None) of a resource path; namespace "" for cluster-scoped ones,
+    None for a namespaced resource listed across all namespaces."""
     parts = path.rstrip("/").split("/")
     if "namespaces" in parts:
         at = parts.index("namespaces")
@@ -117,6 +120,8 @@ def _address(path: str) -> tuple[str, str, str | None] | None:
         if plural in CLUSTER_SCOPED and (path + "/").startswith(f"{prefix}/{plural}/"):
             rest = path[len(prefix) + len(plural) + 2 :].strip("/")
             return "", plural, rest or None
+        if path.rstrip("/") == f"{prefix}/{plural}":
+            return None, plural, None
     return None
 
 
@@ -406,6 +411,10 @@ class ApiServerDouble:
             raise unknown
         namespace, plural, name = address
         api_version, kind = next(v for (_, p), v in RESOURCES.items() if p == plural)
+        if namespace is None:
+            if method != "GET":
+                raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed across namespaces")
+            return self._collection(method, plural, None, query, {})
         body: Obj = {}
         if raw:
             body = yaml.safe_load(raw) if "yaml" in ctype else json.loads(raw)
@@ -455,7 +464,7 @@ class ApiServerDouble:
         raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed")
 
     def _collection(
-        self, method: str, plural: str, namespace: str, query: dict[str, str], body: Obj
+        self, method: str, plural: str, namespace: str | None, query: dict[str, str], body: Obj
     ) -> tuple[int, Obj]:
         api_version, kind = next(v for (_, p), v in RESOURCES.items() if p == plural)
         if method == "GET":
@@ -463,7 +472,9 @@ class ApiServerDouble:
             items = [
                 copy.deepcopy(o)
                 for (p, ns, _), o in sorted(self.objects.items())
-                if p == plural and ns == namespace and _selects(selector, o["metadata"].get("labels") or {})
+                if p == plural
+                and namespace in (ns, None)
+                and _selects(selector, o["metadata"].get("labels") or {})
             ]
             if plural not in CUSTOM_RESOURCES:
                 for item in items:

@@ -146,6 +146,48 @@ def test_httproute_to_a_selecting_service_makes_it_exposed(
     assert found is not None and found.exposed is exposed
 
 
+def reference_grant(from_namespace: str, service_name: str | None = None) -> dict[str, Any]:
+    to: dict[str, Any] = {"group": "", "kind": "Service"}
+    if service_name:
+        to["name"] = service_name
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1beta1",
+        "kind": "ReferenceGrant",
+        "metadata": {"name": f"from-{from_namespace}", "namespace": NS},
+        "spec": {
+            "from": [
+                {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": from_namespace}
+            ],
+            "to": [to],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("grant", "exposed"),
+    [
+        (None, False),
+        (reference_grant("gateways"), True),
+        (reference_grant("gateways", "web"), True),
+        (reference_grant("gateways", "other-app"), False),
+        (reference_grant("elsewhere"), False),
+    ],
+)
+def test_a_route_in_another_namespace_counts_when_a_reference_grant_allows_it(
+    doubles: Doubles, cluster: KubernetesCluster, grant: dict[str, Any] | None, exposed: bool
+) -> None:
+    blue = doubles["eks"]
+    blue.put_object(deployment("web"))
+    blue.put_object(service("web", "web"))
+    route = httproute("public", {"name": "web", "namespace": NS})
+    route["metadata"]["namespace"] = "gateways"
+    blue.put_object(route)
+    if grant:
+        blue.put_object(grant)
+    found = cluster.find("eks", NS, "deployment", "web")
+    assert found is not None and found.exposed is exposed
+
+
 def test_cluster_without_gateway_api_has_no_routes() -> None:
     with start_double("eks", gateway_api=False) as blue:
         cluster = KubernetesCluster({"eks": blue.api_client()}, source_env="eks")
@@ -162,5 +204,5 @@ def test_denied_httproute_list_is_non_retryable(doubles: Doubles, cluster: Kuber
     with pytest.raises(ApplicationError) as caught:
         cluster.find("eks", NS, "deployment", "web")
     assert caught.value.non_retryable and caught.value.message.startswith(
-        "list httproutes in shop in eks failed: 403"
+        "list httproutes in all namespaces in eks failed: 403"
     )
