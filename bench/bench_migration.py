@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.devserver import temporal_binary
+from cutover.history_budget import estimate_history
 from cutover.models import MigrationStatus
 from cutover.plan import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment, empty_state, record_cron_snapshot
@@ -75,7 +76,8 @@ async def run_one(env: WorkflowEnvironment, services: int) -> None:
         elapsed = time.perf_counter() - started
         events = len((await handle.fetch_history()).events)
     print(
-        f"{services:4d} services: {elapsed:6.2f} s wall, {events:5d} history events, "
+        f"{services:4d} services: {elapsed:6.2f} s wall, {events:5d} history events "
+        f"(worst-case estimate {estimate_history(plan_for(services)).total}), "
         f"{len(status.timeline):4d} timeline entries, outcome {status.outcome.value}"
     )
 

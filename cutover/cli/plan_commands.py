@@ -5,19 +5,29 @@ import click
 from cutover.cli.errors import CliError
 from cutover.config import local_state_path
 from cutover.durations import format_duration as fmt
+from cutover.history_budget import HISTORY_EVENT_LIMIT, estimate_history, history_problems
 from cutover.plan import Exposure, Plan, PlanError, load_plan
 from cutover.plan_steps import planned_steps
 from cutover.platform.local import LocalEnvironment
 
 
+def _refuse(path: str, problems: list[str]) -> CliError:
+    if len(problems) == 1:
+        return CliError(f"{path}: {problems[0]}")
+    lines = "\n".join(f"  {p}" for p in problems)
+    return CliError(f"{path}: plan is invalid ({len(problems)} problem(s)):\n{lines}")
+
+
 def read_plan(path: str) -> Plan:
+    """A valid plan whose migration fits Temporal's history limit, or a CliError listing why not."""
     try:
-        return load_plan(path)
+        plan = load_plan(path)
     except PlanError as error:
-        if len(error.problems) == 1:
-            raise CliError(f"{path}: {error.problems[0]}") from None
-        lines = "\n".join(f"  {p}" for p in error.problems)
-        raise CliError(f"{path}: plan is invalid ({len(error.problems)} problem(s)):\n{lines}") from None
+        raise _refuse(path, error.problems) from None
+    problems = history_problems(plan)
+    if problems:
+        raise _refuse(path, problems)
+    return plan
 
 
 def classify(plan: Plan) -> dict[str, bool]:
@@ -82,6 +92,10 @@ def validate(file: str, as_json: bool) -> None:
     click.echo(
         f"  gates needing approval: {', '.join(g.require) or 'none'}; approvers: "
         f"{', '.join(g.approvers) or 'none'}; timeout {fmt(g.timeout)} then {g.on_timeout.value}"
+    )
+    click.echo(
+        f"  workflow history: about {estimate_history(plan).total:,} events at most "
+        f"(Temporal's limit {HISTORY_EVENT_LIMIT:,})"
     )
 
 
