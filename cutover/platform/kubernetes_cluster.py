@@ -8,7 +8,7 @@ itself, so those are non-retryable; anything else (timeouts, 5xx, 409) is retrie
 from collections.abc import Callable
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.incluster_config import (
     SERVICE_CERT_FILENAME,
@@ -86,17 +86,6 @@ class KubernetesCluster:
             raise ValueError(f"source environment {source_env!r} has no client")
         self.clients = clients
         self.source_env = source_env
-
-    @classmethod
-    def from_kubeconfig(
-        cls, contexts: dict[str, str], source_env: str, config_file: str | None = None
-    ) -> "KubernetesCluster":
-        """Environment name -> kubeconfig context; each gets its own ApiClient."""
-        clients = {
-            env: config.new_client_from_config(config_file=config_file, context=context)
-            for env, context in contexts.items()
-        }
-        return cls(clients, source_env)
 
     @staticmethod
     def in_cluster_client(
@@ -192,10 +181,20 @@ class KubernetesCluster:
 
     def _blockers(self, env: str, namespace: str, obj: Obj) -> list[str]:
         """Why Fargate cannot run obj: its manifest, then the storage its claims are backed by in env."""
-        storage = [self._storage_problem(env, namespace, use) for use in claim_uses(obj)]
+        uses = claim_uses(obj)
+        classes = self._storage_classes(env) if uses else []
+        storage = [self._storage_problem(env, namespace, use, classes) for use in uses]
         return fargate_blockers(obj) + [problem for problem in storage if problem]
 
-    def _storage_problem(self, env: str, namespace: str, use: ClaimUse) -> str | None:
+    def _storage_classes(self, env: str) -> list[Obj]:
+        storage = client.StorageV1Api(self._client(env))
+        try:
+            items: list[Obj] = raw(storage.list_storage_class(_preload_content=False))["items"]
+        except ApiException as error:
+            raise translate(error, "list", "storageclasses", env) from error
+        return items
+
+    def _storage_problem(self, env: str, namespace: str, use: ClaimUse, classes: list[Obj]) -> str | None:
         core = client.CoreV1Api(self._client(env))
         storage_class = use.storage_class
         if use.claim:
@@ -209,16 +208,11 @@ class KubernetesCluster:
                 if volume is not None:
                     return not_efs(use, volume_driver(volume))
             storage_class = spec.get("storageClassName")
-        storage = client.StorageV1Api(self._client(env))
         if storage_class is None:
-            try:
-                classes = raw(storage.list_storage_class(_preload_content=False))["items"]
-            except ApiException as error:
-                raise translate(error, "list", "storageclasses", env) from error
             storage_class = default_class(classes)
         if not storage_class:
             return f"{use.what()} names no storage class and {env} has no default one"
-        found = self._get(env, f"storageclass/{storage_class}", storage.read_storage_class, storage_class)
+        found = next((c for c in classes if c["metadata"]["name"] == storage_class), None)
         if found is None:
             return f"{use.what()} uses storage class {storage_class}, which does not exist in {env}"
         return not_efs(use, str(found.get("provisioner", "")))

@@ -1,6 +1,5 @@
 """KubernetesCluster over real HTTP through the official client, against two API server doubles."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from tests.kubernetes.conftest import (
     ingress,
     ref,
     service,
-    write_kubeconfig,
 )
 
 Doubles = dict[str, ApiServerDouble]
@@ -211,16 +209,6 @@ def test_remove_denied_is_non_retryable_and_named(doubles: Doubles, cluster: Kub
         cluster.remove_copy("fargate", NS, "deployment", "web")
     assert caught.value.non_retryable
     assert caught.value.message.startswith("delete deployment/shop/web in fargate failed: 403 Forbidden")
-
-
-def test_clients_from_kubeconfig_contexts(doubles: Doubles, tmp_path: Path) -> None:
-    path = write_kubeconfig(tmp_path / "kubeconfig", doubles)
-    contexts = {env: f"ctx-{env}" for env in doubles}
-    cluster = KubernetesCluster.from_kubeconfig(contexts, source_env="eks", config_file=str(path))
-    doubles["fargate"].put_object(deployment("web"))
-    assert cluster.environments() == ["eks", "fargate"]
-    assert cluster.find("fargate", NS, "deployment", "web") is not None
-    assert cluster.find("eks", NS, "deployment", "web") is None
 
 
 # --- health ----------------------------------------------------------------------------------

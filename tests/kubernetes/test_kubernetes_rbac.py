@@ -127,5 +127,5 @@ def test_every_call_is_allowed_by_the_deployed_rbac(doubles: Doubles, cluster: K
         ("eks", "", "persistentvolumeclaims", "get"),
         ("eks", "", "persistentvolumes", "get"),
         ("eks", "storage.k8s.io", "storageclasses", "list"),
-        ("fargate", "storage.k8s.io", "storageclasses", "get"),
+        ("fargate", "storage.k8s.io", "storageclasses", "list"),
     } <= seen
