@@ -10,13 +10,13 @@ import time
 import uuid
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.devserver import temporal_binary
 from cutover.history_budget import estimate_history
 from cutover.models import MigrationStatus
+from cutover.payloads import DATA_CONVERTER
 from cutover.plan import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment, empty_state, record_cron_snapshot
 from cutover.search_attribute_registration import register_search_attributes
@@ -85,7 +85,7 @@ async def run_one(env: WorkflowEnvironment, services: int) -> None:
 async def main(sizes: list[int]) -> None:
     test_server = str(Path(temporal_binary()).with_name("temporal-test-server"))
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=test_server
+        data_converter=DATA_CONVERTER, test_server_existing_path=test_server
     )
     await register_search_attributes(env.client)
     try:

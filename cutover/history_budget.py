@@ -14,13 +14,17 @@ from datetime import timedelta
 from cutover.plan import Exposure, Plan
 
 HISTORY_EVENT_LIMIT = 51_200
+# A running migration rolls back by itself once its history passes this size (Temporal's limit: 50 MB).
+HISTORY_SIZE_GUARD = 40 * 1024 * 1024
 # What a plan may use: the rest is room for signals, retried tasks and a full rollback.
 HISTORY_BUDGET = 40_000
 EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task that follows
 EVENTS_PER_CHILD = 9  # initiated, started, completed + the workflow tasks after the last two
 EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
 EVENTS_PER_GATE = 8  # a timeout timer, the approval signal and their workflow tasks
-FIXED_EVENTS = 55  # start, completion, search attribute updates, first workflow task
+# start, completion, search attribute updates, first workflow task, the two lease keepers and their wait
+FIXED_EVENTS = 70
+ROLLBACK_MARGIN = 1_000  # events for the review and the rollback's workflow tasks
 
 
 def _rounds(total: timedelta, interval: timedelta) -> int:
@@ -93,3 +97,12 @@ def history_problems(plan: Plan) -> list[str]:
         f"({estimate.parts[part]:,} from {part}, {exposed_count(plan)} exposed services); a workflow is "
         f"cut off at {HISTORY_EVENT_LIMIT:,} and this plan may use {HISTORY_BUDGET:,}: {advice}"
     ]
+
+
+def history_guard(plan: Plan) -> int:
+    """Events after which the migration rolls back by itself: what is left must fit the whole rollback.
+
+    The budget leaves room for signals, but a flood of them could still fill the history; rolling
+    back at this mark beats being cut off by Temporal with no rollback and no review.
+    """
+    return HISTORY_EVENT_LIMIT - estimate_history(plan).parts["rollback"] - ROLLBACK_MARGIN

@@ -2,8 +2,28 @@
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
+
+# Bounds on what people send (signals): a record of them must stay small whatever they send.
+SENDER_MAX = 100
+TEXT_MAX = 1000  # a comment or a reason
+REQUEST_ID_MAX = 64
+# The status (query answer, review input) stays well inside Temporal's 2 MB payload limit.
+TIMELINE_LIMIT = 1000
+TIMELINE_HEAD = 100  # the first events (discovery, plan) are kept when the middle is dropped
+MESSAGE_MAX = 1200
+ANALYSES_KEPT = 1000
+RECEIPTS_KEPT = 20
+REFUSALS_KEPT = 5
+
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+Sender = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SENDER_MAX, pattern=PRINTABLE)
+]
+FreeText = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=REQUEST_ID_MAX)]
 
 
 class Phase(StrEnum):
@@ -24,17 +44,33 @@ class Outcome(StrEnum):
     ROLLED_BACK = "rolled-back"
 
 
-class GateDecision(BaseModel):
-    gate: str
-    sender: str = Field(min_length=1)
-    comment: str = ""
+class SignalPayload(BaseModel):
+    """Who sent a signal; request_id (optional) asks for a receipt in the status."""
+
+    sender: Sender
+    request_id: RequestId | None = None
 
 
-class Control(BaseModel):
+class GateDecision(SignalPayload):
+    """Payload of approve / reject."""
+
+    gate: str = Field(min_length=1, max_length=64)
+    comment: FreeText = ""
+
+
+class Control(SignalPayload):
     """Payload of pause / resume / abort: who and why."""
 
-    sender: str = Field(min_length=1)
-    reason: str = ""
+    reason: FreeText = ""
+
+
+class Receipt(BaseModel):
+    """What the migration did with one signal that carried a request_id: how the CLI learns it."""
+
+    request_id: str
+    signal: str
+    applied: bool
+    message: str
 
 
 class Event(BaseModel):
@@ -100,7 +136,42 @@ class MigrationStatus(BaseModel):
     stuck_undo: str | None = None
     analyses: list[AnalysisResult] = Field(default_factory=list)
     timeline: list[Event] = Field(default_factory=list)
+    events_recorded: int = Field(default=0, description="every event ever recorded, kept or not")
+    timeline_omitted: int = Field(default=0, description="events dropped after the first TIMELINE_HEAD")
+    refusals: list[Event] = Field(default_factory=list, description="the last few refused inputs")
+    receipts: list[Receipt] = Field(default_factory=list, description="answers to the last signals")
     report_path: str | None = None
+
+    def record(self, event: Event) -> None:
+        """Append to the timeline, keeping its first and latest events within TIMELINE_LIMIT."""
+        self.timeline.append(event.model_copy(update={"message": clip(event.message, MESSAGE_MAX)}))
+        self.events_recorded += 1
+        if len(self.timeline) > TIMELINE_LIMIT:
+            del self.timeline[TIMELINE_HEAD]
+            self.timeline_omitted += 1
+        if event.kind == "refused":
+            self.refusals = [*self.refusals, self.timeline[-1]][-REFUSALS_KEPT:]
+
+    def events_since(self, seen: int) -> list[Event]:
+        """The events recorded after the first `seen` (by events_recorded), as far as they are kept."""
+        start = seen if seen <= TIMELINE_HEAD else max(TIMELINE_HEAD, seen - self.timeline_omitted)
+        return self.timeline[start:]
+
+    def add_analysis(self, result: AnalysisResult) -> None:
+        self.analyses = [*self.analyses, result][-ANALYSES_KEPT:]
+
+    def answer(self, receipt: Receipt) -> None:
+        self.receipts = [*self.receipts, receipt][-RECEIPTS_KEPT:]
+
+    def receipt(self, request_id: str) -> Receipt | None:
+        return next((r for r in self.receipts if r.request_id == request_id), None)
+
+
+def clip(text: str, limit: int) -> str:
+    """text cut to limit characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
 
 
 class ServiceRef(BaseModel):

@@ -1,10 +1,10 @@
 """One way to connect, with the pydantic converter and a clear error when nobody answers."""
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 
 from cutover.config import TemporalSettings
+from cutover.payloads import DATA_CONVERTER
 
 
 class TemporalUnreachable(Exception):
@@ -18,7 +18,7 @@ async def connect(settings: TemporalSettings, runtime: Runtime | None = None) ->
             namespace=settings.namespace,
             api_key=settings.api_key,
             tls=settings.tls or bool(settings.api_key),
-            data_converter=pydantic_data_converter,
+            data_converter=DATA_CONVERTER,
             runtime=runtime,
         )
     except RuntimeError as error:

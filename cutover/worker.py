@@ -11,16 +11,18 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.config import TemporalSettings, local_state_path, report_dir
 from cutover.logs import configure_logging, get_logger
 from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
 from cutover.platform.local import LocalEnvironment
 from cutover.temporal_client import TemporalUnreachable, connect
+from cutover.workflows.leases import MigrationLeasesWorkflow, WorkloadLeaseWorkflow
 from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.service_migration import ServiceMigrationWorkflow
 
-WORKFLOWS = [MigrationWorkflow, ServiceMigrationWorkflow]
+WORKFLOWS = [MigrationWorkflow, ServiceMigrationWorkflow, MigrationLeasesWorkflow, WorkloadLeaseWorkflow]
 
 
 def configured_activities() -> MigrationActivities:
@@ -38,11 +40,12 @@ def configured_activities() -> MigrationActivities:
 
 
 def build_worker(client: Client, task_queue: str, activities: MigrationActivities) -> Worker:
+    """The client must use cutover.payloads.DATA_CONVERTER: it is what makes every input readable."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities.all(),
+        activities=[*activities.all(), LeaseActivities(client).await_leases],
         activity_executor=ThreadPoolExecutor(max_workers=8),
     )
 

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cutover.payloads import DATA_CONVERTER
 from cutover.search_attribute_registration import register_search_attributes
 
 BIN = Path(sys.executable).parent
@@ -24,7 +24,7 @@ def binary(name: str) -> str:
 @pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         test_server_existing_path=binary("temporal-test-server"),
     )
     await register_search_attributes(env.client)

@@ -8,7 +8,14 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cutover.cli.errors import CliError, OperationFailed
@@ -45,11 +52,28 @@ def settings_from(address: str | None, namespace: str | None, task_queue: str | 
 
 
 def run_async(func: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
+    """Run the command; a failure on the Temporal side becomes one `error:` line, never a traceback."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        return asyncio.run(func(*args, **kwargs))
+        try:
+            return asyncio.run(func(*args, **kwargs))
+        except RPCError as error:
+            raise OperationFailed(
+                f"Temporal refused the request ({error.status.name}): {_first_line(error.message)}"
+            ) from None
+        except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
+            raise OperationFailed(
+                f"the migration could not answer its status query: {_first_line(str(error))}"
+            ) from None
+        except TemporalError as error:
+            raise OperationFailed(f"Temporal: {_first_line(str(error))}") from None
 
     return wrapper
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or ["(no message)"])[0][:500]
 
 
 async def client_for(settings: TemporalSettings) -> Client:
@@ -85,4 +109,8 @@ async def query_status(client: Client, workflow_id: str) -> MigrationStatus:
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"migration {workflow_id!r} not found") from None
-        raise OperationFailed(f"cannot query migration {workflow_id!r}: {error.message}") from None
+        raise OperationFailed(
+            f"cannot query migration {workflow_id!r}: {_first_line(error.message)}"
+        ) from None
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
+        raise OperationFailed(f"migration {workflow_id!r} cannot answer: {_first_line(str(error))}") from None

@@ -1,5 +1,7 @@
 """`cutover start|approve|reject|pause|resume|abort`: drive a migration."""
 
+from collections.abc import Callable
+
 import click
 from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -16,7 +18,10 @@ from cutover.cli.context import (
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan
 from cutover.cli.platform_access import configured_cluster, platform_config_option
-from cutover.models import Control, GateDecision
+from cutover.cli.signal_sending import payload, signal_and_confirm, wait_for
+from cutover.lease_lookup import held_lines, lease_holders
+from cutover.leases import planned_workloads
+from cutover.models import Control, GateDecision, Phase
 from cutover.plan import Plan
 from cutover.plan_check import check_plan
 from cutover.workflows.migration import MigrationWorkflow
@@ -35,7 +40,19 @@ def preflight(plan: Plan, platform_config: str | None) -> None:
         raise CliError(f"the plan does not fit the clusters ({len(problems)} problem(s)):\n{lines}")
 
 
+async def refuse_leased(client: Client, plan: Plan) -> None:
+    """A plan whose workloads another migration holds is refused before anything starts."""
+    keys = [k for env in (plan.source.name, plan.target.name) for k in planned_workloads(plan, env)]
+    held = held_lines(await lease_holders(client, keys))
+    if len(held) == 1:
+        raise CliError(held[0])
+    if held:
+        lines = "\n".join(f"  {line}" for line in held)
+        raise CliError(f"{len(held)} workloads of the plan are held by other migrations:\n{lines}")
+
+
 async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
+    await refuse_leased(client, plan)
     try:
         return await client.start_workflow(
             MigrationWorkflow.run,
@@ -71,36 +88,6 @@ async def start(
     click.echo(f"follow it: cutover status {handle.id} --watch")
 
 
-async def _decide(
-    workflow_id: str,
-    gate: str,
-    sender: str,
-    comment: str,
-    signal: str,
-    address: str | None,
-    namespace: str | None,
-) -> None:
-    client = await client_for(settings_from(address, namespace, None))
-    handle = await running_migration(client, workflow_id)
-    status = await query_status(client, workflow_id)
-    open_gate = status.open_gate
-    if gate not in status.gates:
-        raise CliError(f"unknown gate {gate!r}; the gates of {workflow_id} are {', '.join(status.gates)}")
-    if open_gate is None or open_gate.name != gate:
-        raise CliError(
-            f"gate {gate!r} is not open in {workflow_id} (open gate: "
-            f"{open_gate.name if open_gate else 'none'})"
-        )
-    if sender not in open_gate.approvers:
-        click.echo(
-            f"warning: {sender!r} is not an approver of {gate} ({', '.join(open_gate.approvers)}); "
-            f"the migration will record and refuse it",
-            err=True,
-        )
-    await handle.signal(signal, GateDecision(gate=gate, sender=sender, comment=comment))
-    click.echo(f"{signal} of gate {gate} sent to {workflow_id} as {sender}")
-
-
 sender_option = click.option(
     "--as",
     "sender",
@@ -108,14 +95,21 @@ sender_option = click.option(
     show_default="$CUTOVER_USER or login name",
     help="Who sends it; recorded in the timeline and the review",
 )
+timeout_option = click.option(
+    "--timeout",
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait for the migration's answer (exit 1 if none comes)",
+)
 
 
-def _decision_command(signal: str, help_text: str) -> click.Command:
-    @click.command(signal, help=help_text)
+def _decision_command(verb: str, signal: Callable[..., None], help_text: str) -> click.Command:
+    @click.command(verb, help=help_text)
     @click.argument("workflow_id")
     @click.option("--gate", required=True, help="The open gate, e.g. uat, traffic-25, full-cutover")
     @sender_option
     @click.option("--comment", default="")
+    @timeout_option
     @temporal_options
     @run_async
     async def command(
@@ -123,40 +117,98 @@ def _decision_command(signal: str, help_text: str) -> click.Command:
         gate: str,
         sender: str,
         comment: str,
+        timeout: float,
         address: str | None,
         namespace: str | None,
         task_queue: str | None,
     ) -> None:
-        await _decide(workflow_id, gate, sender, comment, signal, address, namespace)
+        decision = payload(GateDecision, gate=gate, sender=sender, comment=comment)
+        client = await client_for(settings_from(address, namespace, None))
+        await running_migration(client, workflow_id)
+        status = await query_status(client, workflow_id)
+        if gate not in status.gates:
+            raise CliError(f"unknown gate {gate!r}; the gates of {workflow_id} are {', '.join(status.gates)}")
+        open_gate = status.open_gate
+        if open_gate is None or open_gate.name != gate:
+            open_name = open_gate.name if open_gate else "none"
+            raise CliError(f"gate {gate!r} is not open in {workflow_id} (open gate: {open_name})")
+        receipt = await signal_and_confirm(client, workflow_id, signal, decision, timeout)
+        click.echo(f"{workflow_id}: {receipt.message} (as {decision.sender})")
 
     return command
 
 
-def _control_command(signal: str, help_text: str) -> click.Command:
-    @click.command(signal, help=help_text)
+def _control_command(verb: str, signal: Callable[..., None], help_text: str) -> click.Command:
+    @click.command(verb, help=help_text)
     @click.argument("workflow_id")
     @sender_option
     @click.option("--reason", default="")
+    @timeout_option
     @temporal_options
     @run_async
     async def command(
         workflow_id: str,
         sender: str,
         reason: str,
+        timeout: float,
         address: str | None,
         namespace: str | None,
         task_queue: str | None,
     ) -> None:
+        control = payload(Control, sender=sender, reason=reason)
         client = await client_for(settings_from(address, namespace, None))
-        handle = await running_migration(client, workflow_id)
-        await handle.signal(signal, Control(sender=sender, reason=reason))
-        click.echo(f"{signal} sent to {workflow_id} as {sender}")
+        receipt = await signal_and_confirm(client, workflow_id, signal, control, timeout)
+        click.echo(f"{workflow_id}: {receipt.message} (as {control.sender})")
 
     return command
 
 
-approve = _decision_command("approve", "Approve the open gate of a migration.")
-reject = _decision_command("reject", "Reject the open gate: the migration rolls back.")
-pause = _control_command("pause", "Hold the migration at the next step boundary.")
-resume = _control_command("resume", "Continue a paused migration, or retry a stuck undo.")
-abort = _control_command("abort", "Stop and roll everything back to blue.")
+ROLLBACK_UNDERWAY = (Phase.ROLLING_BACK, Phase.REVIEW, Phase.DONE)
+
+
+@click.command("abort")
+@click.argument("workflow_id")
+@sender_option
+@click.option("--reason", default="")
+@timeout_option
+@click.option(
+    "--no-wait", is_flag=True, help="Return once the abort is recorded; do not wait for the rollback"
+)
+@temporal_options
+@run_async
+async def abort(
+    workflow_id: str,
+    sender: str,
+    reason: str,
+    timeout: float,
+    no_wait: bool,
+    address: str | None,
+    namespace: str | None,
+    task_queue: str | None,
+) -> None:
+    """Stop and roll everything back to blue; waits until the rollback has started."""
+    control = payload(Control, sender=sender, reason=reason)
+    client = await client_for(settings_from(address, namespace, None))
+    receipt = await signal_and_confirm(client, workflow_id, MigrationWorkflow.abort, control, timeout)
+    click.echo(f"{workflow_id}: {receipt.message} (as {control.sender})")
+    if no_wait:
+        return
+    status = await wait_for(
+        client,
+        workflow_id,
+        lambda s: s if s.phase in ROLLBACK_UNDERWAY else None,
+        timeout,
+        "started its rollback (it starts when the step in flight ends)",
+    )
+    click.echo(f"{workflow_id}: rollback started; now: {status.step}")
+    click.echo(f"follow it: cutover status {workflow_id} --watch")
+
+
+approve = _decision_command("approve", MigrationWorkflow.approve, "Approve the open gate of a migration.")
+reject = _decision_command(
+    "reject", MigrationWorkflow.reject, "Reject the open gate: the migration rolls back."
+)
+pause = _control_command("pause", MigrationWorkflow.pause, "Hold the migration at the next step boundary.")
+resume = _control_command(
+    "resume", MigrationWorkflow.resume, "Continue a paused migration, or retry a stuck undo."
+)

@@ -1,4 +1,4 @@
-"""One-line errors with the right exit code: 2 for bad input, 1 for a failed operation."""
+"""One-line errors with the right exit code: 2 bad input, 1 failed operation, 3 refused by the migration."""
 
 import click
 
@@ -16,3 +16,9 @@ class OperationFailed(CliError):
     """The input was fine but the operation could not be done (e.g. Temporal unreachable)."""
 
     exit_code = 1
+
+
+class RefusedByMigration(CliError):
+    """The migration received the signal and refused it (recorded as refused in its timeline)."""
+
+    exit_code = 3

@@ -1,18 +1,26 @@
 """MigrationWorkflow: one durable slow-injection blue-green migration, plan to review."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
+    from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
     from cutover.activities.polling import HEARTBEAT_TIMEOUT
     from cutover.durations import format_duration
+    from cutover.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
+    from cutover.leases import keeper_id, planned_workloads
     from cutover.logs import get_logger
     from cutover.models import (
         AnalysisRequest,
@@ -26,23 +34,42 @@ with workflow.unsafe.imports_passed_through():
         OpenGate,
         Outcome,
         Phase,
+        Receipt,
         ReportRequest,
         ServiceRef,
+        SignalPayload,
         TargetCapacity,
         WeightChange,
         Workload,
     )
     from cutover.plan import Plan, RetireMode, TimeoutAction, traffic_gate
+    from cutover.workflow_inputs import Refused, read_input, read_plan_input
+    from cutover.workflows.details import current_details
+    from cutover.workflows.handler_help import (
+        ABORT_HELP,
+        APPROVE_HELP,
+        CONTROL_EXAMPLE,
+        DECISION_EXAMPLE,
+        PAUSE_HELP,
+        REJECT_HELP,
+        RESUME_HELP,
+        STATUS_HELP,
+    )
+    from cutover.workflows.leases import LeaseRequest, MigrationLeasesWorkflow
     from cutover.workflows.options import (
         ACTIVITY_TIMEOUT,
         FORWARD_RETRY,
         HEARTBEAT_WAITS,
+        LEASE_TIMEOUT,
+        OUTCOME_ATTRIBUTE,
         PREPARE_TARGET,
         PROVISION_TIMEOUT,
         UNDO_RETRY,
+        WORKLOAD_LEASES,
     )
     from cutover.workflows.search_attributes import (
         GREEN_TRAFFIC_PERCENT,
+        MIGRATION_OUTCOME,
         MIGRATION_PHASE,
         MIGRATION_PLAN,
     )
@@ -53,6 +80,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.waits import execute_wait, rollout_failure
 
 SYSTEM = "cutover"
+Payload = TypeVar("Payload", bound=SignalPayload)
 
 
 class MigrationStopped(Exception):
@@ -69,73 +97,159 @@ class Undo:
 
 @workflow.defn
 class MigrationWorkflow:
+    """Inputs are taken untyped and read defensively: nothing anyone sends can fail a workflow task."""
+
     @workflow.init
-    def __init__(self, plan: Plan) -> None:
-        self._plan = plan
-        self._status = MigrationStatus(plan_name=plan.name, gates=plan.gate_order())
+    def __init__(self, *inputs: object) -> None:
+        plan = read_plan_input(inputs)
+        self._invalid_plan = plan if isinstance(plan, str) else ""
+        self._plan = plan if isinstance(plan, Plan) else None
+        name = self._plan.name if self._plan else "(invalid plan)"
+        self._status = MigrationStatus(plan_name=name, gates=self._plan.gate_order() if self._plan else [])
+        self._history_guard = history_guard(self._plan) if self._plan else 0
         self._undos: list[Undo] = []
         self._decision: GateDecision | None = None
         self._rejected: GateDecision | None = None
         self._abort: Control | None = None
         self._retry_undo = False
         self._inventory = Inventory(workloads=[])
+        self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
 
     # ---- signals and query ----------------------------------------------------------------
-    @workflow.signal
-    def approve(self, decision: GateDecision) -> None:
-        if self._accept(decision, "approve"):
+    @workflow.signal(description=APPROVE_HELP)
+    def approve(self, *inputs: object) -> None:
+        decision = self._read("approve", inputs, GateDecision, DECISION_EXAMPLE)
+        if decision and self._accept(decision, "approve"):
             self._decision = decision
+            self._answer(decision, "approve", True, f"approval of gate {decision.gate} recorded")
 
-    @workflow.signal
-    def reject(self, decision: GateDecision) -> None:
-        if self._accept(decision, "reject"):
+    @workflow.signal(description=REJECT_HELP)
+    def reject(self, *inputs: object) -> None:
+        decision = self._read("reject", inputs, GateDecision, DECISION_EXAMPLE)
+        if decision and self._accept(decision, "reject"):
             self._rejected = decision
+            self._answer(
+                decision, "reject", True, f"rejection of gate {decision.gate} recorded: rolling back"
+            )
 
-    @workflow.signal
-    def pause(self, control: Control) -> None:
+    @workflow.signal(description=PAUSE_HELP)
+    def pause(self, *inputs: object) -> None:
+        control = self._read("pause", inputs, Control, CONTROL_EXAMPLE)
+        if control is None:
+            return
+        if self._status.paused:
+            self._answer(control, "pause", True, "already paused")
+            return
         self._status.paused = True
-        self._event("paused", control.reason or "paused", control.sender)
+        self._flip("paused", control.reason or "paused", control.sender)
+        self._answer(control, "pause", True, "paused: the migration holds at the next step boundary")
 
-    @workflow.signal
-    def resume(self, control: Control) -> None:
+    @workflow.signal(description=RESUME_HELP)
+    def resume(self, *inputs: object) -> None:
+        control = self._read("resume", inputs, Control, CONTROL_EXAMPLE)
+        if control is None:
+            return
         if self._status.stuck_undo:
             self._retry_undo = True
+        elif not self._status.paused:
+            self._answer(control, "resume", True, "not paused: nothing to resume")
+            return
         self._status.paused = False
-        self._event("resumed", control.reason or "resumed", control.sender)
+        self._flip("resumed", control.reason or "resumed", control.sender)
+        self._answer(control, "resume", True, "resumed")
 
-    @workflow.signal
-    def abort(self, control: Control) -> None:
-        if self._abort is None:
-            self._abort = control
-            self._event("abort", control.reason or "abort requested", control.sender)
+    @workflow.signal(description=ABORT_HELP)
+    def abort(self, *inputs: object) -> None:
+        control = self._read("abort", inputs, Control, CONTROL_EXAMPLE)
+        if control is None:
+            return
+        if self._abort is not None:
+            self._answer(control, "abort", True, f"already aborted by {self._abort.sender}")
+            return
+        self._abort = control
+        self._event("abort", control.reason or "abort requested", control.sender)
+        self._answer(control, "abort", True, "abort recorded: rolling back to blue")
 
-    @workflow.query
+    @workflow.query(description=STATUS_HELP)
     def status(self) -> MigrationStatus:
         return self._status
 
+    def _read(
+        self, signal: str, inputs: Sequence[object], model: type[Payload], example: str
+    ) -> Payload | None:
+        """The signal's payload, or None after recording why it was refused."""
+        self._guard_history()
+        read = read_input(inputs, model, example)
+        if isinstance(read, Refused):
+            self._refuse(signal, read.reason, read.sender, read.request_id)
+            return None
+        if self._plan is None or self._status.phase == Phase.DONE:
+            self._refuse(signal, "the migration is not running", read.sender, read.request_id)
+            return None
+        return read
+
+    def _refuse(self, signal: str, reason: str, sender: str, request_id: str | None) -> None:
+        self._event("refused", f"{signal} refused: {reason}", sender)
+        if request_id:
+            self._status.answer(Receipt(request_id=request_id, signal=signal, applied=False, message=reason))
+
+    def _answer(self, sent: SignalPayload, signal: str, applied: bool, message: str) -> None:
+        if sent.request_id:
+            self._status.answer(
+                Receipt(request_id=sent.request_id, signal=signal, applied=applied, message=message)
+            )
+
     def _accept(self, decision: GateDecision, verb: str) -> bool:
         gate = self._status.open_gate
+        plan = self._plan
+        assert plan is not None  # _read refuses everything while there is no valid plan
         if gate is None or gate.name != decision.gate:
             open_name = gate.name if gate else "none"
-            self._event(
-                "refused",
-                f"{verb} for gate {decision.gate!r} refused: open gate is {open_name}",
-                decision.sender,
-            )
-            return False
-        if decision.sender not in self._plan.gates.approvers:
-            self._event(
-                "refused",
-                f"{verb} of {decision.gate} refused: {decision.sender!r} is not an approver",
-                decision.sender,
-            )
-            return False
-        return True
+            reason = f"{verb} for gate {decision.gate!r} refused: open gate is {open_name}"
+        elif decision.sender not in plan.gates.approvers:
+            reason = f"{verb} of {decision.gate} refused: {decision.sender!r} is not an approver"
+        else:
+            return True
+        self._event("refused", reason, decision.sender)
+        self._answer(decision, verb, False, reason)
+        return False
+
+    def _flip(self, kind: str, message: str, actor: str) -> None:
+        """Pause/resume: a burst by one person in one moment leaves one line, the final state."""
+        timeline = self._status.timeline
+        last = timeline[-1] if timeline else None
+        if (
+            last
+            and last.kind in ("paused", "resumed")
+            and last.actor == actor
+            and last.time == workflow.now()
+        ):
+            timeline[-1] = Event(time=last.time, actor=actor, kind=kind, message=f"{message} (after a burst)")
+            self._publish_details()
+            return
+        self._event(kind, message, actor)
+
+    def _guard_history(self) -> None:
+        """Roll back while Temporal still lets the workflow act: a flood of signals must not cut it off."""
+        info = workflow.info()
+        length, size = info.get_current_history_length(), info.get_current_history_size()
+        if self._abort or self._plan is None or (length < self._history_guard and size < HISTORY_SIZE_GUARD):
+            return
+        self._abort = Control(
+            sender=SYSTEM,
+            reason=f"the workflow history is nearly full ({length:,} events, {size / 1e6:.1f} MB; Temporal "
+            f"ends a workflow at {HISTORY_EVENT_LIMIT:,} events or 50 MB): rolling back while it still can",
+        )
+        self._event("abort", self._abort.reason)
 
     # ---- spine ----------------------------------------------------------------------------
     @workflow.run
-    async def run(self, plan: Plan) -> MigrationStatus:
-        workflow.upsert_search_attributes([MIGRATION_PLAN.value_set(plan.name)])
+    async def run(self, *inputs: object) -> MigrationStatus:
+        if self._plan is None:
+            # Started from the UI or the raw CLI with a plan `cutover plan validate` would refuse.
+            raise ApplicationError(self._invalid_plan, type="InvalidPlan", non_retryable=True)
+        workflow.upsert_search_attributes([MIGRATION_PLAN.value_set(self._plan.name)])
+        self._set_outcome_attribute()
         try:
             await self._preparation()
             await self._non_exposed_migration()
@@ -145,13 +259,21 @@ class MigrationWorkflow:
             self._status.outcome = Outcome.SUCCEEDED
         except (MigrationStopped, ActivityError, ChildWorkflowError) as stop:
             await self._rollback(_reason(stop))
+        await self._release_leases()
         await self._review()
         return self._status
 
+    @property
+    def plan(self) -> Plan:
+        assert self._plan is not None, "run() refuses an invalid plan before any step"
+        return self._plan
+
     async def _preparation(self) -> None:
         self._enter(Phase.PREPARATION)
+        if workflow.patched(WORKLOAD_LEASES):
+            await self._take_leases()
         self._step("discover and classify workloads in blue; record blue's state")
-        self._inventory = await self._act(MigrationActivities.discover, self._plan)
+        self._inventory = await self._act(MigrationActivities.discover, self.plan)
         for w in self._inventory.workloads:
             self._event(
                 "discovered",
@@ -167,16 +289,54 @@ class MigrationWorkflow:
         self._update_traffic_attribute()
         await self._checkpoint()
 
+    async def _take_leases(self) -> None:
+        """Own every planned workload in blue and green before anything is read or changed."""
+        self._step("lease the plan's workloads in blue and green")
+        holder = workflow.info().workflow_id
+        for role, env in (("source", self.plan.source.name), ("target", self.plan.target.name)):
+            try:
+                keeper = await workflow.start_child_workflow(
+                    MigrationLeasesWorkflow.run,
+                    LeaseRequest(holder=holder, workloads=planned_workloads(self.plan, env)),
+                    id=keeper_id(holder, role),
+                    parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
+                )
+            except WorkflowAlreadyStartedError:
+                raise MigrationStopped(f"lease keeper {keeper_id(holder, role)} already runs") from None
+            self._lease_keepers.append(keeper)
+        keepers = [keeper.id for keeper in self._lease_keepers]
+        held = await execute_wait(
+            LeaseActivities.await_leases, LeaseCheck(keepers=keepers, timeout=LEASE_TIMEOUT), LEASE_TIMEOUT
+        )
+        if held:
+            raise MigrationStopped("workloads leased by other migrations: " + "; ".join(held))
+        self._event(
+            "leases",
+            f"holds the plan's workloads in {self.plan.source.name} and "
+            f"{self.plan.target.name} until this migration ends",
+        )
+
+    async def _release_leases(self) -> None:
+        """Blue serves what it served, or green serves everything: the workloads are free again."""
+        if not self._lease_keepers:
+            return
+        await asyncio.gather(
+            *(keeper.signal(MigrationLeasesWorkflow.release) for keeper in self._lease_keepers),
+            return_exceptions=True,
+        )
+        await asyncio.gather(*self._lease_keepers, return_exceptions=True)
+        self._event("leases", "gave the plan's workloads back")
+
     async def _non_exposed_migration(self) -> None:
         self._enter(Phase.NON_EXPOSED)
         services = [w for w in self._inventory.workloads if not w.exposed]
-        size = self._plan.non_exposed.batch_size
+        size = self.plan.non_exposed.batch_size
         batches = [services[i : i + size] for i in range(0, len(services), size)]
         for number, batch in enumerate(batches, start=1):
             names = [w.service for w in batch]
             self._step(f"batch {number}/{len(batches)}: {', '.join(names)}")
             self._event("batch", f"batch {number}/{len(batches)}: {', '.join(names)}")
-            limit = self._plan.non_exposed.parallelism
+            limit = self.plan.non_exposed.parallelism
             for i in range(0, len(batch), limit):
                 # Let every sibling finish before a failure triggers rollback, so no undo races a deploy.
                 results = await asyncio.gather(
@@ -188,9 +348,9 @@ class MigrationWorkflow:
             await self._checkpoint()
 
     async def _migrate_one(self, workload: Workload) -> None:
-        green = self._ref(workload, self._plan.target.name)
+        green = self._ref(workload, self.plan.target.name)
         self._register_undo(f"remove {workload.service} from green", MigrationActivities.remove_copy, green)
-        cronjobs = self._plan.cronjobs
+        cronjobs = self.plan.cronjobs
         if workload.kind == "cronjob":
             state = "suspended" if workload.suspended else "enabled"
             self._register_undo(
@@ -200,8 +360,8 @@ class MigrationWorkflow:
                     service=workload.service,
                     namespace=workload.namespace,
                     name=workload.name,
-                    enable_in=self._plan.source.name,
-                    disable_in=self._plan.target.name,
+                    enable_in=self.plan.source.name,
+                    disable_in=self.plan.target.name,
                     keep_suspended=workload.suspended,
                     active_jobs_timeout=cronjobs.active_jobs_timeout,
                 ),
@@ -211,9 +371,9 @@ class MigrationWorkflow:
             ServiceMigrationWorkflow.run,
             ServiceMigrationInput(
                 green=green,
-                blue_env=self._plan.source.name,
+                blue_env=self.plan.source.name,
                 blue_suspended=workload.suspended,
-                rollout_timeout=self._plan.rollout.timeout,
+                rollout_timeout=self.plan.rollout.timeout,
                 active_jobs_timeout=cronjobs.active_jobs_timeout,
                 first_run_timeout=cronjobs.first_run_timeout,
             ),
@@ -224,16 +384,16 @@ class MigrationWorkflow:
     async def _parallel_operation(self) -> None:
         self._enter(Phase.PARALLEL)
         for w in self._exposed():
-            green = self._ref(w, self._plan.target.name)
+            green = self._ref(w, self.plan.target.name)
             self._register_undo(f"remove {w.service} from green", MigrationActivities.remove_copy, green)
             self._step(f"deploy {w.service} to green at 0% traffic")
             await self._act(MigrationActivities.deploy_copy, green)
             if workflow.patched(HEARTBEAT_WAITS):
                 self._step(f"wait for {w.service} to roll out in green")
-                failure = await rollout_failure(green, self._plan.rollout.timeout)
+                failure = await rollout_failure(green, self.plan.rollout.timeout)
                 if failure:
                     raise MigrationStopped(failure)
-        settings = self._plan.parallel_operation
+        settings = self.plan.parallel_operation
         elapsed = timedelta(0)
         while elapsed < settings.duration:
             wait = min(settings.health_check_interval, settings.duration - elapsed)
@@ -249,7 +409,7 @@ class MigrationWorkflow:
         await self._gate("uat")
         self._step("compare blue and green performance")
         await self._analyse_all(0, "blue-vs-green comparison")
-        for weight in self._plan.partial_steps():
+        for weight in self.plan.partial_steps():
             await self._traffic_step(weight)
             await self._gate(traffic_gate(weight))
 
@@ -259,7 +419,7 @@ class MigrationWorkflow:
         await self._traffic_step(100)
         self._step("final end-to-end and data checks")
         await self._health_check_both()
-        monitoring = self._plan.monitoring
+        monitoring = self.plan.monitoring
         elapsed = timedelta(0)
         while elapsed < monitoring.window:
             wait = min(monitoring.check_interval, monitoring.window - elapsed)
@@ -283,6 +443,7 @@ class MigrationWorkflow:
         self._status.phase = Phase.DONE
         self._step(f"done: {self._status.outcome.value}")
         workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.DONE.value)])
+        self._set_outcome_attribute()
         self._event("review", f"post-release review written to {path}")
 
     # ---- traffic and analysis -------------------------------------------------------------
@@ -300,26 +461,26 @@ class MigrationWorkflow:
             self._status.weights[w.service] = weight
             self._event("weights", f"{w.service}: {weight}% green")
         self._update_traffic_attribute()
-        self._step(f"bake at {weight}% for {_fmt(self._plan.traffic.bake)}")
-        await self._sleep(self._plan.traffic.bake)
+        self._step(f"bake at {weight}% for {_fmt(self.plan.traffic.bake)}")
+        await self._sleep(self.plan.traffic.bake)
         self._step(f"analyse at {weight}%")
         await self._analyse_all(weight, f"analysis at {weight}%")
 
     async def _analyse_all(self, weight: int, label: str) -> None:
-        limits = self._plan.analysis
+        limits = self.plan.analysis
         for w in self._exposed():
             result: AnalysisResult = await self._act(
                 MigrationActivities.analyse,
                 AnalysisRequest(
                     service=w.service,
                     namespace=w.namespace,
-                    blue_env=self._plan.source.name,
-                    green_env=self._plan.target.name,
+                    blue_env=self.plan.source.name,
+                    green_env=self.plan.target.name,
                     weight=weight,
                     **limits.model_dump(),
                 ),
             )
-            self._status.analyses.append(result)
+            self._status.add_analysis(result)
             verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
             self._event("analysis", f"{label} {w.service}: {verdict}")
             if not result.passed:
@@ -328,7 +489,7 @@ class MigrationWorkflow:
 
     async def _health_check_both(self) -> None:
         for w in self._exposed():
-            for env in (self._plan.source.name, self._plan.target.name):
+            for env in (self.plan.source.name, self.plan.target.name):
                 check = await self._act(MigrationActivities.check_health, self._ref(w, env))
                 if not check.healthy:
                     raise MigrationStopped(f"health check failed: {w.service} in {env}")
@@ -338,9 +499,9 @@ class MigrationWorkflow:
     # ---- gates, pause, abort --------------------------------------------------------------
     async def _gate(self, name: str) -> None:
         await self._checkpoint()
-        if not self._plan.needs_approval(name):
+        if not self.plan.needs_approval(name):
             return
-        gates = self._plan.gates
+        gates = self.plan.gates
         now = workflow.now()
         self._status.open_gate = OpenGate(
             name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout
@@ -392,6 +553,7 @@ class MigrationWorkflow:
             self._step(step)
 
     def _stop_if_aborted(self) -> None:
+        self._guard_history()
         if self._abort:
             raise MigrationStopped(f"aborted by {self._abort.sender}: {self._abort.reason}")
 
@@ -461,16 +623,16 @@ class MigrationWorkflow:
             name=w.name,
             replicas=w.replicas,
             image=w.image,
-            keep_at_zero=env == self._plan.target.name
-            and self._plan.rollback.green == RetireMode.SCALE_TO_ZERO,
+            keep_at_zero=env == self.plan.target.name
+            and self.plan.rollback.green == RetireMode.SCALE_TO_ZERO,
         )
 
     def _weight(self, w: Workload, green_percent: int) -> WeightChange:
         return WeightChange(
             service=w.service,
             namespace=w.namespace,
-            blue_env=self._plan.source.name,
-            green_env=self._plan.target.name,
+            blue_env=self.plan.source.name,
+            green_env=self.plan.target.name,
             green_percent=green_percent,
         )
 
@@ -483,12 +645,17 @@ class MigrationWorkflow:
         self._status.step = step
         self._publish_details()
 
+    def _set_outcome_attribute(self) -> None:
+        """running / succeeded / rolled-back in the Workflows list (histories before it have none)."""
+        if workflow.patched(OUTCOME_ATTRIBUTE):
+            workflow.upsert_search_attributes([MIGRATION_OUTCOME.value_set(self._status.outcome.value)])
+
     def _update_traffic_attribute(self) -> None:
         weights = self._status.weights.values()
         workflow.upsert_search_attributes([GREEN_TRAFFIC_PERCENT.value_set(max(weights, default=0))])
 
     def _event(self, kind: str, message: str, actor: str = SYSTEM) -> None:
-        self._status.timeline.append(Event(time=workflow.now(), actor=actor, kind=kind, message=message))
+        self._status.record(Event(time=workflow.now(), actor=actor, kind=kind, message=message))
         if not workflow.unsafe.is_replaying():
             info = workflow.info()
             get_logger(workflow_id=info.workflow_id, run_id=info.run_id, phase=self._status.phase.value).info(
@@ -497,22 +664,7 @@ class MigrationWorkflow:
         self._publish_details()
 
     def _publish_details(self) -> None:
-        s = self._status
-        lines = [f"**{s.plan_name}** — phase **{s.phase.value}**", "", f"Step: {s.step}"]
-        if s.open_gate:
-            lines.append(
-                f"**Waiting for approval** of gate `{s.open_gate.name}` by "
-                f"{', '.join(s.open_gate.approvers)} (until {s.open_gate.deadline:%Y-%m-%d %H:%M} UTC)"
-            )
-        if s.paused:
-            lines.append("**Paused** — send `resume` to continue")
-        if s.stuck_undo:
-            lines.append(f"**Rollback stuck** at: {s.stuck_undo} — fix it, then send `resume`")
-        if s.weights:
-            lines.append("Green traffic: " + ", ".join(f"{k} {v}%" for k, v in sorted(s.weights.items())))
-        if s.outcome != Outcome.RUNNING:
-            lines.append(f"Outcome: **{s.outcome.value}** {s.outcome_reason}")
-        workflow.set_current_details("\n\n".join(lines))
+        workflow.set_current_details(current_details(self._status))
 
 
 def _reason(error: BaseException) -> str:

@@ -13,3 +13,9 @@ PROVISION_TIMEOUT = timedelta(minutes=30)
 HEARTBEAT_WAITS = "heartbeat-waits"
 # Patch id: preparation ensures green's capacity (EKS Fargate profile) after discovery.
 PREPARE_TARGET = "prepare-target"
+# Patch id: preparation leases every planned workload in blue and green before it reads or changes anything.
+WORKLOAD_LEASES = "workload-leases"
+# Patch id: the MigrationOutcome search attribute (running, then succeeded / rolled-back).
+OUTCOME_ATTRIBUTE = "outcome-attribute"
+# How long the lease keepers may take to start one lease workflow per workload.
+LEASE_TIMEOUT = timedelta(minutes=5)

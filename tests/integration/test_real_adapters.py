@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import yaml
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from cutover.devserver import DevServer
 from cutover.models import MigrationStatus, Outcome, Phase
 from cutover.motoserver import REGION
+from cutover.payloads import DATA_CONVERTER
 from cutover.platform.aws_alb import AlbRouter
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
 from cutover.workflows.migration import MigrationWorkflow
@@ -221,7 +221,7 @@ def start_migration(
 
 
 async def wait_for(server: DevServer, workflow_id: str, done: Any, seconds: float = 120) -> MigrationStatus:
-    client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+    client = await Client.connect(server.address, data_converter=DATA_CONVERTER)
     handle = client.get_workflow_handle(workflow_id)
     deadline = time.monotonic() + seconds
     while True:

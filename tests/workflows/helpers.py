@@ -7,10 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.leases import HOLDER_MEMO, keeper_id, planned_workloads
 from cutover.models import GateDecision, MigrationStatus, Phase
 from cutover.plan import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment
@@ -116,4 +118,30 @@ async def migration(
             task_queue=queue,
             **signal,
         )
-        yield Harness(env, local, handle)
+        try:
+            yield Harness(env, local, handle)
+        finally:
+            await end_if_running(env.client, handle, plan or make_plan())
+
+
+async def end_if_running(client: Client, handle: WorkflowHandle, plan: Plan) -> None:
+    """A test that stops mid-migration must not leave it holding its workloads' leases for the next.
+
+    The time-skipping test server does not apply the parent-close policy when a migration is
+    terminated, so its keepers and leases are ended here too (tests/integration shows the real
+    server ending them).
+    """
+    if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+        return
+    await handle.terminate("test finished")
+    keys = [k for env in (plan.source.name, plan.target.name) for k in planned_workloads(plan, env)]
+    owned = [keeper_id(handle.id, role) for role in ("source", "target")] + [k.lease_id for k in keys]
+    for workflow_id in owned:
+        child = client.get_workflow_handle(workflow_id)
+        try:
+            found = await child.describe()
+        except RPCError:
+            continue
+        holder = await found.memo_value(HOLDER_MEMO, default=handle.id)
+        if found.status == WorkflowExecutionStatus.RUNNING and holder == handle.id:
+            await child.terminate("test finished")

@@ -12,9 +12,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cutover.payloads import DATA_CONVERTER
 from cutover.search_attribute_registration import register_search_attributes
 from tests.conftest import binary
 from tests.workflows.helpers import migration
@@ -32,7 +32,7 @@ async def save(handle: WorkflowHandle, name: str) -> None:
 
 async def record(version: str) -> None:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         test_server_existing_path=binary("temporal-test-server"),
     )
     await register_search_attributes(env.client)

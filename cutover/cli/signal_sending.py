@@ -1,0 +1,69 @@
+"""Sending a signal and waiting for the migration's answer (its receipt in the status query)."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from cutover.cli.context import query_status, running_migration
+from cutover.cli.errors import CliError, OperationFailed, RefusedByMigration
+from cutover.models import MigrationStatus, Receipt, SignalPayload
+
+P = TypeVar("P", bound=SignalPayload)
+
+POLL_SECONDS = 0.3
+# Payload field -> the option that sets it, so a bad value is named as the user typed it.
+OPTIONS = {"sender": "--as", "comment": "--comment", "reason": "--reason", "gate": "--gate"}
+
+
+def payload(model: type[P], **fields: Any) -> P:
+    """The signal's payload with a fresh request id, or one error line naming the bad option."""
+    try:
+        return model(request_id=uuid.uuid4().hex, **fields)
+    except ValidationError as error:
+        item = error.errors()[0]
+        field = str(item["loc"][0]) if item["loc"] else "input"
+        raise CliError(f"{OPTIONS.get(field, field)}: {item['msg']}") from None
+
+
+async def signal_and_confirm(
+    client: Client, workflow_id: str, signal: Callable[..., None], sent: SignalPayload, timeout: float
+) -> Receipt:
+    """Send to a running migration, then wait (bounded) for the receipt; a refusal exits 3."""
+    handle = await running_migration(client, workflow_id)
+    await handle.signal(signal, sent)
+    assert sent.request_id is not None
+    receipt = await wait_for(
+        client, workflow_id, lambda s: s.receipt(sent.request_id or ""), timeout, "answered the signal"
+    )
+    if not receipt.applied:
+        raise RefusedByMigration(f"{workflow_id} refused it: {receipt.message}")
+    return receipt
+
+
+T = TypeVar("T")
+
+
+async def wait_for(
+    client: Client,
+    workflow_id: str,
+    look: Callable[[MigrationStatus], T | None],
+    timeout: float,
+    what: str,
+) -> T:
+    """Poll the status until look finds something; after timeout, one error line (exit 1)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        found = look(await query_status(client, workflow_id))
+        if found is not None:
+            return found
+        if loop.time() > deadline:
+            raise OperationFailed(
+                f"{workflow_id} has not {what} within {timeout:g}s; is a worker running? "
+                f"`cutover status {workflow_id}` shows where it is"
+            )
+        await asyncio.sleep(POLL_SECONDS)

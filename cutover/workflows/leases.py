@@ -1,0 +1,104 @@
+"""The lease workflows: a keeper per environment holds one child per workload of its migration.
+
+A migration releases its leases when it has finished (success or rollback); if it closes any other
+way (a human terminates it, it fails), the server ends keepers and leases by their TERMINATE
+parent-close policy. Inputs are taken untyped: whatever anyone sends, no workflow task fails.
+"""
+
+import asyncio
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from cutover.leases import HOLDER_MEMO, WorkloadKey
+
+
+class LeaseRequest(BaseModel):
+    holder: str
+    workloads: list[WorkloadKey]
+
+
+class LeaseOutcome(BaseModel):
+    """How many leases were taken, which workloads someone else holds, and any other failure."""
+
+    taken: int
+    held_elsewhere: list[WorkloadKey]
+    failure: str = ""
+
+
+@workflow.defn(name="WorkloadLease")
+class WorkloadLeaseWorkflow:
+    """Running means held; ends on `release` from its keeper, or with its keeper (parent-close policy).
+
+    Starting one by hand under a workload's lease id holds that workload: no migration will take it.
+    """
+
+    def __init__(self) -> None:
+        self._released = False
+
+    @workflow.run
+    async def run(self, *inputs: object) -> None:
+        await workflow.wait_condition(lambda: self._released)
+
+    @workflow.signal(description="Give the workload back (its keeper sends this when the migration ends).")
+    def release(self, *inputs: object) -> None:
+        self._released = True
+
+
+@workflow.defn(name="MigrationLeases")
+class MigrationLeasesWorkflow:
+    """A migration's leases in one environment (a keeper per environment: Temporal caps pending children)."""
+
+    def __init__(self) -> None:
+        self._outcome: LeaseOutcome | None = None
+        self._released = False
+
+    @workflow.run
+    async def run(self, *inputs: object) -> None:
+        if len(inputs) != 1 or not isinstance(inputs[0], dict):
+            raise ApplicationError("expected one LeaseRequest", type="BadInput", non_retryable=True)
+        try:
+            request = LeaseRequest.model_validate(inputs[0])
+        except ValidationError as error:
+            raise ApplicationError(
+                f"bad LeaseRequest: {error}", type="BadInput", non_retryable=True
+            ) from None
+        results = await asyncio.gather(
+            *(self._take(key, request.holder) for key in request.workloads), return_exceptions=True
+        )
+        taken = [r for r in results if isinstance(r, workflow.ChildWorkflowHandle)]
+        failures = [r for r in results if isinstance(r, BaseException)]
+        self._outcome = LeaseOutcome(
+            taken=len(taken),
+            held_elsewhere=[k for k, r in zip(request.workloads, results, strict=True) if r is None],
+            failure=f"{type(failures[0]).__name__}: {failures[0]}" if failures else "",
+        )
+        await workflow.wait_condition(lambda: self._released)
+        # A lease someone ended by hand is already given back: its failure to answer is not an error.
+        await asyncio.gather(
+            *(lease.signal(WorkloadLeaseWorkflow.release) for lease in taken), return_exceptions=True
+        )
+        await asyncio.gather(*taken, return_exceptions=True)
+
+    @workflow.query(description="None while the leases are being taken; then what was taken or refused.")
+    def outcome(self) -> LeaseOutcome | None:
+        return self._outcome
+
+    @workflow.signal(description="Give every lease back (the migration sends this when it has finished).")
+    def release(self, *inputs: object) -> None:
+        self._released = True
+
+    async def _take(self, key: WorkloadKey, holder: str) -> workflow.ChildWorkflowHandle | None:
+        """The lease's handle, or None when another workflow holds it."""
+        try:
+            return await workflow.start_child_workflow(
+                WorkloadLeaseWorkflow.run,
+                holder,
+                id=key.lease_id,
+                parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
+                memo={HOLDER_MEMO: holder},
+            )
+        except WorkflowAlreadyStartedError:
+            return None
