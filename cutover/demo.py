@@ -96,9 +96,9 @@ async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: Ech
     seen, gates_seen = 0, set()
     while True:
         status: MigrationStatus = await handle.query(MigrationWorkflow.status)
-        for event in status.timeline[seen:]:
+        for event in status.events_since(seen):
             echo(event.line())
-        seen = len(status.timeline)
+        seen = status.events_recorded
         gate = status.open_gate
         if gate and gate.name not in gates_seen:
             gates_seen.add(gate.name)
@@ -112,6 +112,15 @@ async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: Ech
         if status.phase == Phase.DONE:
             return status
         await asyncio.sleep(0.5)
+
+
+async def end_earlier_demos(client: Client, echo: Echo) -> None:
+    """A demo stopped with Ctrl-C left its migration running in the dev server's database, holding the
+    demo workloads' leases; the local environment is seeded afresh, so that migration is moot."""
+    query = f"MigrationPlan = '{demo_plan().name}' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        await client.get_workflow_handle(execution.id).terminate("a new demo re-seeded the local environment")
+        echo(f"Ended {execution.id}, left running by an earlier demo")
 
 
 def print_line(line: str) -> None:
@@ -147,6 +156,7 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         )
         client = await connect(TemporalSettings(address=server.address))
         await register_search_attributes(client)
+        await end_earlier_demos(client, echo)
         local = seed(options.data_dir / "local-env.json", options.failures)
         aws, platform_config = start_aws(moto, local, options.data_dir)
         router = AlbRouter(moto.client("elbv2"), aws.routes)

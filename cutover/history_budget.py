@@ -15,7 +15,9 @@ from cutover.plan import Exposure, Plan
 
 HISTORY_EVENT_LIMIT = 51_200
 # A running migration rolls back by itself once its history passes this size (Temporal's limit: 50 MB).
-HISTORY_SIZE_GUARD = 40 * 1024 * 1024
+# Its own events are ~160 bytes each, so even 51,200 of them and two 512 KiB plans stay far below;
+# only signals carrying megabytes get here, and the rest of the 50 MB is the rollback's headroom.
+HISTORY_SIZE_GUARD = 12 * 1024 * 1024
 # What a plan may use: the rest is room for signals, retried tasks and a full rollback.
 HISTORY_BUDGET = 40_000
 EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task that follows

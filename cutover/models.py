@@ -1,5 +1,6 @@
 """Shared data shapes: signals, status, activity inputs and results."""
 
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -19,6 +20,7 @@ RECEIPTS_KEPT = 20
 REFUSALS_KEPT = 5
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 Sender = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SENDER_MAX, pattern=PRINTABLE)
 ]
@@ -80,8 +82,13 @@ class Event(BaseModel):
     message: str
 
     def line(self) -> str:
-        """One timeline line, as `status`, `status --watch` and the demo print it."""
-        return f"  {self.time:%H:%M:%S}  {self.kind:<12} {self.actor:<14} {self.message}"
+        """One timeline line, as `status`, `status --watch` and the demo print it.
+
+        Control characters in free text become spaces: a comment cannot break the line or send
+        escape sequences to the reader's terminal.
+        """
+        actor, message = (_CONTROL.sub(" ", text) for text in (self.actor, self.message))
+        return f"  {self.time:%H:%M:%S}  {self.kind:<12} {actor:<14} {message}"
 
 
 class OpenGate(BaseModel):

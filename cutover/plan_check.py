@@ -16,7 +16,7 @@ class PlanCheck:
 
 
 def check_plan(cluster: Cluster, plan: Plan) -> PlanCheck:
-    """Missing environments or workloads, workloads green cannot run, configuration green lacks."""
+    """Missing environments or workloads, workloads green cannot run or already runs, config green lacks."""
     envs = cluster.environments()
     check = PlanCheck()
     for role, env in (("source", plan.source.name), ("target", plan.target.name)):
@@ -36,6 +36,14 @@ def check_plan(cluster: Cluster, plan: Plan) -> PlanCheck:
         if workload.unsupported:
             check.problems.append(
                 f"{service.name}: {plan.target.name} cannot run {service.workload}: {workload.unsupported}"
+            )
+            continue
+        if cluster.find(plan.target.name, service.namespace, kind, name) is not None:
+            # A re-run would hand over from the state the first run left (e.g. blue's CronJob suspended).
+            check.problems.append(
+                f"{service.name}: {service.workload} already runs in namespace {service.namespace!r} of "
+                f"{plan.target.name}: a migration already moved it, or something else owns it there; "
+                f"cutover will not take it over (remove it from green or from the plan)"
             )
             continue
         config = cluster.config_problems(plan.source.name, plan.target.name, service.namespace, kind, name)

@@ -1,20 +1,22 @@
 """The post-release review: one Markdown document built from the migration's status."""
 
-from cutover.models import MigrationStatus
+from cutover.markdown import inline
+from cutover.models import TIMELINE_HEAD, MigrationStatus
 
 DECISION_KINDS = {"approved", "rejected", "refused", "paused", "resumed", "abort", "gate-timeout"}
 
 
 def render_review(workflow_id: str, status: MigrationStatus) -> str:
+    """Every free text (names, comments, reasons) goes through inline(): it cannot break a table."""
     lines = [
-        f"# Post-release review: {status.plan_name}",
+        f"# Post-release review: {inline(status.plan_name)}",
         "",
-        f"- Workflow: `{workflow_id}`",
+        f"- Workflow: {inline(workflow_id)}",
         f"- Outcome: **{status.outcome.value}**"
-        + (f" — {status.outcome_reason}" if status.outcome_reason else ""),
+        + (f" — {inline(status.outcome_reason)}" if status.outcome_reason else ""),
         f"- Final phase: {status.phase.value}",
         "- Final weights (green %): "
-        + (", ".join(f"{s}={w}" for s, w in sorted(status.weights.items())) or "none"),
+        + (", ".join(f"{inline(s)}={w}" for s, w in sorted(status.weights.items())) or "none"),
         "",
         "## Decisions",
         "",
@@ -22,7 +24,10 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "| --- | --- | --- |",
     ]
     decisions = [e for e in status.timeline if e.kind in DECISION_KINDS]
-    lines += [f"| {e.time:%Y-%m-%d %H:%M:%S} | {e.actor} | {e.kind}: {e.message} |" for e in decisions]
+    lines += [
+        f"| {e.time:%Y-%m-%d %H:%M:%S} | {inline(e.actor)} | {e.kind}: {inline(e.message)} |"
+        for e in decisions
+    ]
     if not decisions:
         lines.append("| | | none |")
     lines += [
@@ -34,9 +39,9 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
     ]
     for a in status.analyses:
         lines.append(
-            f"| {a.service} | {a.weight} | {'pass' if a.passed else 'FAIL'} "
+            f"| {inline(a.service)} | {a.weight} | {'pass' if a.passed else 'FAIL'} "
             f"| {a.green_error_rate:.4f} | {a.blue_error_rate:.4f} "
-            f"| {a.green_p99_ms:.0f} | {a.blue_p99_ms:.0f} | {'; '.join(a.reasons)} |"
+            f"| {a.green_p99_ms:.0f} | {a.blue_p99_ms:.0f} | {inline('; '.join(a.reasons))} |"
         )
     lines += [
         "",
@@ -45,10 +50,17 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "| time (UTC) | phase/kind | actor | event |",
         "| --- | --- | --- | --- |",
     ]
-    lines += [f"| {e.time:%Y-%m-%d %H:%M:%S} | {e.kind} | {e.actor} | {e.message} |" for e in status.timeline]
+    rows = [
+        f"| {e.time:%Y-%m-%d %H:%M:%S} | {e.kind} | {inline(e.actor)} | {inline(e.message)} |"
+        for e in status.timeline
+    ]
+    if status.timeline_omitted:
+        note = f"{status.timeline_omitted} events not kept in the status; the workflow history has them"
+        rows.insert(TIMELINE_HEAD, f"| | | | … {note} |")
+    lines += rows
     rollbacks = [e for e in status.timeline if e.kind in ("rollback", "undo", "undo-stuck")]
     lines += ["", "## Incidents and rollbacks", ""]
-    lines += [f"- {e.time:%H:%M:%S} {e.message}" for e in rollbacks] or ["- none"]
+    lines += [f"- {e.time:%H:%M:%S} {inline(e.message)}" for e in rollbacks] or ["- none"]
     lines += [
         "",
         "## Lessons",

@@ -51,8 +51,13 @@ async def refuse_leased(client: Client, plan: Plan) -> None:
         raise CliError(f"{len(held)} workloads of the plan are held by other migrations:\n{lines}")
 
 
-async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
+async def check_before_start(client: Client, plan: Plan, platform_config: str | None) -> None:
+    """Leases first (another migration's copies in green are its own business), then the clusters."""
     await refuse_leased(client, plan)
+    preflight(plan, platform_config)
+
+
+async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
     try:
         return await client.start_workflow(
             MigrationWorkflow.run,
@@ -80,9 +85,9 @@ async def start(
 ) -> None:
     """Check the plan against the clusters, then start the migration described by FILE."""
     plan = read_plan(file)
-    preflight(plan, platform_config)
     settings = settings_from(address, namespace, task_queue)
     client = await client_for(settings)
+    await check_before_start(client, plan, platform_config)
     handle = await start_migration(client, plan, workflow_id or f"cutover-{plan.name}", settings.task_queue)
     click.echo(f"started migration {handle.id} (plan {plan.name}, task queue {settings.task_queue})")
     click.echo(f"follow it: cutover status {handle.id} --watch")

@@ -15,7 +15,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from cutover.cli.context import client_for, run_async, settings_from, temporal_options
-from cutover.cli.control_commands import preflight
+from cutover.cli.control_commands import check_before_start
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan
 from cutover.cli.platform_access import platform_config_option
@@ -76,11 +76,11 @@ async def create(
         when = when_from_options(at, cron, time_zone, datetime.now(UTC))
     except ScheduleInputError as error:
         raise CliError(str(error)) from None
-    preflight(plan, platform_config)
     settings = settings_from(address, namespace, task_queue)
+    client = await client_for(settings)
+    await check_before_start(client, plan, platform_config)
     schedule_id = schedule_id or f"cutover-{plan.name}"
     schedule = migration_schedule(plan, when, schedule_id, settings.task_queue, catchup_window, note, paused)
-    client = await client_for(settings)
     try:
         handle = await client.create_schedule(
             schedule_id,

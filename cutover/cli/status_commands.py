@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from cutover.cli.context import client_for, query_status, run_async, settings_from, temporal_options
-from cutover.models import MigrationStatus, Phase
+from cutover.models import TIMELINE_HEAD, MigrationStatus, Outcome, Phase
 from cutover.report import render_review
 
 
@@ -30,8 +30,14 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
         lines.append(f"  STUCK UNDO: {status.stuck_undo} — fix it, then: cutover resume {workflow_id}")
     if status.report_path:
         lines.append(f"  review:  {status.report_path}")
+    if status.refusals:
+        lines.append("  refused lately:")
+        lines += [e.line() for e in status.refusals]
     lines.append("  timeline:")
-    lines += [e.line() for e in status.timeline]
+    lines += [e.line() for e in status.timeline[:TIMELINE_HEAD]]
+    if status.timeline_omitted:
+        lines.append(f"  ... {status.timeline_omitted} events not kept in the status (the history has them)")
+    lines += [e.line() for e in status.timeline[TIMELINE_HEAD:]]
     return "\n".join(lines)
 
 
@@ -62,15 +68,16 @@ async def status(
         return
     seen, last_step = 0, ""
     while True:
-        for event in current.timeline[seen:]:
+        for event in current.events_since(seen):
             click.echo(event.line())
-        seen = len(current.timeline)
+        seen = current.events_recorded
         if current.step != last_step:
             click.echo(f"  ... {current.phase.value}: {current.step}")
             last_step = current.step
         if current.phase == Phase.DONE:
             click.echo(f"finished: {current.outcome.value} {current.outcome_reason}")
-            return
+            # A script waiting on the migration learns the outcome from the exit code.
+            raise click.exceptions.Exit(0 if current.outcome == Outcome.SUCCEEDED else 1)
         await asyncio.sleep(interval)
         current = await query_status(client, workflow_id)
 

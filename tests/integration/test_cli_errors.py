@@ -112,7 +112,7 @@ def test_signals_checked_against_the_running_migration(processes: Processes, tmp
     assert "Outcome: **rolled-back**" in report.stdout
 
 
-def wait_for(processes: Processes, workflow_id: str, predicate, limit: float = 60) -> MigrationStatus:  # type: ignore[no-untyped-def]
+def wait_for(processes: Processes, workflow_id: str, predicate, limit: float = 180) -> MigrationStatus:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         result = processes.cutover("status", workflow_id, "--json")

@@ -49,10 +49,13 @@ def make_plan(**overrides: Any) -> Plan:
 
 
 class Harness:
-    def __init__(self, env: WorkflowEnvironment, local: LocalEnvironment, handle: WorkflowHandle):
+    def __init__(
+        self, env: WorkflowEnvironment, local: LocalEnvironment, handle: WorkflowHandle, task_queue: str
+    ):
         self.env = env
         self.local = local
         self.handle = handle
+        self.task_queue = task_queue
 
     async def status(self) -> MigrationStatus:
         return await self.handle.query(MigrationWorkflow.status)
@@ -119,7 +122,7 @@ async def migration(
             **signal,
         )
         try:
-            yield Harness(env, local, handle)
+            yield Harness(env, local, handle, queue)
         finally:
             await end_if_running(env.client, handle, plan or make_plan())
 

@@ -24,7 +24,9 @@ async def test_plan_as_plain_json_by_workflow_type_name(time_skipping_env, tmp_p
         handle = await ui_client.start_workflow(
             "MigrationWorkflow", json.loads(ui_json), id=f"ui-{uuid.uuid4()}", task_queue=queue
         )
-        harness = Harness(time_skipping_env, local, time_skipping_env.client.get_workflow_handle(handle.id))
+        harness = Harness(
+            time_skipping_env, local, time_skipping_env.client.get_workflow_handle(handle.id), queue
+        )
         await harness.until(lambda s: s.phase == Phase.DONE)
         result = await handle.result()
     status = MigrationStatus.model_validate(result)
