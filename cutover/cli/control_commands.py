@@ -19,6 +19,7 @@ from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan
 from cutover.cli.platform_access import configured_cluster, platform_config_option
 from cutover.cli.signal_sending import payload, signal_and_confirm, wait_for
+from cutover.config import TemporalSettings
 from cutover.lease_lookup import held_lines, lease_holders
 from cutover.leases import planned_workloads
 from cutover.models import Control, GateDecision, Phase
@@ -27,34 +28,41 @@ from cutover.plan_check import check_plan
 from cutover.workflows.migration import MigrationWorkflow
 
 
-def preflight(plan: Plan, platform_config: str | None) -> None:
-    """Check the plan against the clusters the worker would use, before anything starts."""
+def _problems(plan: Plan, platform_config: str | None) -> list[str]:
+    """The plan against the clusters the worker would use."""
     try:
-        problems = check_plan(configured_cluster(platform_config), plan).problems
+        return check_plan(configured_cluster(platform_config), plan).problems
     except ApplicationError as error:
         raise OperationFailed(f"checking the plan against the clusters: {error}") from None
+
+
+def _refusal(title: str, problems: list[str]) -> CliError:
     if len(problems) == 1:
-        raise CliError(problems[0])
-    if problems:
-        lines = "\n".join(f"  {p}" for p in problems)
-        raise CliError(f"the plan does not fit the clusters ({len(problems)} problem(s)):\n{lines}")
+        return CliError(problems[0])
+    lines = "\n".join(f"  {p}" for p in problems)
+    return CliError(f"{title} ({len(problems)} problem(s)):\n{lines}")
 
 
-async def refuse_leased(client: Client, plan: Plan) -> None:
-    """A plan whose workloads another migration holds is refused before anything starts."""
+async def checked_client(settings: TemporalSettings, plan: Plan, platform_config: str | None) -> Client:
+    """A client to start the plan with, or one error naming why it must not start.
+
+    Another migration's leases come first: its copies in green explain what the cluster check sees
+    there. Temporal being unreachable matters only once the plan fits the clusters.
+    """
+    problems = _problems(plan, platform_config)
+    try:
+        client = await client_for(settings)
+    except OperationFailed:
+        if problems:
+            raise _refusal("the plan does not fit the clusters", problems) from None
+        raise
     keys = [k for env in (plan.source.name, plan.target.name) for k in planned_workloads(plan, env)]
     held = held_lines(await lease_holders(client, keys))
-    if len(held) == 1:
-        raise CliError(held[0])
     if held:
-        lines = "\n".join(f"  {line}" for line in held)
-        raise CliError(f"{len(held)} workloads of the plan are held by other migrations:\n{lines}")
-
-
-async def check_before_start(client: Client, plan: Plan, platform_config: str | None) -> None:
-    """Leases first (another migration's copies in green are its own business), then the clusters."""
-    await refuse_leased(client, plan)
-    preflight(plan, platform_config)
+        raise _refusal("workloads of the plan are held by other migrations", held)
+    if problems:
+        raise _refusal("the plan does not fit the clusters", problems)
+    return client
 
 
 async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
@@ -86,8 +94,7 @@ async def start(
     """Check the plan against the clusters, then start the migration described by FILE."""
     plan = read_plan(file)
     settings = settings_from(address, namespace, task_queue)
-    client = await client_for(settings)
-    await check_before_start(client, plan, platform_config)
+    client = await checked_client(settings, plan, platform_config)
     handle = await start_migration(client, plan, workflow_id or f"cutover-{plan.name}", settings.task_queue)
     click.echo(f"started migration {handle.id} (plan {plan.name}, task queue {settings.task_queue})")
     click.echo(f"follow it: cutover status {handle.id} --watch")

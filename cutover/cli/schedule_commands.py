@@ -15,7 +15,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from cutover.cli.context import client_for, run_async, settings_from, temporal_options
-from cutover.cli.control_commands import check_before_start
+from cutover.cli.control_commands import checked_client
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan
 from cutover.cli.platform_access import platform_config_option
@@ -77,8 +77,7 @@ async def create(
     except ScheduleInputError as error:
         raise CliError(str(error)) from None
     settings = settings_from(address, namespace, task_queue)
-    client = await client_for(settings)
-    await check_before_start(client, plan, platform_config)
+    client = await checked_client(settings, plan, platform_config)
     schedule_id = schedule_id or f"cutover-{plan.name}"
     schedule = migration_schedule(plan, when, schedule_id, settings.task_queue, catchup_window, note, paused)
     try:

@@ -50,10 +50,17 @@ def test_one_owner_per_workload_until_its_migration_is_terminated(
     second_plan = write_plan(tmp_path / "second", name="checkout-again", services=CHECKOUT_ONLY)
     refused = processes.cutover("start", str(second_plan), "--id", "intruder")
     assert refused.returncode == 2, refused.stderr
-    assert refused.stderr.splitlines()[0] == "error: 2 workloads of the plan are held by other migrations:"
+    assert refused.stderr.splitlines()[0] == (
+        "error: workloads of the plan are held by other migrations (2 problem(s)):"
+    )
     for env in ("eks", "eks-fargate"):
         assert f"deployment/checkout in namespace shop of {env} is held by migration owner" in refused.stderr
     assert processes.cutover("status", "intruder").returncode == 2, "nothing was started"
+    scheduled = processes.cutover(
+        "schedule", "create", str(second_plan), "--cron", "0 2 * * 6", "--id", "later"
+    )
+    assert scheduled.returncode == 2 and "is held by migration owner" in scheduled.stderr
+    assert "later" not in processes.cutover("schedule", "list").stdout, "nothing was scheduled"
 
     async def terminate_owner() -> None:
         client = await connect(TemporalSettings(address=processes.server.address))
