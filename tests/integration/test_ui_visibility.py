@@ -36,8 +36,26 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
 
     async def check_waiting() -> None:
         client = await connect(TemporalSettings(address=processes.server.address))
-        details = (await metadata(client, "mig-ui")).current_details
+        shown = await metadata(client, "mig-ui")
+        details = shown.current_details
         assert "phase **validation**" in details
+        signals = {d.name: d.description for d in shown.definition.signal_definitions}
+        assert set(signals) == {"approve", "reject", "pause", "resume", "abort"}
+        assert '{"gate": "uat", "sender": "alice", "comment": "UAT signed off"}' in signals["approve"]
+        assert all('"sender": "alice"' in text for text in signals.values())
+        queries = {d.name: d.description for d in shown.definition.query_definitions}
+        assert "timeline" in queries["status"]
+        assert await visible(client, 'MigrationOutcome = "running" AND MigrationPlan = "ui-visibility"') == [
+            "mig-ui"
+        ]
+        await client.get_workflow_handle("mig-ui").signal("approve", {"gate": "uat", "sender": "eve|**x**"})
+        for _ in range(600):
+            details = (await metadata(client, "mig-ui")).current_details
+            if "Refused lately" in details:
+                break
+            await asyncio.sleep(0.1)
+        escaped = "eve\\|\\*\\*x\\*\\*"
+        assert f"{escaped}: approve of uat refused: '{escaped}' is not an approver" in details
         assert "Waiting for approval** of gate `uat` by alice, bob" in details
         assert await visible(client, 'MigrationPhase = "validation" AND MigrationPlan = "ui-visibility"') == [
             "mig-ui"
@@ -56,6 +74,9 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
         assert await visible(
             client,
             'GreenTrafficPercent = 100 AND MigrationPhase = "done" AND MigrationPlan = "ui-visibility"',
+        ) == ["mig-ui"]
+        assert await visible(
+            client, 'MigrationOutcome = "succeeded" AND MigrationPlan = "ui-visibility"'
         ) == ["mig-ui"]
         assert "Outcome: **succeeded**" in (await metadata(client, "mig-ui")).current_details
 
