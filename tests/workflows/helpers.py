@@ -50,12 +50,18 @@ def make_plan(**overrides: Any) -> Plan:
 
 class Harness:
     def __init__(
-        self, env: WorkflowEnvironment, local: LocalEnvironment, handle: WorkflowHandle, task_queue: str
+        self,
+        env: WorkflowEnvironment,
+        local: LocalEnvironment,
+        handle: WorkflowHandle,
+        task_queue: str,
+        plan: Plan | None = None,
     ):
         self.env = env
         self.local = local
         self.handle = handle
         self.task_queue = task_queue
+        self.plan = plan or make_plan()
 
     async def status(self) -> MigrationStatus:
         return await self.handle.query(MigrationWorkflow.status)
@@ -122,7 +128,7 @@ async def migration(
             **signal,
         )
         try:
-            yield Harness(env, local, handle, queue)
+            yield Harness(env, local, handle, queue, plan)
         finally:
             await end_if_running(env.client, handle, plan or make_plan())
 

@@ -1,7 +1,8 @@
 """Record replay fixtures: `python -m tests.workflows.record_histories VERSION`.
 
 Runs one approved migration and one rolled back at 25% on the time-skipping server and writes
-the parent's history and one child history per kind (CronJob, Deployment) to histories/.
+the parent's history, one child history per kind (CronJob, Deployment) and, from v3 on, a lease
+keeper's and a workload lease's history to histories/.
 Run it before changing released workflow code, so test_replay proves the change is safe.
 """
 
@@ -14,6 +15,7 @@ from tempfile import TemporaryDirectory
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from cutover.leases import keeper_id, planned_workloads
 from cutover.payloads import DATA_CONVERTER
 from cutover.search_attribute_registration import register_search_attributes
 from tests.conftest import binary
@@ -44,6 +46,11 @@ async def record(version: str) -> None:
                 for kind, service in CHILDREN.items():
                     child = env.client.get_workflow_handle(f"{h.handle.id}/{service}")
                     await save(child, f"service_{version}_{kind}")
+                if version >= "v3":  # leases exist from v3 on
+                    keeper = env.client.get_workflow_handle(keeper_id(h.handle.id, "source"))
+                    await save(keeper, f"leases_{version}_keeper")
+                    lease = planned_workloads(h.plan, h.plan.source.name)[0].lease_id
+                    await save(env.client.get_workflow_handle(lease), f"leases_{version}_workload")
         with TemporaryDirectory() as tmp:
             async with migration(env, Path(tmp), failures={"green_error_from_weight": 25}) as h:
                 await h.run_approving_all()

@@ -1,9 +1,9 @@
 """Released workflow code must replay the histories it wrote; a change needs workflow.patched.
 
 The histories under histories/ were recorded by record_histories.py from each released version:
-MigrationWorkflow (a full approved run, a rollback at 25%) and ServiceMigrationWorkflow (one
-CronJob, one Deployment), as {"workflow_id", "history"}. If this test fails, the change is not
-replay-safe: guard it with workflow.patched and keep these histories.
+MigrationWorkflow (a full approved run, a rollback at 25%), ServiceMigrationWorkflow (one
+CronJob, one Deployment) and, from v3, the lease workflows, as {"workflow_id", "history"}. If this
+test fails, the change is not replay-safe: guard it with workflow.patched and keep these histories.
 """
 
 import json
@@ -36,4 +36,9 @@ def test_histories_are_present() -> None:
         "service_v1_deployment",
         "migration_v2_succeeded",
         "service_v2_cronjob",
+        "migration_v3_succeeded",
+        "migration_v3_rolled_back_at_25",
+        "service_v3_cronjob",
+        "leases_v3_keeper",
+        "leases_v3_workload",
     }
