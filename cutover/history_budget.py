@@ -24,8 +24,9 @@ EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task tha
 EVENTS_PER_CHILD = 9  # initiated, started, completed + the workflow tasks after the last two
 EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
 EVENTS_PER_GATE = 8  # a timeout timer, the approval signal and their workflow tasks
-# start, completion, search attribute updates, first workflow task, the two lease keepers and their wait
-FIXED_EVENTS = 70
+# start, completion, search attribute updates, first workflow task; taking the leases (two keepers
+# and the wait for them) and giving them back (a signal to each keeper and its completion)
+FIXED_EVENTS = 98
 ROLLBACK_MARGIN = 1_000  # events for the review and the rollback's workflow tasks
 
 

@@ -1,45 +1,25 @@
 """Every bad plan is refused with its field path and the problem."""
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from cutover.plan import PlanError, load_plan, parse_plan
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "shop-migration.yaml"
-GOOD: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
-
-
-def changed(path: str, value: Any) -> dict[str, Any]:
-    """GOOD with the value at a dotted path replaced (or removed when value is DELETE)."""
-    plan = copy.deepcopy(GOOD)
-    *parents, last = path.split(".")
-    node: Any = plan
-    for key in parents:
-        node = node[int(key)] if key.isdigit() else node[key]
-    if value is DELETE:
-        del node[last]
-    elif last.isdigit():
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return plan
-
-
-DELETE = object()
+from tests.plan.plans import DELETE, GOOD, changed
 
 BAD_PLANS = [
     (changed("name", "Shop To Fargate"), "name: String should match pattern"),
     (changed("source", DELETE), "source: Field required"),
-    (changed("target.name", "eks"), "target.name must differ from source.name"),
+    (changed("target.name", "eks"), "target.name: must differ from source.name ('eks')"),
     (changed("target.kind", "openshift"), "target.kind: Input should be 'local' or 'kubernetes'"),
     (changed("services", []), "services: List should have at least 1 item"),
     (changed("services.0.workload", "job/nightly"), "services[0].workload: must be 'deployment/NAME'"),
     (changed("services.1.exposure", "public"), "services[1].exposure: Input should be 'exposed'"),
-    (changed("services.1.name", "nightly-invoices"), "services: duplicate names ['nightly-invoices']"),
+    (
+        changed("services.1.name", "nightly-invoices"),
+        "services[1].name: 'nightly-invoices' is already the name of services[0]",
+    ),
     (changed("services.2.colour", "blue"), "services[2].colour: unknown field"),
     (
         changed("non_exposed.batch_size", 0),
@@ -50,12 +30,15 @@ BAD_PLANS = [
     (changed("traffic.steps", [2, 25, 150]), "traffic.steps: weight 150 is outside 1..100"),
     (changed("traffic.steps", [2, 25, 75]), "traffic.steps: last step must be 100"),
     (changed("traffic.bake", "half an hour"), "traffic.bake: invalid duration 'half an hour'"),
-    (changed("parallel_operation.health_check_interval", 0), "health_check_interval must be positive"),
+    (
+        changed("parallel_operation.health_check_interval", 0),
+        "parallel_operation.health_check_interval: must be at least 1s, got 0s",
+    ),
     (
         changed("analysis.max_error_rate", 2),
         "analysis.max_error_rate: Input should be less than or equal to 1",
     ),
-    (changed("gates.require", ["uat", "traffic-50"]), "gates.require: unknown gate(s) ['traffic-50']"),
+    (changed("gates.require", ["uat", "traffic-50"]), "gates.require[1]: unknown gate 'traffic-50'"),
     (changed("gates.approvers", []), "gates.approvers: gates need approval but no approvers are listed"),
     (changed("gates.on_timeout", "ignore"), "gates.on_timeout: Input should be 'rollback' or 'pause'"),
     (changed("monitoring.window", -5), "monitoring.window: duration must not be negative"),
