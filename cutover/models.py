@@ -151,7 +151,9 @@ class MigrationStatus(BaseModel):
 
     def record(self, event: Event) -> None:
         """Append to the timeline, keeping its first and latest events within TIMELINE_LIMIT."""
-        self.timeline.append(event.model_copy(update={"message": clip(event.message, MESSAGE_MAX)}))
+        if len(event.message) > MESSAGE_MAX:
+            event = event.model_copy(update={"message": clip(event.message, MESSAGE_MAX)})
+        self.timeline.append(event)
         self.events_recorded += 1
         if len(self.timeline) > TIMELINE_LIMIT:
             del self.timeline[TIMELINE_HEAD]

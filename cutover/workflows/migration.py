@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -80,6 +80,8 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.waits import execute_wait, rollout_failure
 
 SYSTEM = "cutover"
+INPUT_EVENTS = frozenset({"refused", "paused", "resumed"})
+INPUT_LOG_LINES = 10  # per workflow task; the timeline keeps every one
 Payload = TypeVar("Payload", bound=SignalPayload)
 
 
@@ -114,6 +116,7 @@ class MigrationWorkflow:
         self._retry_undo = False
         self._inventory = Inventory(workloads=[])
         self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
+        self._input_logs: tuple[datetime | None, int] = (None, 0)
 
     # ---- signals and query ----------------------------------------------------------------
     @workflow.signal(description=APPROVE_HELP)
@@ -655,13 +658,23 @@ class MigrationWorkflow:
         workflow.upsert_search_attributes([GREEN_TRAFFIC_PERCENT.value_set(max(weights, default=0))])
 
     def _event(self, kind: str, message: str, actor: str = SYSTEM) -> None:
-        self._status.record(Event(time=workflow.now(), actor=actor, kind=kind, message=message))
-        if not workflow.unsafe.is_replaying():
+        now = workflow.now()
+        self._status.record(Event(time=now, actor=actor, kind=kind, message=message))
+        if not workflow.unsafe.is_replaying() and self._worth_logging(kind, now):
             info = workflow.info()
             get_logger(workflow_id=info.workflow_id, run_id=info.run_id, phase=self._status.phase.value).info(
                 message, kind=kind, actor=actor
             )
         self._publish_details()
+
+    def _worth_logging(self, kind: str, now: datetime) -> bool:
+        """Inputs (refusals, pause/resume) log a few lines per moment: a burst must not stall the task."""
+        if kind not in INPUT_EVENTS:
+            return True
+        moment, logged = self._input_logs
+        logged = logged + 1 if moment == now else 1
+        self._input_logs = (now, logged)
+        return logged <= INPUT_LOG_LINES
 
     def _publish_details(self) -> None:
         workflow.set_current_details(current_details(self._status))
