@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from cutover.text import shown
+
 _TEXT = re.compile(r"(?:[0-9]+[dhms])+")
 _PART = re.compile(r"([0-9]+)([dhms])")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -39,7 +41,7 @@ def _seconds(value: Any) -> int | float:
                 return int(text)
             if _TEXT.fullmatch(text):
                 return sum(int(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
-    raise ValueError(f"invalid duration {_shown(value)}: use e.g. '90s', '30m', '1h30m' or seconds")
+    raise ValueError(f"invalid duration {shown(value, _MAX_TEXT)}: use e.g. '90s', '30m', '1h30m' or seconds")
 
 
 def _checked(seconds: int | float) -> int | float:
@@ -55,9 +57,6 @@ def _checked(seconds: int | float) -> int | float:
     return seconds
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
 def format_duration(value: timedelta) -> str:

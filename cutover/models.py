@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from cutover.text import clip
+
 # Bounds on what people send (signals): a record of them must stay small whatever they send.
 SENDER_MAX = 100
 TEXT_MAX = 1000  # a comment or a reason
@@ -174,13 +176,6 @@ class MigrationStatus(BaseModel):
 
     def receipt(self, request_id: str) -> Receipt | None:
         return next((r for r in self.receipts if r.request_id == request_id), None)
-
-
-def clip(text: str, limit: int) -> str:
-    """text cut to limit characters, saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text) - limit} more characters)"
 
 
 class ServiceRef(BaseModel):

@@ -21,6 +21,7 @@ from pydantic import (
 
 from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
 from cutover.plan_file import PlanFileError, read_plan_file
+from cutover.text import cut, shown
 
 DEFAULT_STEPS = [2, 25, 75, 100]
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -54,15 +55,6 @@ DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
 }
 
 
-def _cut(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _shown(value: Any) -> str:
-    """A user's value in a one-line message: quoted, escaped and cut short."""
-    return _cut(repr(value))
-
-
 def _bounded(path: str) -> BeforeValidator:
     """The duration at path, refused outside DURATION_BOUNDS[path] with the bound it broke."""
     low, high = DURATION_BOUNDS[path]
@@ -72,7 +64,7 @@ def _bounded(path: str) -> BeforeValidator:
             duration = parse_duration(value)
         except DurationTooLong:
             written = value.strip() if isinstance(value, str) else f"{value}s"
-            raise ValueError(f"must be at most {format_duration(high)}, got {_cut(written)}") from None
+            raise ValueError(f"must be at most {format_duration(high)}, got {cut(written)}") from None
         if duration < low:
             raise ValueError(f"must be at least {format_duration(low)}, got {format_duration(duration)}")
         if duration > high:
@@ -154,7 +146,7 @@ class Service(Strict):
         if len(name) > OBJECT_NAME_LENGTH or not OBJECT_NAME.fullmatch(name):
             raise ValueError(
                 f"NAME in '{kind}/NAME' must be a Kubernetes object name (lower-case letters, digits, "
-                f"'-' and '.', at most {OBJECT_NAME_LENGTH} characters), got {_shown(name)}"
+                f"'-' and '.', at most {OBJECT_NAME_LENGTH} characters), got {shown(name)}"
             )
         return value
 
@@ -179,7 +171,7 @@ class TrafficSettings(Strict):
             raise ValueError("needs at least one step")
         for weight in steps:
             if not 0 < weight <= 100:
-                raise ValueError(f"weight {_shown(weight)} is outside 1..100")
+                raise ValueError(f"weight {shown(weight)} is outside 1..100")
         if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
             raise ValueError(f"weights must strictly increase, got {steps}")
         if steps[-1] != 100:
@@ -276,7 +268,7 @@ def plan_problems(plan: Plan) -> list[str]:
 
 def _environment_problems(plan: Plan) -> list[str]:
     if plan.source.name == plan.target.name:
-        return [f"target.name: must differ from source.name ({_shown(plan.source.name)})"]
+        return [f"target.name: must differ from source.name ({shown(plan.source.name)})"]
     return []
 
 
@@ -304,7 +296,7 @@ def _service_problems(plan: Plan) -> list[str]:
 def _gate_problems(plan: Plan) -> list[str]:
     known = plan.gate_order()
     problems = [
-        f"gates.require[{index}]: unknown gate {_shown(gate)}; known gates are {known}"
+        f"gates.require[{index}]: unknown gate {shown(gate)}; known gates are {known}"
         for index, gate in enumerate(plan.gates.require)
         if gate not in known
     ]
@@ -318,7 +310,7 @@ def _gate_problems(plan: Plan) -> list[str]:
 def _repeats(path: str, values: list[str]) -> list[str]:
     first: dict[str, int] = {}
     return [
-        f"{path}[{index}]: {_shown(value)} is already listed as {path}[{first[value]}]"
+        f"{path}[{index}]: {shown(value)} is already listed as {path}[{first[value]}]"
         for index, value in enumerate(values)
         if first.setdefault(value, index) != index
     ]
@@ -342,7 +334,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif not _PLAIN_KEY.fullmatch(part):
-            out += f"[{_shown(part)}]"
+            out += f"[{shown(part)}]"
         else:
             out += f".{part}" if out else part
     return out or "plan"
@@ -372,7 +364,7 @@ def _shape_problems(data: object) -> list[str]:
     except RecursionError:
         return ["plan: nested too deeply"]
     except (TypeError, ValueError) as error:
-        return [f"plan: not JSON data ({_shown(str(error))})"]
+        return [f"plan: not JSON data ({shown(str(error))})"]
     return []
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from cutover.text import shown
+
 
 class PlanFileError(Exception):
     """Why a file holds no readable plan, in one line (the caller adds the file's path)."""
@@ -78,7 +80,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
         if duplicate:
             mark = key_node.start_mark
             raise PlanFileError(
-                f"line {mark.line + 1}, column {mark.column + 1}: duplicate key {_shown(key)}"
+                f"line {mark.line + 1}, column {mark.column + 1}: duplicate key {shown(key)}"
             )
     return loader.construct_mapping(node)
 
@@ -104,7 +106,7 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key, value in pairs:
         if key in data:
-            raise PlanFileError(f"malformed json: duplicate key {_shown(key)}")
+            raise PlanFileError(f"malformed json: duplicate key {shown(key)}")
         data[key] = value
     return data
 
@@ -125,8 +127,3 @@ def _first_line(error: Exception) -> str:
         return "nested too deeply"
     lines = str(error).splitlines()
     return lines[0] if lines else type(error).__name__
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"

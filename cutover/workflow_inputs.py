@@ -13,9 +13,10 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cutover.history_budget import history_problems
-from cutover.models import REQUEST_ID_MAX, SENDER_MAX, clip
+from cutover.models import REQUEST_ID_MAX, SENDER_MAX
 from cutover.payloads import Unreadable
 from cutover.plan import Plan, PlanError, parse_plan
+from cutover.text import clip
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -150,14 +150,16 @@ def _decision_command(verb: str, signal: Callable[..., None], help_text: str) ->
     return command
 
 
+ROLLBACK_UNDERWAY = (Phase.ROLLING_BACK, Phase.REVIEW, Phase.DONE)
+no_wait_option = click.option(
+    "--no-wait", is_flag=True, help="Return once the abort is recorded; do not wait for the rollback"
+)
+
+
 def _control_command(verb: str, signal: Callable[..., None], help_text: str) -> click.Command:
-    @click.command(verb, help=help_text)
-    @click.argument("workflow_id")
-    @sender_option
-    @click.option("--reason", default="")
-    @timeout_option
-    @temporal_options
-    @run_async
+    """pause / resume / abort; abort also waits (unless --no-wait) until the rollback has started."""
+    aborts = signal is MigrationWorkflow.abort
+
     async def command(
         workflow_id: str,
         sender: str,
@@ -166,54 +168,29 @@ def _control_command(verb: str, signal: Callable[..., None], help_text: str) -> 
         address: str | None,
         namespace: str | None,
         task_queue: str | None,
+        no_wait: bool = True,
     ) -> None:
         control = payload(Control, sender=sender, reason=reason)
         client = await client_for(settings_from(address, namespace, None))
         receipt = await signal_and_confirm(client, workflow_id, signal, control, timeout)
         click.echo(f"{workflow_id}: {receipt.message} (as {control.sender})")
+        if aborts and not no_wait:
+            status = await wait_for(
+                client,
+                workflow_id,
+                lambda s: s if s.phase in ROLLBACK_UNDERWAY else None,
+                timeout,
+                "started its rollback (it starts when the step in flight ends)",
+            )
+            click.echo(f"{workflow_id}: rollback started; now: {status.step}")
+            click.echo(f"follow it: cutover status {workflow_id} --watch")
 
-    return command
-
-
-ROLLBACK_UNDERWAY = (Phase.ROLLING_BACK, Phase.REVIEW, Phase.DONE)
-
-
-@click.command("abort")
-@click.argument("workflow_id")
-@sender_option
-@click.option("--reason", default="")
-@timeout_option
-@click.option(
-    "--no-wait", is_flag=True, help="Return once the abort is recorded; do not wait for the rollback"
-)
-@temporal_options
-@run_async
-async def abort(
-    workflow_id: str,
-    sender: str,
-    reason: str,
-    timeout: float,
-    no_wait: bool,
-    address: str | None,
-    namespace: str | None,
-    task_queue: str | None,
-) -> None:
-    """Stop and roll everything back to blue; waits until the rollback has started."""
-    control = payload(Control, sender=sender, reason=reason)
-    client = await client_for(settings_from(address, namespace, None))
-    receipt = await signal_and_confirm(client, workflow_id, MigrationWorkflow.abort, control, timeout)
-    click.echo(f"{workflow_id}: {receipt.message} (as {control.sender})")
-    if no_wait:
-        return
-    status = await wait_for(
-        client,
-        workflow_id,
-        lambda s: s if s.phase in ROLLBACK_UNDERWAY else None,
-        timeout,
-        "started its rollback (it starts when the step in flight ends)",
-    )
-    click.echo(f"{workflow_id}: rollback started; now: {status.step}")
-    click.echo(f"follow it: cutover status {workflow_id} --watch")
+    options = [sender_option, click.option("--reason", default=""), timeout_option]
+    options += [no_wait_option] if aborts else []
+    decorated = temporal_options(run_async(command))
+    for option in reversed(options):
+        decorated = option(decorated)
+    return click.command(verb, help=help_text)(click.argument("workflow_id")(decorated))
 
 
 approve = _decision_command("approve", MigrationWorkflow.approve, "Approve the open gate of a migration.")
@@ -221,6 +198,11 @@ reject = _decision_command(
     "reject", MigrationWorkflow.reject, "Reject the open gate: the migration rolls back."
 )
 pause = _control_command("pause", MigrationWorkflow.pause, "Hold the migration at the next step boundary.")
+abort = _control_command(
+    "abort",
+    MigrationWorkflow.abort,
+    "Stop and roll everything back to blue; waits until the rollback has started.",
+)
 resume = _control_command(
     "resume", MigrationWorkflow.resume, "Continue a paused migration, or retry a stuck undo."
 )
