@@ -33,11 +33,12 @@ async def signal_and_confirm(
     client: Client, workflow_id: str, signal: Callable[..., None], sent: SignalPayload, timeout: float
 ) -> Receipt:
     """Send to a running migration, then wait (bounded) for the receipt; a refusal exits 3."""
+    request_id = sent.request_id
+    assert request_id, "payload() gives every signal a request id"
     handle = await running_migration(client, workflow_id)
     await handle.signal(signal, sent)
-    assert sent.request_id is not None
     receipt = await wait_for(
-        client, workflow_id, lambda s: s.receipt(sent.request_id or ""), timeout, "answered the signal"
+        client, workflow_id, lambda s: s.receipt(request_id), timeout, "answered the signal"
     )
     if not receipt.applied:
         raise RefusedByMigration(f"{workflow_id} refused it: {receipt.message}")
