@@ -13,13 +13,13 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
-from cutover.devserver import temporal_binary
-from cutover.history_budget import estimate_history
+from cutover.demo.devserver import temporal_binary
 from cutover.models import MigrationStatus
-from cutover.payloads import DATA_CONVERTER
-from cutover.plan import Plan, parse_plan
+from cutover.plan.history_budget import estimate_history
+from cutover.plan.model import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment, empty_state, record_cron_snapshot
-from cutover.search_attribute_registration import register_search_attributes
+from cutover.temporal.payloads import DATA_CONVERTER
+from cutover.temporal.search_attribute_registration import register_search_attributes
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 

@@ -2,8 +2,8 @@
 
 import time
 
-from cutover.plan import parse_plan
-from cutover.plan_steps import planned_steps
+from cutover.plan.model import parse_plan
+from cutover.plan.steps import planned_steps
 
 
 def plan_with(services: int) -> dict[str, object]:

@@ -20,11 +20,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
-from cutover.demo import demo_plan
-from cutover.devserver import temporal_binary
+from cutover.demo.devserver import temporal_binary
+from cutover.demo.run import demo_plan
+from cutover.demo.seed import seed
 from cutover.models import Control, MigrationStatus
-from cutover.payloads import DATA_CONVERTER
-from cutover.platform.local_seed import seed
+from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.search_attributes import (

@@ -57,8 +57,6 @@ def _checked(seconds: int | float) -> int | float:
     return seconds
 
 
-
-
 def format_duration(value: timedelta) -> str:
     """Render a timedelta in the same short form the plan accepts."""
     seconds = int(value.total_seconds())

@@ -9,7 +9,7 @@ terminate), so a lease never outlives its migration.
 
 from dataclasses import dataclass
 
-from cutover.plan import Plan
+from cutover.plan.model import Plan
 
 LEASE_PREFIX = "cutover-lease"
 HOLDER_MEMO = "holder"

@@ -13,11 +13,11 @@ from temporalio.worker import Worker
 
 from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
-from cutover.config import TemporalSettings, local_state_path, report_dir
 from cutover.logs import configure_logging, get_logger
-from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
 from cutover.platform.local import LocalEnvironment
-from cutover.temporal_client import TemporalUnreachable, connect
+from cutover.platform.wiring import PlatformConfigError, build_platform, load_platform_config
+from cutover.temporal.client import TemporalUnreachable, connect
+from cutover.temporal.settings import TemporalSettings, local_state_path, report_dir
 from cutover.workflows.leases import MigrationLeasesWorkflow, WorkloadLeaseWorkflow
 from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.service_migration import ServiceMigrationWorkflow
@@ -40,7 +40,7 @@ def configured_activities() -> MigrationActivities:
 
 
 def build_worker(client: Client, task_queue: str, activities: MigrationActivities) -> Worker:
-    """The client must use cutover.payloads.DATA_CONVERTER: it is what makes every input readable."""
+    """The client must use cutover.temporal.payloads.DATA_CONVERTER: it is what makes every input readable."""
     return Worker(
         client,
         task_queue=task_queue,

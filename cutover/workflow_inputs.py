@@ -1,6 +1,6 @@
 """Reading what a workflow is sent, from anywhere: a model, or the reason it cannot be used.
 
-The migration's run and signal handlers take `*inputs` untyped (see cutover.payloads), so no shape
+The migration's run and signal handlers take `*inputs` untyped (see cutover.temporal.payloads), so no shape
 of input can fail a workflow task; this module decides what is usable and words the refusal,
 naming the sender when the payload names one (clipped: a refusal record stays small whatever was
 sent). A plan gets the same checks as `cutover plan validate`, history budget included.
@@ -12,10 +12,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cutover.history_budget import history_problems
 from cutover.models import REQUEST_ID_MAX, SENDER_MAX
-from cutover.payloads import Unreadable
-from cutover.plan import Plan, PlanError, parse_plan
+from cutover.plan.history_budget import history_problems
+from cutover.plan.model import Plan, PlanError, parse_plan
+from cutover.temporal.payloads import Unreadable
 from cutover.text import clip
 
 M = TypeVar("M", bound=BaseModel)

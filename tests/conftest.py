@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from cutover.payloads import DATA_CONVERTER
-from cutover.search_attribute_registration import register_search_attributes
+from cutover.temporal.payloads import DATA_CONVERTER
+from cutover.temporal.search_attribute_registration import register_search_attributes
 
 BIN = Path(sys.executable).parent
 

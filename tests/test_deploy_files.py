@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from cutover.plan import load_plan
-from cutover.platform.config import load_platform_config
+from cutover.plan.model import load_plan
+from cutover.platform.wiring import load_platform_config
 
 ROOT = Path(__file__).parents[1]
 CLIENT_PREFIX = {
@@ -18,11 +18,11 @@ CLIENT_PREFIX = {
     "s3": "s3",
 }
 MODULE_CLIENT = {
-    "aws_alb.py": "elbv2",
-    "aws_route53.py": "route53",
-    "aws_cloudwatch.py": "cloudwatch",
-    "aws_eks.py": "eks",
-    "aws_s3.py": "s3",
+    "alb.py": "elbv2",
+    "route53.py": "route53",
+    "cloudwatch.py": "cloudwatch",
+    "eks.py": "eks",
+    "s3.py": "s3",
 }
 
 
@@ -30,7 +30,7 @@ def aws_calls() -> set[str]:
     """IAM actions for every `self.<client>.<operation>(` or `<client>.<operation>(` in the adapters."""
     actions = set()
     for module, client in MODULE_CLIENT.items():
-        source = (ROOT / "cutover" / "platform" / module).read_text()
+        source = (ROOT / "cutover" / "platform" / "aws" / module).read_text()
         for operation in re.findall(rf"\b{client}\.([a-z_]+)\(", source):
             name = "".join(part.capitalize() for part in operation.split("_"))
             actions.add(f"{CLIENT_PREFIX[client]}:{name}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.local_servers import ServerStartError, free_port, port_open, wait_until_ready
+from cutover.demo.local_servers import ServerStartError, free_port, port_open, wait_until_ready
 
 
 def test_port_open_tells_a_listener_from_a_closed_port() -> None:

@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 from temporalio.client import ScheduleActionStartWorkflow, ScheduleOverlapPolicy, ScheduleRange
 
-from cutover.migration_schedule import (
+from cutover.plan.model import load_plan
+from cutover.temporal.schedules import (
     ScheduleInputError,
     When,
     catchup_from_option,
     migration_schedule,
     when_from_options,
 )
-from cutover.plan import load_plan
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PLAN = load_plan(Path(__file__).parents[1] / "examples" / "shop-migration.yaml")

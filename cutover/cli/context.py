@@ -19,9 +19,9 @@ from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cutover.cli.errors import CliError, OperationFailed
-from cutover.config import TemporalSettings
 from cutover.models import MigrationStatus
-from cutover.temporal_client import TemporalUnreachable, connect
+from cutover.temporal.client import TemporalUnreachable, connect
+from cutover.temporal.settings import TemporalSettings
 from cutover.workflows.migration import MigrationWorkflow
 
 T = TypeVar("T")

@@ -19,12 +19,12 @@ from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan
 from cutover.cli.platform_access import configured_cluster, platform_config_option
 from cutover.cli.signal_sending import payload, signal_and_confirm, wait_for
-from cutover.config import TemporalSettings
-from cutover.lease_lookup import held_lines, lease_holders
 from cutover.leases import planned_workloads
 from cutover.models import Control, GateDecision, Phase
-from cutover.plan import Plan
-from cutover.plan_check import check_plan
+from cutover.plan.cluster_check import check_plan
+from cutover.plan.model import Plan
+from cutover.temporal.lease_lookup import held_lines, lease_holders
+from cutover.temporal.settings import TemporalSettings
 from cutover.workflows.migration import MigrationWorkflow
 
 

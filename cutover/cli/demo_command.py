@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from cutover.cli.errors import CliError, OperationFailed
-from cutover.demo import DemoOptions, exit_code, print_line, run_demo
-from cutover.local_servers import ServerStartError
+from cutover.demo.local_servers import ServerStartError
+from cutover.demo.run import DemoOptions, exit_code, print_line, run_demo
 
 
 @click.command("demo")

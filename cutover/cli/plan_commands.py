@@ -3,12 +3,12 @@
 import click
 
 from cutover.cli.errors import CliError
-from cutover.config import local_state_path
 from cutover.durations import format_duration as fmt
-from cutover.history_budget import HISTORY_EVENT_LIMIT, estimate_history, history_problems
-from cutover.plan import Exposure, Plan, PlanError, load_plan
-from cutover.plan_steps import planned_steps
+from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, estimate_history, history_problems
+from cutover.plan.model import Exposure, Plan, PlanError, load_plan
+from cutover.plan.steps import planned_steps
 from cutover.platform.local import LocalEnvironment
+from cutover.temporal.settings import local_state_path
 
 
 def _refuse(path: str, problems: list[str]) -> CliError:

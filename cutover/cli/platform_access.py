@@ -6,10 +6,10 @@ import click
 from temporalio.exceptions import ApplicationError
 
 from cutover.cli.errors import CliError, OperationFailed
-from cutover.config import local_state_path
-from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
 from cutover.platform.interfaces import Cluster
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.wiring import PlatformConfigError, build_platform, load_platform_config
+from cutover.temporal.settings import local_state_path
 
 platform_config_option = click.option(
     "--platform-config",

@@ -20,7 +20,7 @@ from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan
 from cutover.cli.platform_access import platform_config_option
 from cutover.durations import format_duration
-from cutover.migration_schedule import (
+from cutover.temporal.schedules import (
     DEFAULT_CATCHUP,
     WORKFLOW_TYPE,
     ScheduleInputError,

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from cutover.motoserver import MotoServer, start_moto_server
+from cutover.demo.motoserver import MotoServer, start_moto_server
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from cutover.models import WeightChange
-from cutover.platform.aws_alb import AlbRoute, AlbRouter
+from cutover.platform.aws.alb import AlbRoute, AlbRouter
 
 
 def build_alb(aws: Any, healthy_green: bool = True) -> AlbRoute:

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from temporalio.exceptions import ApplicationError
 
-from cutover.platform.aws_cloudwatch import NAMESPACE, CloudWatchMetrics, TargetGroupMetrics
-from cutover.platform.config import CloudWatchConfig, load_platform_config
+from cutover.platform.aws.cloudwatch import NAMESPACE, CloudWatchMetrics, TargetGroupMetrics
+from cutover.platform.wiring import CloudWatchConfig, load_platform_config
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TARGETS = {

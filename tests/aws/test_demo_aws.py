@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 
-from cutover.demo import demo_plan
-from cutover.demo_aws import DemoAws, create_alb, exposed_services, write_platform_config
-from cutover.demo_traffic import TrafficPublisher
-from cutover.local_servers import port_open
+from cutover.demo.aws import DemoAws, create_alb, exposed_services, write_platform_config
+from cutover.demo.local_servers import port_open
+from cutover.demo.motoserver import moto_environment, start_moto_server
+from cutover.demo.run import demo_plan
+from cutover.demo.seed import BLUE, GREEN, demo_state, seed
+from cutover.demo.traffic import TrafficPublisher
 from cutover.models import WeightChange
-from cutover.motoserver import moto_environment, start_moto_server
-from cutover.platform.aws_alb import AlbRouter
-from cutover.platform.aws_cloudwatch import NAMESPACE, CloudWatchMetrics
-from cutover.platform.config import build_platform, load_platform_config
+from cutover.platform.aws.alb import AlbRouter
+from cutover.platform.aws.cloudwatch import NAMESPACE, CloudWatchMetrics
 from cutover.platform.local import FAILING_ERROR_RATE, LocalEnvironment
-from cutover.platform.local_seed import BLUE, GREEN, demo_state, seed
+from cutover.platform.wiring import build_platform, load_platform_config
 
 MAX_ERROR_RATE = demo_plan().analysis.max_error_rate
 

@@ -6,12 +6,12 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from cutover.platform.aws_eks import (
+from cutover.platform.aws.eks import (
     FargateProfileSpec,
     fargate_profile_arn_when_active,
     request_fargate_profile,
 )
-from cutover.platform.aws_s3 import upload_review
+from cutover.platform.aws.s3 import upload_review
 
 ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
 

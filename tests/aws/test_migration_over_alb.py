@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from cutover.demo.motoserver import REGION
 from cutover.models import Control, Outcome, Phase
-from cutover.motoserver import REGION
-from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.wiring import PlatformConfigError, build_platform, load_platform_config
 from cutover.workflows.migration import MigrationWorkflow
 from tests.aws.test_alb_router import build_alb
 from tests.workflows.helpers import Harness, make_plan, migration

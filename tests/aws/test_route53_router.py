@@ -7,7 +7,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from cutover.models import WeightChange
-from cutover.platform.aws_route53 import Route53Router, WeightedRecord
+from cutover.platform.aws.route53 import Route53Router, WeightedRecord
 
 ZONE = "shop.example"
 

@@ -9,12 +9,12 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.demo.motoserver import REGION
+from cutover.demo.seed import seed
 from cutover.models import MigrationStatus, ReportRequest, TargetCapacity
-from cutover.motoserver import REGION
-from cutover.platform.aws_eks import FargateProvisioner, FargateTarget
-from cutover.platform.aws_s3 import ReviewStore
-from cutover.platform.config import PlatformConfigError, load_platform_config
-from cutover.platform.local_seed import seed
+from cutover.platform.aws.eks import FargateProvisioner, FargateTarget
+from cutover.platform.aws.s3 import ReviewStore
+from cutover.platform.wiring import PlatformConfigError, load_platform_config
 from tests.aws.test_eks_and_s3 import ROLE, cluster
 
 

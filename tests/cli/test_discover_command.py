@@ -7,8 +7,8 @@ import yaml
 from click.testing import CliRunner
 
 from cutover.cli.main import cli
-from cutover.plan import parse_plan
-from cutover.platform.local_seed import BLUE, GREEN, seed
+from cutover.demo.seed import BLUE, GREEN, seed
+from cutover.plan.model import parse_plan
 
 
 @pytest.fixture

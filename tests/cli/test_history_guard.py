@@ -7,8 +7,8 @@ import yaml
 from click.testing import CliRunner
 
 from cutover.cli.main import cli
-from cutover.history_budget import estimate_history
-from cutover.plan import load_plan
+from cutover.plan.history_budget import estimate_history
+from cutover.plan.model import load_plan
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop-migration.yaml"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from cutover.config import TemporalSettings
-from cutover.devserver import DevServer, start_dev_server
-from cutover.local_servers import ServerStartError, free_port, log_tail
-from cutover.temporal_client import connect
+from cutover.demo.devserver import DevServer, start_dev_server
+from cutover.demo.local_servers import ServerStartError, free_port, log_tail
+from cutover.temporal.client import connect
+from cutover.temporal.settings import TemporalSettings
 
 
 class SessionDevServer:

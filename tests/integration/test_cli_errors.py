@@ -5,9 +5,9 @@ from pathlib import Path
 
 import yaml
 
-from cutover.local_servers import free_port
+from cutover.demo.local_servers import free_port
+from cutover.demo.seed import seed
 from cutover.models import MigrationStatus
-from cutover.platform.local_seed import seed
 from tests.integration.conftest import Processes
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop-migration.yaml"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cutover.local_servers import free_port, port_open
+from cutover.demo.local_servers import free_port, port_open
 
 MOTO_LINE = re.compile(
     r"production ALB/CloudWatch code against a local moto server http://127\.0\.0\.1:(\d+)"

@@ -17,12 +17,12 @@ import pytest
 import yaml
 from temporalio.client import Client
 
-from cutover.devserver import DevServer
+from cutover.demo.devserver import DevServer
+from cutover.demo.motoserver import REGION
 from cutover.models import MigrationStatus, Outcome, Phase
-from cutover.motoserver import REGION
-from cutover.payloads import DATA_CONVERTER
-from cutover.platform.aws_alb import AlbRouter
+from cutover.platform.aws.alb import AlbRouter
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
+from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.workflows.migration import MigrationWorkflow
 from tests.aws.conftest import aws, moto_endpoint, moto_server  # noqa: F401 - fixtures used here
 from tests.aws.test_alb_router import build_alb

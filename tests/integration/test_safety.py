@@ -10,10 +10,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import RawValue
 from temporalio.service import RPCError
 
-from cutover.config import TemporalSettings
+from cutover.demo.seed import seed
 from cutover.leases import WorkloadKey
-from cutover.platform.local_seed import seed
-from cutover.temporal_client import connect
+from cutover.temporal.client import connect
+from cutover.temporal.settings import TemporalSettings
 from cutover.workflows.migration import MigrationWorkflow
 from tests.integration.conftest import Processes
 from tests.integration.test_cli_errors import one_error_line, wait_for, write_plan

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from temporalio.client import Schedule, ScheduleActionStartWorkflow, ScheduleSpec
 
-from cutover.config import TemporalSettings
-from cutover.platform.local_seed import seed
-from cutover.temporal_client import connect
+from cutover.demo.seed import seed
+from cutover.temporal.client import connect
+from cutover.temporal.settings import TemporalSettings
 from tests.integration.conftest import Processes
 from tests.integration.test_cli_errors import one_error_line, wait_for, write_plan
 

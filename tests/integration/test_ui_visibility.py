@@ -6,9 +6,9 @@ from pathlib import Path
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
-from cutover.config import TemporalSettings
-from cutover.platform.local_seed import seed
-from cutover.temporal_client import connect
+from cutover.demo.seed import seed
+from cutover.temporal.client import connect
+from cutover.temporal.settings import TemporalSettings
 from tests.integration.conftest import Processes
 from tests.integration.test_cli_errors import wait_for, write_plan
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from cutover.demo.seed import seed
 from cutover.models import MigrationStatus
-from cutover.platform.local_seed import seed
 from tests.integration.conftest import Processes
 from tests.integration.test_cli_errors import EXAMPLE, wait_for
 from tests.workflows.support import assert_cron_never_in_two_envs

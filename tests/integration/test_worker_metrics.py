@@ -4,8 +4,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from cutover.local_servers import free_port
-from cutover.platform.local_seed import seed
+from cutover.demo.local_servers import free_port
+from cutover.demo.seed import seed
 from tests.integration.conftest import Processes
 
 

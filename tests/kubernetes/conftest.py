@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from cutover.models import ServiceRef
-from cutover.platform.kubernetes_cluster import KubernetesCluster
-from cutover.platform.kubernetes_storage import DEFAULT_CLASS_ANNOTATION
+from cutover.platform.kubernetes.cluster import KubernetesCluster
+from cutover.platform.kubernetes.storage import DEFAULT_CLASS_ANNOTATION
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 
 NS = "shop"

@@ -15,7 +15,7 @@ import pytest
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import MaxRetryError
 
-from cutover.platform.kubernetes_cluster import KubernetesCluster
+from cutover.platform.kubernetes.cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 from tests.kubernetes.conftest import NS, deployment
 

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from cutover.platform.kubernetes_cluster import KubernetesCluster
-from cutover.platform.kubernetes_manifests import FARGATE_LABEL
+from cutover.platform.kubernetes.cluster import KubernetesCluster
+from cutover.platform.kubernetes.manifests import FARGATE_LABEL
 from tests.kubernetes.apiserver_double import ApiServerDouble
 from tests.kubernetes.conftest import (
     NS,

@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client
 from temporalio.exceptions import ApplicationError
 
-from cutover.platform.kubernetes_cluster import KubernetesCluster
+from cutover.platform.kubernetes.cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble
 from tests.kubernetes.conftest import NS, configmap, cronjob, deployment, secret
 

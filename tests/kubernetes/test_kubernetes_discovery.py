@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from cutover.platform.kubernetes_cluster import KubernetesCluster
+from cutover.platform.kubernetes.cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 from tests.kubernetes.conftest import NS, cronjob, daemonset, deployment, httproute, service
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from cutover.platform.kubernetes_cluster import KubernetesCluster
+from cutover.platform.kubernetes.cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble
 from tests.kubernetes.conftest import (
     NS,

@@ -3,8 +3,8 @@
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from cutover.platform.kubernetes_cluster import KubernetesCluster
-from cutover.platform.kubernetes_storage import ClaimUse, claim_uses
+from cutover.platform.kubernetes.cluster import KubernetesCluster
+from cutover.platform.kubernetes.storage import ClaimUse, claim_uses
 from tests.kubernetes.apiserver_double import ApiServerDouble
 from tests.kubernetes.conftest import (
     NS,

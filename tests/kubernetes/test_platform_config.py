@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cutover.platform.config import PlatformConfigError, build_platform, load_platform_config
-from cutover.platform.kubernetes_cluster import KubernetesCluster
+from cutover.platform.kubernetes.cluster import KubernetesCluster
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.wiring import PlatformConfigError, build_platform, load_platform_config
 from tests.kubernetes.apiserver_double import ApiServerDouble
 from tests.kubernetes.conftest import NS, deployment, write_kubeconfig
 

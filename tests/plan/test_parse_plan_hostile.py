@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cutover.plan import Plan, PlanError, parse_plan
+from cutover.plan.model import Plan, PlanError, parse_plan
 from tests.plan.plans import GOOD, changed
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.plan import MAX_PLAN_BYTES, PlanError, load_plan
+from cutover.plan.model import MAX_PLAN_BYTES, PlanError, load_plan
 from tests.plan.plans import EXAMPLE, GOOD
 
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import BaseModel
 
 from cutover.durations import format_duration
-from cutover.history_budget import estimate_history, history_problems
-from cutover.plan import DURATION_BOUNDS, MAX_PLAN_BYTES, Plan, PlanError, parse_plan
+from cutover.plan.history_budget import estimate_history, history_problems
+from cutover.plan.model import DURATION_BOUNDS, MAX_PLAN_BYTES, Plan, PlanError, parse_plan
 from tests.plan.plans import GOOD, changed, services
 
 ONE_SECOND = timedelta(seconds=1)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from cutover.plan import PlanError, load_plan, parse_plan
+from cutover.plan.model import PlanError, load_plan, parse_plan
 from tests.plan.plans import DELETE, GOOD, changed
 
 BAD_PLANS = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cutover.local_servers import free_port
+from cutover.demo.local_servers import free_port
 
 # Per scrape: (ok requests, failed requests, p99 ms) for each (env, namespace, service).
 Traffic = dict[tuple[str, str, str], tuple[int, int, float]]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from cutover.local_servers import free_port
+from cutover.demo.local_servers import free_port
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
 from tests.prometheus.conftest import TRAFFIC
 

@@ -12,11 +12,11 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.leases import HOLDER_MEMO, keeper_id, planned_workloads
 from cutover.models import GateDecision, MigrationStatus, Phase
-from cutover.plan import Plan, parse_plan
+from cutover.plan.model import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment
-from cutover.platform.local_seed import BLUE, GREEN, seed
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 

@@ -16,8 +16,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.leases import keeper_id, planned_workloads
-from cutover.payloads import DATA_CONVERTER
-from cutover.search_attribute_registration import register_search_attributes
+from cutover.temporal.payloads import DATA_CONVERTER
+from cutover.temporal.search_attribute_registration import register_search_attributes
 from tests.conftest import binary
 from tests.workflows.helpers import migration
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from cutover.models import Control, GateDecision, MigrationStatus, Phase
-from cutover.plan import Plan
+from cutover.plan.model import Plan
 from cutover.platform.local import LocalEnvironment, State
 from cutover.workflows.migration import MigrationWorkflow
 from tests.workflows.helpers import Harness, make_plan

@@ -18,8 +18,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.demo.seed import seed
 from cutover.models import MESSAGE_MAX, SENDER_MAX, TIMELINE_LIMIT, Control, Outcome
-from cutover.platform.local_seed import seed
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 from tests.workflows.helpers import make_plan, migration

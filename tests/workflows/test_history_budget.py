@@ -5,8 +5,8 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from cutover.history_budget import HISTORY_BUDGET, estimate_history, history_problems
 from cutover.models import Outcome
+from cutover.plan.history_budget import HISTORY_BUDGET, estimate_history, history_problems
 from tests.workflows.helpers import make_plan, migration
 
 DECLARED = [

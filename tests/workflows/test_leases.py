@@ -8,7 +8,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cutover.leases import planned_workloads
 from cutover.models import MigrationStatus, Outcome
-from cutover.plan import Plan
+from cutover.plan.model import Plan
 from cutover.workflows.migration import MigrationWorkflow
 from tests.workflows.helpers import Harness, make_plan, migration
 from tests.workflows.support import no_gate_plan

@@ -13,7 +13,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from cutover.payloads import DATA_CONVERTER
+from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from cutover.demo.seed import BLUE, GREEN
 from cutover.models import Outcome
-from cutover.platform.local_seed import BLUE, GREEN
 from tests.workflows.helpers import migration
 from tests.workflows.support import assert_restored, no_gate_plan, signal
 

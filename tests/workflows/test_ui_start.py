@@ -7,8 +7,8 @@ from pathlib import Path
 from temporalio.client import Client
 
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.demo.seed import seed
 from cutover.models import MigrationStatus, Phase
-from cutover.platform.local_seed import seed
 from cutover.worker import build_worker
 from tests.workflows.helpers import Harness, make_plan
 

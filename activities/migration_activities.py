@@ -1,0 +1,253 @@
+"""Every side effect of a migration, over the platform interfaces.
+
+Each activity is idempotent: it sets an absolute state (a copy exists, a weight is N) or
+carries a key derived from the workflow and activity ids, so a retry never acts twice.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from cutover.activities.polling import poll_until
+from cutover.logs import get_logger
+from cutover.models import (
+    AnalysisRequest,
+    AnalysisResult,
+    CronHandover,
+    CronRunWait,
+    Inventory,
+    ReportRequest,
+    RolloutWait,
+    ServiceRef,
+    TargetCapacity,
+    WeightChange,
+)
+from cutover.plan.cluster_check import check_plan
+from cutover.plan.model import Plan
+from cutover.platform.aws.eks import FargateProvisioner
+from cutover.platform.aws.s3 import ReviewStore
+from cutover.platform.interfaces import Cluster, MetricsSource, TrafficRouter
+from cutover.report import render_review
+
+
+class ServiceCheck(BaseModel):
+    ref: ServiceRef
+    healthy: bool
+
+
+def _log(**bound: object) -> Any:
+    info = activity.info()
+    return get_logger(
+        workflow_id=info.workflow_id,
+        run_id=info.workflow_run_id,
+        activity=info.activity_type,
+        attempt=info.attempt,
+        **bound,
+    )
+
+
+class MigrationActivities:
+    def __init__(
+        self,
+        cluster: Cluster,
+        router: TrafficRouter,
+        metrics: MetricsSource,
+        report_dir: Path,
+        fargate: FargateProvisioner | None = None,
+        review_store: ReviewStore | None = None,
+    ):
+        self.cluster = cluster
+        self.router = router
+        self.metrics = metrics
+        self.report_dir = report_dir
+        self.fargate = fargate
+        self.review_store = review_store
+
+    @activity.defn
+    def discover(self, plan: Plan) -> Inventory:
+        """Find and classify every planned workload in blue, recording its state for rollback.
+
+        Refuses the plan, before anything changes, when a workload is missing, cannot run on the
+        target, or references configuration that green lacks or holds differently.
+        """
+        check = check_plan(self.cluster, plan)
+        if check.problems:
+            raise ApplicationError(
+                "preparation refused the plan: " + "; ".join(check.problems),
+                non_retryable=True,
+                type="PlanMismatch",
+            )
+        found = check.workloads
+        weights = {w.service: self.router.green_percent(w.namespace, w.service) for w in found if w.exposed}
+        _log(phase="preparation").info("discovered", workloads=len(found), weights=weights)
+        return Inventory(workloads=found, blue_weights=weights)
+
+    @activity.defn
+    def prepare_target(self, target: TargetCapacity) -> str:
+        """Make sure green can schedule the namespaces (EKS Fargate profile); heartbeats while EKS works."""
+        fargate = self.fargate
+        if fargate is None:
+            return "no Fargate profile configured for the worker; green's capacity is assumed"
+        fargate.request(target.namespaces)
+        arn = poll_until(lambda: fargate.active_arn(target.namespaces), fargate.timeout)
+        if arn is None:
+            raise ApplicationError(
+                f"fargate profile {fargate.target.profile_name} not ACTIVE within {fargate.timeout}",
+                non_retryable=True,
+                type="NotActive",
+            )
+        _log(phase="preparation").info("fargate profile active", arn=arn, namespaces=target.namespaces)
+        return f"fargate profile {arn} active for namespaces {', '.join(sorted(target.namespaces))}"
+
+    @activity.defn
+    def deploy_copy(self, ref: ServiceRef) -> None:
+        _log(service=ref.service).info("deploy copy", env=ref.env, replicas=ref.replicas)
+        self.cluster.apply_copy(ref)
+
+    @activity.defn
+    def remove_copy(self, ref: ServiceRef) -> None:
+        _log(service=ref.service).info("remove copy", env=ref.env, scale_to_zero=ref.keep_at_zero)
+        self.cluster.remove_copy(ref.env, ref.namespace, ref.kind, ref.name, scale_to_zero=ref.keep_at_zero)
+
+    @activity.defn
+    def check_health(self, ref: ServiceRef) -> ServiceCheck:
+        healthy = self.cluster.healthy(ref.env, ref.namespace, ref.kind, ref.name)
+        _log(service=ref.service).info("health", env=ref.env, healthy=healthy)
+        return ServiceCheck(ref=ref, healthy=healthy)
+
+    @activity.defn
+    def await_rollout(self, wait: RolloutWait) -> bool:
+        """True once the copy is rolled out and available; False if the plan's timeout passed first."""
+        ref = wait.ref
+        done = poll_until(
+            lambda: self.cluster.healthy(ref.env, ref.namespace, ref.kind, ref.name) or None, wait.timeout
+        )
+        _log(service=ref.service).info("rollout", env=ref.env, rolled_out=bool(done))
+        return bool(done)
+
+    @activity.defn
+    def hand_over_cron(self, handover: CronHandover) -> list[str]:
+        """Suspend in disable_in, let its running Jobs finish, then resume in enable_in.
+
+        A gap is safer than a double run: the schedule is never enabled in both clusters.
+        """
+        ns, name = handover.namespace, handover.name
+        if self.cluster.find(handover.enable_in, ns, "cronjob", name) is None:
+            raise ApplicationError(
+                f"cronjob/{ns}/{name} does not exist in {handover.enable_in}",
+                non_retryable=True,
+                type="NotFound",
+            )
+        if self.cluster.find(handover.disable_in, ns, "cronjob", name) is not None:
+            self.cluster.set_cron_suspended(handover.disable_in, ns, name, True)
+            drained = poll_until(
+                lambda: not self.cluster.active_cron_jobs(handover.disable_in, ns, name) or None,
+                handover.active_jobs_timeout,
+            )
+            if not drained:
+                running = self.cluster.active_cron_jobs(handover.disable_in, ns, name)
+                raise ApplicationError(
+                    f"cronjob/{ns}/{name} is suspended in {handover.disable_in} but its Jobs {running} "
+                    f"still run after {handover.active_jobs_timeout}",
+                    non_retryable=True,
+                    type="ActiveJobs",
+                )
+        self.cluster.set_cron_suspended(handover.enable_in, ns, name, handover.keep_suspended)
+        enabled = self.cluster.cron_enabled_in(ns, name)
+        _log(service=handover.service).info("cron handed over", enabled_in=enabled)
+        expected = [] if handover.keep_suspended else [handover.enable_in]
+        if enabled != expected:
+            raise ApplicationError(f"cronjob {name} enabled in {enabled} after handover, expected {expected}")
+        return enabled
+
+    @activity.defn
+    def run_cron(self, ref: ServiceRef) -> bool:
+        """One look at the first green run (histories before await_cron_run); retried until it finished."""
+        info = activity.info()
+        ok = self.cluster.run_cron(ref.env, ref.namespace, ref.name, f"{info.workflow_id}/{info.activity_id}")
+        if ok is None:
+            raise ApplicationError(f"cronjob {ref.name} has no finished run in {ref.env} yet", type="NotYet")
+        _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
+        return ok
+
+    @activity.defn
+    def await_cron_run(self, wait: CronRunWait) -> bool:
+        """Outcome of green's first scheduled run, heartbeating while it waits up to the plan's timeout."""
+        ref, info = wait.ref, activity.info()
+        key = f"{info.workflow_id}/{info.activity_id}"
+        ok = poll_until(lambda: self.cluster.run_cron(ref.env, ref.namespace, ref.name, key), wait.timeout)
+        if ok is None:
+            raise ApplicationError(
+                f"cronjob {ref.name} had no finished run in {ref.env} within {wait.timeout}",
+                non_retryable=True,
+                type="NoFirstRun",
+            )
+        _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
+        return ok
+
+    @activity.defn
+    def set_green_percent(self, change: WeightChange) -> None:
+        _log(service=change.service).info("set weights", green=change.green_percent)
+        self.router.set_green_percent(change)
+
+    @activity.defn
+    def analyse(self, request: AnalysisRequest) -> AnalysisResult:
+        """Compare green against blue and against the plan's absolute limits."""
+        green_err, green_p99 = self.metrics.sample(request.green_env, request.namespace, request.service)
+        blue_err, blue_p99 = self.metrics.sample(request.blue_env, request.namespace, request.service)
+        reasons = []
+        if green_err > request.max_error_rate:
+            reasons.append(f"green error rate {green_err:.4f} > limit {request.max_error_rate}")
+        if green_err - blue_err > request.max_error_rate_increase:
+            reasons.append(
+                f"green error rate {green_err:.4f} exceeds blue {blue_err:.4f} "
+                f"by more than {request.max_error_rate_increase}"
+            )
+        if green_p99 > request.max_p99_latency_ms:
+            reasons.append(f"green p99 {green_p99:.0f}ms > limit {request.max_p99_latency_ms}ms")
+        if blue_p99 > 0 and green_p99 / blue_p99 > request.max_latency_ratio:
+            reasons.append(f"green p99 is {green_p99 / blue_p99:.2f}x blue")
+        result = AnalysisResult(
+            service=request.service,
+            weight=request.weight,
+            passed=not reasons,
+            green_error_rate=green_err,
+            blue_error_rate=blue_err,
+            green_p99_ms=green_p99,
+            blue_p99_ms=blue_p99,
+            reasons=reasons,
+        )
+        _log(service=request.service).info("analysis", weight=request.weight, passed=result.passed)
+        return result
+
+    @activity.defn
+    def write_report(self, request: ReportRequest) -> str:
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        path = self.report_dir / f"{request.workflow_id}.md"
+        review = render_review(request.workflow_id, request.status)
+        path.write_text(review)
+        _log(phase="post-release-review").info("report written", path=str(path))
+        if self.review_store is not None:
+            address = self.review_store.upload(request.workflow_id, review)
+            _log(phase="post-release-review").info("report uploaded", address=address)
+        return str(path)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.discover,
+            self.prepare_target,
+            self.deploy_copy,
+            self.remove_copy,
+            self.check_health,
+            self.await_rollout,
+            self.hand_over_cron,
+            self.run_cron,
+            self.await_cron_run,
+            self.set_green_percent,
+            self.analyse,
+            self.write_report,
+        ]

@@ -1,0 +1,195 @@
+"""`cutover demo`: a whole migration end to end, on simulated clusters behind a moto ALB.
+
+The clusters are the embedded local environment; routing and metrics are the production ALB
+and CloudWatch adapters talking to a moto server the demo starts, so the demo runs the AWS path.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+
+from cutover.demo.aws import DemoAws, create_alb, exposed_services, write_platform_config
+from cutover.demo.devserver import DevServer, start_dev_server
+from cutover.demo.motoserver import MotoServer, moto_environment, start_moto_server
+from cutover.demo.seed import BLUE, GREEN, seed
+from cutover.demo.traffic import TrafficPublisher
+from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
+from cutover.plan.model import Plan, parse_plan
+from cutover.platform.aws.alb import AlbRouter
+from cutover.platform.local import LocalEnvironment
+from cutover.temporal.client import connect
+from cutover.temporal.search_attribute_registration import register_search_attributes
+from cutover.temporal.settings import TemporalSettings
+from cutover.workflows.migration import MigrationWorkflow
+
+DEMO_APPROVER = "demo-approver"
+
+Echo = Callable[[str], None]
+
+
+def demo_plan() -> Plan:
+    """The demo shop's plan with timings short enough to watch."""
+    return parse_plan(
+        {
+            "name": "demo-shop-to-fargate",
+            "source": {"name": BLUE, "kind": "local"},
+            "target": {"name": GREEN, "kind": "local"},
+            "services": [
+                {"name": "nightly-invoices", "workload": "cronjob/nightly-invoices", "namespace": "billing"},
+                {"name": "ledger-export", "workload": "cronjob/ledger-export", "namespace": "billing"},
+                {"name": "email-worker", "workload": "deployment/email-worker", "namespace": "shop"},
+                {"name": "checkout", "workload": "deployment/checkout", "namespace": "shop"},
+                {"name": "catalog", "workload": "deployment/catalog", "namespace": "shop"},
+            ],
+            "non_exposed": {"batch_size": 2, "parallelism": 2},
+            "traffic": {"steps": [2, 25, 75, 100], "bake": "3s"},
+            "parallel_operation": {"duration": "6s", "health_check_interval": "2s"},
+            "gates": {
+                "require": ["uat", "traffic-25", "full-cutover"],
+                "approvers": [DEMO_APPROVER, os.environ.get("CUTOVER_USER") or "operator"],
+                "timeout": "1h",
+                "on_timeout": "pause",
+            },
+            "monitoring": {"window": "4s", "check_interval": "2s"},
+        }
+    )
+
+
+@dataclass
+class DemoOptions:
+    data_dir: Path
+    port: int
+    ui_port: int
+    auto_approve: bool
+    failures: dict[str, object]
+
+
+def start_worker(data_dir: Path, address: str, platform_config: Path) -> subprocess.Popen[bytes]:
+    """The worker on the demo's platform config, with dummy AWS credentials only (moto takes any)."""
+    env = {
+        **moto_environment(dict(os.environ)),
+        "TEMPORAL_ADDRESS": address,
+        "CUTOVER_LOCAL_STATE": str(data_dir / "local-env.json"),
+        "CUTOVER_REPORT_DIR": str(data_dir / "reports"),
+        "CUTOVER_PLATFORM_CONFIG": str(platform_config),
+    }
+    log = open(data_dir / "worker.log", "ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "cutover.worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+async def follow(client: Client, workflow_id: str, auto_approve: bool, echo: Echo) -> MigrationStatus:
+    """Print each new event; approve gates when asked to; return the final status."""
+    handle = client.get_workflow_handle(workflow_id)
+    seen, gates_seen = 0, set()
+    while True:
+        status: MigrationStatus = await handle.query(MigrationWorkflow.status)
+        for event in status.events_since(seen):
+            echo(event.line())
+        seen = status.events_recorded
+        gate = status.open_gate
+        if gate and gate.name not in gates_seen:
+            gates_seen.add(gate.name)
+            if auto_approve:
+                decision = GateDecision(gate=gate.name, sender=DEMO_APPROVER, comment="auto-approved")
+                await handle.signal(MigrationWorkflow.approve, decision)
+            else:
+                echo(
+                    f"  -> to approve: cutover approve {workflow_id} --gate {gate.name} --as {DEMO_APPROVER}"
+                )
+        if status.phase == Phase.DONE:
+            return status
+        await asyncio.sleep(0.5)
+
+
+async def end_earlier_demos(client: Client, echo: Echo) -> None:
+    """A demo stopped with Ctrl-C left its migration running in the dev server's database, holding the
+    demo workloads' leases; the local environment is seeded afresh, so that migration is moot."""
+    query = f"MigrationPlan = '{demo_plan().name}' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        await client.get_workflow_handle(execution.id).terminate("a new demo re-seeded the local environment")
+        echo(f"Ended {execution.id}, left running by an earlier demo")
+
+
+def print_line(line: str) -> None:
+    print(line, flush=True)
+
+
+def start_aws(moto: MotoServer, local: LocalEnvironment, data_dir: Path) -> tuple[DemoAws, Path]:
+    """The ALB for the exposed services in moto, and the platform config the worker reads."""
+    aws = create_alb(moto.client, exposed_services(local.read(), BLUE), BLUE, GREEN)
+    config = data_dir / "platform.yaml"
+    write_platform_config(config, aws, moto.endpoint)
+    return aws, config
+
+
+def echo_alb_weights(router: AlbRouter, echo: Echo) -> None:
+    for key in router.routes:
+        green = router.green_percent(*key.split("/"))
+        echo(f"ALB weights read back from moto: {key} blue {100 - green} / green {green}")
+
+
+async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
+    server: DevServer | None = None
+    moto: MotoServer | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    publisher: TrafficPublisher | None = None
+    try:
+        echo(f"LOCAL DEMO — simulated clusters {BLUE} (blue) and {GREEN} (green); data in {options.data_dir}")
+        server = start_dev_server(options.data_dir, options.port, options.ui_port)
+        echo(f"Temporal dev server on {server.address}, Web UI {server.ui_url}")
+        moto = start_moto_server(options.data_dir)
+        echo(
+            f"Routing and metrics: production ALB/CloudWatch code against a local moto server {moto.endpoint}"
+        )
+        client = await connect(TemporalSettings(address=server.address))
+        await register_search_attributes(client)
+        await end_earlier_demos(client, echo)
+        local = seed(options.data_dir / "local-env.json", options.failures)
+        aws, platform_config = start_aws(moto, local, options.data_dir)
+        router = AlbRouter(moto.client("elbv2"), aws.routes)
+        publisher = TrafficPublisher(router, moto.client("cloudwatch"), aws.targets, local, echo)
+        publisher.start()
+        worker = start_worker(options.data_dir, server.address, platform_config)
+        plan = demo_plan()
+        workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"
+        await client.start_workflow(MigrationWorkflow.run, plan, id=workflow_id, task_queue="cutover")
+        link = f"{server.ui_url}/namespaces/default/workflows/{workflow_id}"
+        echo(f"Migration {workflow_id} started. Watch it: {link}")
+        if not options.auto_approve:
+            echo("Gates wait for you. In another shell (same folder):")
+            echo("  . .venv/bin/activate")
+            echo(f"  export TEMPORAL_ADDRESS={server.address}")
+            echo(f"  cutover status {workflow_id}")
+            echo(f"  cutover approve {workflow_id} --gate uat --as {DEMO_APPROVER}")
+            echo(f"  cutover abort {workflow_id} --as {DEMO_APPROVER} --reason 'changed my mind'")
+            echo("Ctrl-C stops the servers and the worker.")
+        status = await follow(client, workflow_id, options.auto_approve, echo)
+        echo_alb_weights(router, echo)
+        return status
+    finally:
+        if publisher is not None:
+            publisher.stop()
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=15)
+        if moto is not None:
+            moto.stop()
+        if server is not None:
+            server.stop()
+
+
+def exit_code(status: MigrationStatus) -> int:
+    return 0 if status.outcome == Outcome.SUCCEEDED else 1

@@ -1,0 +1,1 @@
+"""The migration plan: its model, file format, checks, step sequence and history budget."""

@@ -1,0 +1,111 @@
+"""How many Temporal history events a plan's migration records, checked before it starts.
+
+Temporal terminates a workflow whose history passes 51,200 events: a migration cut off mid-way
+runs no rollback. The parent workflow's history grows with the exposed services times the rounds
+of its time-driven loops (health checks through parallel operation, analyses through the
+monitoring window), so a week-long bake checked every minute would not fit. The figures below
+match what the workflow records (see tests/workflows/test_history_budget.py).
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cutover.plan.model import Exposure, Plan
+
+HISTORY_EVENT_LIMIT = 51_200
+# A running migration rolls back by itself once its history passes this size (Temporal's limit: 50 MB).
+# Its own events are ~160 bytes each, so even 51,200 of them and two 512 KiB plans stay far below;
+# only signals carrying megabytes get here, and the rest of the 50 MB is the rollback's headroom.
+HISTORY_SIZE_GUARD = 12 * 1024 * 1024
+# What a plan may use: the rest is room for signals, retried tasks and a full rollback.
+HISTORY_BUDGET = 40_000
+EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task that follows
+EVENTS_PER_CHILD = 9  # initiated, started, completed + the workflow tasks after the last two
+EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
+EVENTS_PER_GATE = 8  # a timeout timer, the approval signal and their workflow tasks
+# start, completion, search attribute updates, first workflow task; taking the leases (two keepers
+# and the wait for them) and giving them back (a signal to each keeper and its completion)
+FIXED_EVENTS = 98
+ROLLBACK_MARGIN = 1_000  # events for the review and the rollback's workflow tasks
+
+
+def _rounds(total: timedelta, interval: timedelta) -> int:
+    return max(1, math.ceil(total / interval))
+
+
+def undecided_count(plan: Plan) -> int:
+    """Services whose exposure is left to discovery and could be exposed (not CronJobs)."""
+    return sum(1 for s in plan.services if s.exposure == Exposure.DISCOVER and s.workload_kind != "cronjob")
+
+
+def exposed_count(plan: Plan) -> int:
+    """Declared exposed services, and every one left to discovery (the worst case)."""
+    return undecided_count(plan) + sum(1 for s in plan.services if s.exposure == Exposure.EXPOSED)
+
+
+@dataclass(frozen=True)
+class HistoryEstimate:
+    """Events by the plan section that drives them."""
+
+    parts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.parts.values())
+
+    def largest(self) -> str:
+        return max(self.parts, key=lambda part: self.parts[part])
+
+
+def estimate_history(plan: Plan) -> HistoryEstimate:
+    exposed = exposed_count(plan)
+    children = len(plan.services) - exposed
+    steps = len(plan.partial_steps())
+    health_rounds = _rounds(plan.parallel_operation.duration, plan.parallel_operation.health_check_interval)
+    monitoring_rounds = _rounds(plan.monitoring.window, plan.monitoring.check_interval)
+    per_service_activities = 8 + 2 * steps  # deploy, rollout, weights and analyses at each step, checks
+    return HistoryEstimate(
+        {
+            "services": FIXED_EVENTS
+            + EVENTS_PER_ACTIVITY * exposed * per_service_activities
+            + EVENTS_PER_CHILD * children
+            + EVENTS_PER_TIMER * (steps + 1)
+            + EVENTS_PER_GATE * len(plan.gates.require),
+            "parallel_operation": health_rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY * 2 * exposed),
+            "monitoring": monitoring_rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY * exposed),
+            # worst case: every weight change and copy undone at the last moment
+            "rollback": EVENTS_PER_ACTIVITY * exposed * (steps + 2),
+        }
+    )
+
+
+def history_problems(plan: Plan) -> list[str]:
+    """A 'field: problem' line when the migration would not fit Temporal's history limit."""
+    estimate = estimate_history(plan)
+    if estimate.total <= HISTORY_BUDGET:
+        return []
+    part = estimate.largest()
+    advice = {
+        "services": "split the services into several plans",
+        "rollback": "split the services into several plans",
+        "parallel_operation": "raise parallel_operation.health_check_interval or shorten the duration",
+        "monitoring": "raise monitoring.check_interval or shorten the window",
+    }[part]
+    undecided = undecided_count(plan)
+    if undecided:
+        advice += f" (the {undecided} services left to discover count as exposed: declaring exposure helps)"
+    return [
+        f"{part}: the migration would record about {estimate.total:,} Temporal history events "
+        f"({estimate.parts[part]:,} from {part}, {exposed_count(plan)} exposed services); a workflow is "
+        f"cut off at {HISTORY_EVENT_LIMIT:,} and this plan may use {HISTORY_BUDGET:,}: {advice}"
+    ]
+
+
+def history_guard(plan: Plan) -> int:
+    """Events after which the migration rolls back by itself: what is left must fit the whole rollback.
+
+    The budget leaves room for signals, but a flood of them could still fill the history; rolling
+    back at this mark beats being cut off by Temporal with no rollback and no review.
+    """
+    return HISTORY_EVENT_LIMIT - estimate_history(plan).parts["rollback"] - ROLLBACK_MARGIN

@@ -1,0 +1,397 @@
+"""The migration plan: what the operator writes, what the workflow takes as input."""
+
+import json
+import re
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
+from cutover.plan.file import PlanFileError, read_plan_file
+from cutover.text import cut, shown
+
+DEFAULT_STEPS = [2, 25, 75, 100]
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# Kubernetes object names (RFC 1123 subdomain); the length is checked first, so matching stays cheap.
+OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+OBJECT_NAME_LENGTH = 253
+WORKLOAD_KINDS = ("deployment", "cronjob", "statefulset", "daemonset")
+
+# Temporal refuses payloads over 2 MB and warns over 512 KB; the plan is the workflow's input.
+MAX_PLAN_BYTES = 512 * 1024
+MAX_SERVICES = 1000
+MAX_TRAFFIC_STEPS = 20
+MAX_GATES = MAX_TRAFFIC_STEPS + 1  # uat, one per step below 100 (the last step is 100), full-cutover
+MAX_APPROVERS = 50
+
+SECOND, MINUTE, HOUR, DAY = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+# The shortest and longest value of each duration. A migration whose single wait spans months
+# holds its workloads' leases and its approvers' attention; these bounds keep every deadline
+# (now + duration) far inside datetime's range and timers and polling activities sane. A
+# lower bound of 1s keeps a check loop from spinning; a gate gets at least a minute to be seen.
+DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
+    "traffic.bake": (timedelta(0), 7 * DAY),
+    "parallel_operation.duration": (timedelta(0), 30 * DAY),
+    "parallel_operation.health_check_interval": (SECOND, DAY),
+    "gates.timeout": (MINUTE, 30 * DAY),
+    "monitoring.window": (timedelta(0), 30 * DAY),
+    "monitoring.check_interval": (SECOND, DAY),
+    "rollout.timeout": (SECOND, 24 * HOUR),
+    "cronjobs.active_jobs_timeout": (SECOND, 7 * DAY),
+    "cronjobs.first_run_timeout": (SECOND, 35 * DAY),  # a monthly schedule's first run may be 31 days away
+}
+
+
+def _bounded(path: str) -> BeforeValidator:
+    """The duration at path, refused outside DURATION_BOUNDS[path] with the bound it broke."""
+    low, high = DURATION_BOUNDS[path]
+
+    def check(value: Any) -> timedelta:
+        try:
+            duration = parse_duration(value)
+        except DurationTooLong:
+            written = value.strip() if isinstance(value, str) else f"{value}s"
+            raise ValueError(f"must be at most {format_duration(high)}, got {cut(written)}") from None
+        if duration < low:
+            raise ValueError(f"must be at least {format_duration(low)}, got {format_duration(duration)}")
+        if duration > high:
+            raise ValueError(f"must be at most {format_duration(high)}, got {format_duration(duration)}")
+        return duration
+
+    return BeforeValidator(check)
+
+
+def _approver(value: str) -> str:
+    """Approvers are compared with signal senders (trimmed, up to 100 characters) and printed in events."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    bad = next((c for c in value if not (c.isprintable() or c == " ")), None)
+    if bad is not None:
+        raise ValueError(f"must not contain control characters, found {bad!r}")
+    if value != value.strip():
+        raise ValueError("must not begin or end with spaces: senders are trimmed, so it would never match")
+    return value
+
+
+def _no_space(value: str) -> str:
+    """Environment names become parts of Temporal workflow ids."""
+    bad = next((c for c in value if c.isspace() or not c.isprintable()), None)
+    if bad is not None:
+        raise ValueError(f"must not contain whitespace or control characters, found {bad!r}")
+    return value
+
+
+Approver = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_approver)]
+# Numbers are numbers: no booleans (YAML's yes/no), no strings, no NaN or infinity.
+Limit = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class Exposure(StrEnum):
+    EXPOSED = "exposed"
+    NON_EXPOSED = "non-exposed"
+    DISCOVER = "discover"
+
+
+class TimeoutAction(StrEnum):
+    ROLLBACK = "rollback"
+    PAUSE = "pause"
+
+
+class RetireMode(StrEnum):
+    """What rollback does with green's copies."""
+
+    DELETE = "delete"
+    SCALE_TO_ZERO = "scale-to-zero"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Environment(Strict):
+    name: Annotated[str, AfterValidator(_no_space)] = Field(
+        min_length=1, max_length=253, description="cluster / context name"
+    )
+    kind: Literal["local", "kubernetes"] = "local"
+
+
+class Service(Strict):
+    name: str = Field(pattern=NAME_PATTERN, max_length=63)
+    workload: str = Field(description="kind/name, e.g. deployment/checkout or cronjob/nightly")
+    namespace: str = Field(default="default", pattern=NAME_PATTERN, max_length=63)
+    exposure: Exposure = Exposure.DISCOVER
+
+    @field_validator("workload")
+    @classmethod
+    def _workload_kind(cls, value: str) -> str:
+        kind, _, name = value.partition("/")
+        # A DaemonSet is accepted here and refused in preparation, where the reason can be given.
+        if kind not in WORKLOAD_KINDS or not name:
+            raise ValueError(
+                "must be 'deployment/NAME', 'statefulset/NAME', 'cronjob/NAME' or 'daemonset/NAME'"
+            )
+        if len(name) > OBJECT_NAME_LENGTH or not OBJECT_NAME.fullmatch(name):
+            raise ValueError(
+                f"NAME in '{kind}/NAME' must be a Kubernetes object name (lower-case letters, digits, "
+                f"'-' and '.', at most {OBJECT_NAME_LENGTH} characters), got {shown(name)}"
+            )
+        return value
+
+    @property
+    def workload_kind(self) -> str:
+        return self.workload.split("/", 1)[0]
+
+
+class NonExposedSettings(Strict):
+    batch_size: StrictInt = Field(default=2, ge=1)
+    parallelism: StrictInt = Field(default=1, ge=1)
+
+
+class TrafficSettings(Strict):
+    steps: list[StrictInt] = Field(default_factory=lambda: list(DEFAULT_STEPS), max_length=MAX_TRAFFIC_STEPS)
+    bake: Annotated[Duration, _bounded("traffic.bake")] = timedelta(minutes=30)
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_increase(cls, steps: list[int]) -> list[int]:
+        if not steps:
+            raise ValueError("needs at least one step")
+        for weight in steps:
+            if not 0 < weight <= 100:
+                raise ValueError(f"weight {shown(weight)} is outside 1..100")
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+            raise ValueError(f"weights must strictly increase, got {steps}")
+        if steps[-1] != 100:
+            raise ValueError(f"last step must be 100, got {steps[-1]}")
+        return steps
+
+
+class ParallelOperation(Strict):
+    duration: Annotated[Duration, _bounded("parallel_operation.duration")] = timedelta(hours=1)
+    health_check_interval: Annotated[Duration, _bounded("parallel_operation.health_check_interval")] = (
+        timedelta(minutes=10)
+    )
+
+
+class AnalysisLimits(Strict):
+    max_error_rate: Limit = Field(default=0.01, ge=0, le=1)
+    max_p99_latency_ms: Limit = Field(default=500, gt=0)
+    max_error_rate_increase: Limit = Field(default=0.005, ge=0, le=1)
+    max_latency_ratio: Limit = Field(default=1.5, ge=1)
+
+
+class Gates(Strict):
+    require: list[str] = Field(default_factory=lambda: ["uat", "full-cutover"], max_length=MAX_GATES)
+    approvers: list[Approver] = Field(default_factory=list, max_length=MAX_APPROVERS)
+    timeout: Annotated[Duration, _bounded("gates.timeout")] = timedelta(hours=24)
+    on_timeout: TimeoutAction = TimeoutAction.PAUSE
+
+
+class Monitoring(Strict):
+    window: Annotated[Duration, _bounded("monitoring.window")] = timedelta(hours=2)
+    check_interval: Annotated[Duration, _bounded("monitoring.check_interval")] = timedelta(minutes=15)
+
+
+class RolloutSettings(Strict):
+    timeout: Annotated[Duration, _bounded("rollout.timeout")] = timedelta(minutes=10)
+
+
+class CronJobSettings(Strict):
+    active_jobs_timeout: Annotated[Duration, _bounded("cronjobs.active_jobs_timeout")] = Field(
+        default=timedelta(minutes=30), description="how long blue's running Jobs may take after suspend"
+    )
+    first_run_timeout: Annotated[Duration, _bounded("cronjobs.first_run_timeout")] = Field(
+        default=timedelta(hours=25), description="how long to wait for green's first scheduled run"
+    )
+
+
+class RollbackSettings(Strict):
+    green: RetireMode = RetireMode.DELETE
+
+
+class Plan(Strict):
+    """Everything the workflow needs; JSON-serialisable so it can be pasted into the UI.
+
+    Field by field only: parse_plan adds the checks across fields (see plan_problems).
+    """
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=63)
+    source: Environment
+    target: Environment
+    services: list[Service] = Field(min_length=1, max_length=MAX_SERVICES)
+    non_exposed: NonExposedSettings = Field(default_factory=NonExposedSettings)
+    traffic: TrafficSettings = Field(default_factory=TrafficSettings)
+    parallel_operation: ParallelOperation = Field(default_factory=ParallelOperation)
+    analysis: AnalysisLimits = Field(default_factory=AnalysisLimits)
+    gates: Gates = Field(default_factory=Gates)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    cronjobs: CronJobSettings = Field(default_factory=CronJobSettings)
+    rollback: RollbackSettings = Field(default_factory=RollbackSettings)
+
+    def gate_names(self) -> set[str]:
+        return set(self.gate_order())
+
+    def gate_order(self) -> list[str]:
+        """Every gate the workflow passes, in the order it reaches them."""
+        return ["uat", *(traffic_gate(w) for w in self.partial_steps()), "full-cutover"]
+
+    def partial_steps(self) -> list[int]:
+        """Traffic steps before full cutover; the final 100% belongs to the full-cutover phase."""
+        return [w for w in self.traffic.steps if w < 100]
+
+    def needs_approval(self, gate: str) -> bool:
+        return gate in self.gates.require
+
+
+def traffic_gate(weight: int) -> str:
+    return f"traffic-{weight}"
+
+
+def plan_problems(plan: Plan) -> list[str]:
+    """'field.path: problem' lines for what no single field shows: clashes between fields."""
+    return [*_environment_problems(plan), *_service_problems(plan), *_gate_problems(plan)]
+
+
+def _environment_problems(plan: Plan) -> list[str]:
+    if plan.source.name == plan.target.name:
+        return [f"target.name: must differ from source.name ({shown(plan.source.name)})"]
+    return []
+
+
+def _service_problems(plan: Plan) -> list[str]:
+    """A CronJob exposed, or a name or a workload planned twice (two migrations of one object)."""
+    problems = []
+    by_name: dict[str, int] = {}
+    by_workload: dict[tuple[str, str], int] = {}
+    for index, service in enumerate(plan.services):
+        at = f"services[{index}]"
+        if service.workload_kind == "cronjob" and service.exposure == Exposure.EXPOSED:
+            problems.append(f"{at}.exposure: a CronJob is never exposed; use non-exposed or discover")
+        first = by_name.setdefault(service.name, index)
+        if first != index:
+            problems.append(f"{at}.name: {service.name!r} is already the name of services[{first}]")
+        first = by_workload.setdefault((service.namespace, service.workload), index)
+        if first != index:
+            problems.append(
+                f"{at}.workload: {service.workload} in namespace {service.namespace} is already "
+                f"planned as services[{first}] ({plan.services[first].name})"
+            )
+    return problems
+
+
+def _gate_problems(plan: Plan) -> list[str]:
+    known = plan.gate_order()
+    problems = [
+        f"gates.require[{index}]: unknown gate {shown(gate)}; known gates are {known}"
+        for index, gate in enumerate(plan.gates.require)
+        if gate not in known
+    ]
+    problems += _repeats("gates.require", plan.gates.require)
+    problems += _repeats("gates.approvers", plan.gates.approvers)
+    if plan.gates.require and not plan.gates.approvers:
+        problems.append("gates.approvers: gates need approval but no approvers are listed")
+    return problems
+
+
+def _repeats(path: str, values: list[str]) -> list[str]:
+    first: dict[str, int] = {}
+    return [
+        f"{path}[{index}]: {shown(value)} is already listed as {path}[{first[value]}]"
+        for index, value in enumerate(values)
+        if first.setdefault(value, index) != index
+    ]
+
+
+class PlanError(Exception):
+    """A plan that cannot be used; `problems` lists every 'field.path: problem' line."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,60}")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """services[0].name; a key no plan has (a typo, or hostile) quoted, so the line stays one line."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            out += f"[{shown(part)}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "plan"
+
+
+def validation_problems(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(f"{_location(item['loc'])}: {message}")
+    return problems
+
+
+def _shape_problems(data: object) -> list[str]:
+    """The top level is a mapping and the whole fits a Temporal payload comfortably."""
+    if not isinstance(data, dict):
+        return [f"plan: expected a mapping at the top level, got {_json_kind(data)}"]
+    encoder = json.JSONEncoder(separators=(",", ":"), default=str)
+    size = 0
+    try:
+        for chunk in encoder.iterencode(data):  # stops at the limit, however large or shared data is
+            size += len(chunk)
+            if size > MAX_PLAN_BYTES:
+                return [f"plan: larger than {MAX_PLAN_BYTES // 1024} KiB as JSON, the most a plan may be"]
+    except RecursionError:
+        return ["plan: nested too deeply"]
+    except (TypeError, ValueError) as error:
+        return [f"plan: not JSON data ({shown(str(error))})"]
+    return []
+
+
+def _json_kind(data: object) -> str:
+    kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    return kinds.get(type(data), "a list" if isinstance(data, list) else type(data).__name__)
+
+
+def parse_plan(data: object, source: str = "plan") -> Plan:
+    """The one door for a plan from a file, the CLI or the UI: a Plan, or PlanError and nothing else."""
+    problems = _shape_problems(data)
+    if problems:
+        raise PlanError(source, problems)
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as error:
+        raise PlanError(source, validation_problems(error)) from None
+    problems = plan_problems(plan)
+    if problems:
+        raise PlanError(source, problems)
+    return plan
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read a YAML or JSON plan file; every problem becomes one PlanError line."""
+    try:
+        data = read_plan_file(Path(path), MAX_PLAN_BYTES)
+    except PlanFileError as error:
+        raise PlanError(str(path), [str(error)]) from None
+    return parse_plan(data, str(path))

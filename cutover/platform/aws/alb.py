@@ -1,0 +1,101 @@
+"""TrafficRouter over an AWS Application Load Balancer: weighted forward between two target groups."""
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+from temporalio.exceptions import ApplicationError
+
+from cutover.models import WeightChange
+from cutover.platform.aws.errors import translate
+
+
+class AlbRoute(BaseModel):
+    """Where one service's traffic is split: a listener (default action) or one of its rules."""
+
+    listener_arn: str
+    rule_arn: str | None = None
+    blue_target_group_arn: str
+    green_target_group_arn: str
+
+
+class AlbRouter:
+    def __init__(self, elbv2: Any, routes: dict[str, AlbRoute]):
+        self.elbv2 = elbv2
+        self.routes = routes
+
+    def _route(self, namespace: str, service: str) -> AlbRoute:
+        key = f"{namespace}/{service}"
+        if key not in self.routes:
+            raise ApplicationError(f"no ALB route configured for {key}", non_retryable=True)
+        return self.routes[key]
+
+    def set_green_percent(self, change: WeightChange) -> None:
+        """Set the weights, then read them back: a split that did not take is an error."""
+        route = self._route(change.namespace, change.service)
+        if change.green_percent > 0:
+            self.require_healthy_green(route)
+        actions = [_forward(route, change.green_percent)]
+        resource = route.rule_arn or route.listener_arn
+        try:
+            if route.rule_arn:
+                self.elbv2.modify_rule(RuleArn=route.rule_arn, Actions=actions)
+            else:
+                self.elbv2.modify_listener(ListenerArn=route.listener_arn, DefaultActions=actions)
+        except ClientError as error:
+            raise translate(error, "set ALB weights", resource) from error
+        actual = self.green_percent(change.namespace, change.service)
+        if actual != change.green_percent:
+            raise ApplicationError(
+                f"{resource}: green weight reads back as {actual}%, expected {change.green_percent}%"
+            )
+
+    def green_percent(self, namespace: str, service: str) -> int:
+        route = self._route(namespace, service)
+        weights = self._weights(route)
+        total = sum(weights.values())
+        if total == 0:
+            return 0
+        return round(100 * weights.get(route.green_target_group_arn, 0) / total)
+
+    def require_healthy_green(self, route: AlbRoute) -> None:
+        """Moving traffic to a target group with no healthy target would drop requests."""
+        try:
+            health = self.elbv2.describe_target_health(TargetGroupArn=route.green_target_group_arn)
+        except ClientError as error:
+            raise translate(error, "describe target health", route.green_target_group_arn) from error
+        states = [d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]]
+        if "healthy" not in states:
+            raise ApplicationError(
+                f"green target group {route.green_target_group_arn} has no healthy target: {states or 'none'}"
+            )
+
+    def _weights(self, route: AlbRoute) -> dict[str, int]:
+        try:
+            if route.rule_arn:
+                rules = self.elbv2.describe_rules(RuleArns=[route.rule_arn])["Rules"]
+                actions = rules[0]["Actions"]
+            else:
+                listeners = self.elbv2.describe_listeners(ListenerArns=[route.listener_arn])["Listeners"]
+                actions = listeners[0]["DefaultActions"]
+        except ClientError as error:
+            raise translate(error, "read ALB weights", route.rule_arn or route.listener_arn) from error
+        for action in actions:
+            if action["Type"] == "forward":
+                groups = action.get("ForwardConfig", {}).get("TargetGroups")
+                if groups:
+                    return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
+                return {action["TargetGroupArn"]: 1}
+        return {}
+
+
+def _forward(route: AlbRoute, green_percent: int) -> dict[str, Any]:
+    return {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [
+                {"TargetGroupArn": route.blue_target_group_arn, "Weight": 100 - green_percent},
+                {"TargetGroupArn": route.green_target_group_arn, "Weight": green_percent},
+            ]
+        },
+    }

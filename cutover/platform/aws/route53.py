@@ -1,0 +1,109 @@
+"""TrafficRouter over Route 53 weighted records: one set identifier per environment."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+from temporalio.exceptions import ApplicationError
+
+from cutover.models import WeightChange
+from cutover.platform.aws.errors import translate
+
+
+class WeightedRecord(BaseModel):
+    """A DNS name served by blue and green, e.g. a CNAME to each environment's load balancer."""
+
+    zone_id: str
+    name: str
+    type: str = "CNAME"
+    ttl: int = 60
+    blue_value: str
+    green_value: str
+    blue_set_id: str = "blue"
+    green_set_id: str = "green"
+
+
+class Route53Router:
+    def __init__(
+        self,
+        route53: Any,
+        records: dict[str, WeightedRecord],
+        insync_timeout: float = 300.0,
+        poll_interval: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.route53 = route53
+        self.records = records
+        self.insync_timeout = insync_timeout
+        self.poll_interval = poll_interval
+        self.sleep = sleep
+
+    def _record(self, namespace: str, service: str) -> WeightedRecord:
+        key = f"{namespace}/{service}"
+        if key not in self.records:
+            raise ApplicationError(f"no Route 53 record configured for {key}", non_retryable=True)
+        return self.records[key]
+
+    def set_green_percent(self, change: WeightChange) -> None:
+        """UPSERT both weighted records in one change, wait until INSYNC, then read back."""
+        record = self._record(change.namespace, change.service)
+        changes = [
+            _upsert(record, record.blue_set_id, record.blue_value, 100 - change.green_percent),
+            _upsert(record, record.green_set_id, record.green_value, change.green_percent),
+        ]
+        try:
+            response = self.route53.change_resource_record_sets(
+                HostedZoneId=record.zone_id,
+                ChangeBatch={"Comment": f"cutover: {change.green_percent}% green", "Changes": changes},
+            )
+            self._wait_insync(response["ChangeInfo"]["Id"], record.name)
+        except ClientError as error:
+            raise translate(error, "UPSERT weighted records", f"{record.zone_id}/{record.name}") from error
+        actual = self.green_percent(change.namespace, change.service)
+        if actual != change.green_percent:
+            raise ApplicationError(
+                f"{record.name}: green weight reads back as {actual}%, expected {change.green_percent}%"
+            )
+
+    def _wait_insync(self, change_id: str, name: str) -> None:
+        waited = 0.0
+        while self.route53.get_change(Id=change_id)["ChangeInfo"]["Status"] != "INSYNC":
+            if waited >= self.insync_timeout:
+                raise ApplicationError(
+                    f"Route 53 change {change_id} for {name} not INSYNC after {waited:.0f}s"
+                )
+            self.sleep(self.poll_interval)
+            waited += self.poll_interval
+
+    def green_percent(self, namespace: str, service: str) -> int:
+        record = self._record(namespace, service)
+        fqdn = record.name if record.name.endswith(".") else record.name + "."
+        try:
+            sets = self.route53.list_resource_record_sets(
+                HostedZoneId=record.zone_id, StartRecordName=record.name, StartRecordType=record.type
+            )["ResourceRecordSets"]
+        except ClientError as error:
+            raise translate(error, "list weighted records", f"{record.zone_id}/{record.name}") from error
+        weights = {
+            s["SetIdentifier"]: int(s["Weight"])
+            for s in sets
+            if s["Name"] == fqdn and s["Type"] == record.type and "SetIdentifier" in s
+        }
+        total = sum(weights.values())
+        return round(100 * weights.get(record.green_set_id, 0) / total) if total else 0
+
+
+def _upsert(record: WeightedRecord, set_id: str, value: str, weight: int) -> dict[str, Any]:
+    return {
+        "Action": "UPSERT",
+        "ResourceRecordSet": {
+            "Name": record.name,
+            "Type": record.type,
+            "SetIdentifier": set_id,
+            "Weight": weight,
+            "TTL": record.ttl,
+            "ResourceRecords": [{"Value": value}],
+        },
+    }

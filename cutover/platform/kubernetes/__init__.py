@@ -1,0 +1,1 @@
+"""Kubernetes adapter over the official client: discovery, exposure, copies, CronJobs, parity."""

@@ -1,0 +1,42 @@
+"""Which Jobs a CronJob started, and whether each has finished and how.
+
+The rule, from the Job controller's contract: a Job has *finished* once it carries a terminal
+condition, ``Complete`` or ``Failed`` with status "True" (``completionTime`` is only ever set with
+``Complete``, so it counts as one), and no pod of it is active any more. Everything else is still
+running, including a Job whose ``failed`` count is above zero (the controller retries until the
+backoff limit, then adds ``Failed``), one whose ``succeeded`` count has not reached its completions,
+and one marked ``SuccessCriteriaMet`` / ``FailureTarget`` while its pods are still terminating.
+"""
+
+from cutover.platform.kubernetes.api import Obj
+
+TERMINAL = ("Complete", "Failed")
+
+
+def owned_by(job: Obj, cron_name: str, cron_uid: str) -> bool:
+    """Started by this very CronJob: same name *and* uid, so an earlier CronJob's leftovers do not count."""
+    return any(
+        ref.get("kind") == "CronJob" and ref.get("name") == cron_name and ref.get("uid") == cron_uid
+        for ref in (job.get("metadata") or {}).get("ownerReferences") or []
+    )
+
+
+def _terminal_condition(status: Obj) -> str | None:
+    for condition in status.get("conditions") or []:
+        if condition.get("type") in TERMINAL and condition.get("status") == "True":
+            return str(condition["type"])
+    return "Complete" if status.get("completionTime") else None
+
+
+def outcome(job: Obj) -> bool | None:
+    """True if the Job succeeded, False if it failed, None while it has not finished."""
+    status = job.get("status") or {}
+    terminal = _terminal_condition(status)
+    if terminal is None or int(status.get("active") or 0) > 0:
+        return None
+    return terminal == "Complete"
+
+
+def newest(jobs: list[Obj]) -> Obj:
+    """The most recently created Job (name breaks ties: the controller suffixes the scheduled time)."""
+    return max(jobs, key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"]))

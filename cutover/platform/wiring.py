@@ -1,0 +1,168 @@
+"""Which implementation serves each platform role, from the worker's configuration file.
+
+Infrastructure addresses (ARNs, endpoints, contexts) belong to the worker, not to the plan
+that operators paste into the UI. The file is YAML, named by CUTOVER_PLATFORM_CONFIG;
+without it every role is the local environment.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import boto3
+import yaml
+from kubernetes import config as kube_config
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cutover.durations import Duration
+from cutover.plan.model import validation_problems
+from cutover.platform.aws.alb import AlbRoute, AlbRouter
+from cutover.platform.aws.cloudwatch import CloudWatchMetrics, TargetGroupMetrics
+from cutover.platform.aws.eks import FargateProvisioner, FargateTarget
+from cutover.platform.aws.route53 import Route53Router, WeightedRecord
+from cutover.platform.aws.s3 import ReviewStore
+from cutover.platform.interfaces import Cluster, MetricsSource, TrafficRouter
+from cutover.platform.kubernetes.cluster import KubernetesCluster
+from cutover.platform.local import LocalEnvironment
+from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
+
+IN_CLUSTER = "in-cluster"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Aws(Strict):
+    region: str
+    endpoint_url: str | None = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+
+
+class LocalRole(Strict):
+    kind: Literal["local"] = "local"
+
+
+class KubernetesConfig(Strict):
+    """Environment name -> kubeconfig context; `in-cluster` names the cluster the worker runs in."""
+
+    kind: Literal["kubernetes"]
+    source_env: str
+    contexts: dict[str, str]
+    kubeconfig: str | None = None
+
+    def build(self) -> KubernetesCluster:
+        if self.source_env not in self.contexts:
+            raise PlatformConfigError(f"cluster.source_env: {self.source_env!r} is not in cluster.contexts")
+        clients = {
+            env: KubernetesCluster.in_cluster_client()
+            if context == IN_CLUSTER
+            else kube_config.new_client_from_config(config_file=self.kubeconfig, context=context)
+            for env, context in self.contexts.items()
+        }
+        return KubernetesCluster(clients, self.source_env)
+
+
+class AlbConfig(Aws):
+    kind: Literal["alb"]
+    routes: dict[str, AlbRoute]
+
+
+class Route53Config(Aws):
+    kind: Literal["route53"]
+    records: dict[str, WeightedRecord]
+
+
+class CloudWatchConfig(Aws):
+    """`region` is the default; `regions` names the region of an environment that lives elsewhere."""
+
+    kind: Literal["cloudwatch"]
+    targets: dict[str, TargetGroupMetrics]
+    window: Duration = timedelta(minutes=5)
+    latency_stat: str = "p99"
+    regions: dict[str, str] = Field(default_factory=dict)
+
+    def build(self) -> CloudWatchMetrics:
+        regional = {
+            env: boto3.client("cloudwatch", region_name=region, endpoint_url=self.endpoint_url)
+            for env, region in self.regions.items()
+        }
+        return CloudWatchMetrics(
+            self.client("cloudwatch"), self.targets, self.window, self.latency_stat, regional=regional
+        )
+
+
+class PrometheusConfig(Strict):
+    kind: Literal["prometheus"]
+    url: str
+    queries: PrometheusQueries
+
+
+ClusterConfig = Annotated[LocalRole | KubernetesConfig, Field(discriminator="kind")]
+RouterConfig = Annotated[LocalRole | AlbConfig | Route53Config, Field(discriminator="kind")]
+MetricsConfig = Annotated[LocalRole | CloudWatchConfig | PrometheusConfig, Field(discriminator="kind")]
+
+
+class FargateConfig(Aws, FargateTarget):
+    """Green's EKS cluster: preparation ensures a Fargate profile selects the plan's namespaces."""
+
+    timeout: Duration = timedelta(minutes=15)
+
+    def build(self) -> FargateProvisioner:
+        target = FargateTarget.model_validate(self.model_dump(include=set(FargateTarget.model_fields)))
+        return FargateProvisioner(self.client("eks"), target, self.timeout)
+
+
+class ReviewsConfig(Aws):
+    """Copy every post-release review to s3://bucket/prefix<workflow id>.md."""
+
+    bucket: str
+    prefix: str = ""
+
+    def build(self) -> ReviewStore:
+        return ReviewStore(self.client("s3"), self.bucket, self.prefix)
+
+
+class PlatformConfig(Strict):
+    cluster: ClusterConfig = Field(default_factory=LocalRole)
+    router: RouterConfig = Field(default_factory=LocalRole)
+    metrics: MetricsConfig = Field(default_factory=LocalRole)
+    fargate: FargateConfig | None = None
+    reviews: ReviewsConfig | None = None
+
+
+class PlatformConfigError(Exception):
+    pass
+
+
+def load_platform_config(path: str | Path | None) -> PlatformConfig:
+    if path is None:
+        return PlatformConfig()
+    file = Path(path)
+    if not file.is_file():
+        raise PlatformConfigError(f"{path}: platform config file not found")
+    try:
+        return PlatformConfig.model_validate(yaml.safe_load(file.read_text()) or {})
+    except yaml.YAMLError as error:
+        raise PlatformConfigError(f"{path}: malformed YAML: {str(error).splitlines()[0]}") from None
+    except ValidationError as error:
+        raise PlatformConfigError(f"{path}: " + "; ".join(validation_problems(error))) from None
+
+
+def build_platform(
+    config: PlatformConfig, local: LocalEnvironment
+) -> tuple[Cluster, TrafficRouter, MetricsSource]:
+    router: TrafficRouter = local
+    if isinstance(config.router, AlbConfig):
+        router = AlbRouter(config.router.client("elbv2"), config.router.routes)
+    elif isinstance(config.router, Route53Config):
+        router = Route53Router(config.router.client("route53"), config.router.records)
+    metrics: MetricsSource = local
+    if isinstance(config.metrics, CloudWatchConfig):
+        metrics = config.metrics.build()
+    elif isinstance(config.metrics, PrometheusConfig):
+        metrics = PrometheusMetrics(config.metrics.url, config.metrics.queries)
+    cluster: Cluster = config.cluster.build() if isinstance(config.cluster, KubernetesConfig) else local
+    return cluster, router, metrics

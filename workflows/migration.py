@@ -1,0 +1,691 @@
+"""MigrationWorkflow: one durable slow-injection blue-green migration, plan to review."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
+    from cutover.activities.migration_activities import MigrationActivities
+    from cutover.activities.polling import HEARTBEAT_TIMEOUT
+    from cutover.durations import format_duration
+    from cutover.leases import keeper_id, planned_workloads
+    from cutover.logs import get_logger
+    from cutover.models import (
+        AnalysisRequest,
+        AnalysisResult,
+        Control,
+        CronHandover,
+        Event,
+        GateDecision,
+        Inventory,
+        MigrationStatus,
+        OpenGate,
+        Outcome,
+        Phase,
+        Receipt,
+        ReportRequest,
+        ServiceRef,
+        SignalPayload,
+        TargetCapacity,
+        WeightChange,
+        Workload,
+    )
+    from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
+    from cutover.plan.model import Plan, RetireMode, TimeoutAction, traffic_gate
+    from cutover.workflow_inputs import Refused, read_input, read_plan_input
+    from cutover.workflows.details import current_details
+    from cutover.workflows.handler_help import (
+        ABORT_HELP,
+        APPROVE_HELP,
+        CONTROL_EXAMPLE,
+        DECISION_EXAMPLE,
+        PAUSE_HELP,
+        REJECT_HELP,
+        RESUME_HELP,
+        STATUS_HELP,
+    )
+    from cutover.workflows.leases import LeaseRequest, MigrationLeasesWorkflow
+    from cutover.workflows.options import (
+        ACTIVITY_TIMEOUT,
+        FORWARD_RETRY,
+        HEARTBEAT_WAITS,
+        LEASE_TIMEOUT,
+        OUTCOME_ATTRIBUTE,
+        PREPARE_TARGET,
+        PROVISION_TIMEOUT,
+        UNDO_RETRY,
+        WORKLOAD_LEASES,
+    )
+    from cutover.workflows.search_attributes import (
+        GREEN_TRAFFIC_PERCENT,
+        MIGRATION_OUTCOME,
+        MIGRATION_PHASE,
+        MIGRATION_PLAN,
+    )
+    from cutover.workflows.service_migration import (
+        ServiceMigrationInput,
+        ServiceMigrationWorkflow,
+    )
+    from cutover.workflows.waits import execute_wait, rollout_failure
+
+SYSTEM = "cutover"
+INPUT_EVENTS = frozenset({"refused", "paused", "resumed"})
+INPUT_LOG_LINES = 10  # per workflow task; the timeline keeps every one
+Payload = TypeVar("Payload", bound=SignalPayload)
+
+
+class MigrationStopped(Exception):
+    """Raised inside the workflow when the migration must roll back."""
+
+
+@dataclass
+class Undo:
+    description: str
+    activity: Callable[..., Any]
+    arg: Any
+    wait: timedelta | None = None  # set for an activity that polls (and heartbeats) up to this long
+
+
+@workflow.defn
+class MigrationWorkflow:
+    """Inputs are taken untyped and read defensively: nothing anyone sends can fail a workflow task."""
+
+    @workflow.init
+    def __init__(self, *inputs: object) -> None:
+        plan = read_plan_input(inputs)
+        self._invalid_plan = plan if isinstance(plan, str) else ""
+        self._plan = plan if isinstance(plan, Plan) else None
+        name = self._plan.name if self._plan else "(invalid plan)"
+        self._status = MigrationStatus(plan_name=name, gates=self._plan.gate_order() if self._plan else [])
+        self._history_guard = history_guard(self._plan) if self._plan else 0
+        self._undos: list[Undo] = []
+        self._decision: GateDecision | None = None
+        self._rejected: GateDecision | None = None
+        self._abort: Control | None = None
+        self._retry_undo = False
+        self._inventory = Inventory(workloads=[])
+        self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
+        self._input_logs: tuple[datetime | None, int] = (None, 0)
+
+    # ---- signals and query ----------------------------------------------------------------
+    @workflow.signal(description=APPROVE_HELP)
+    def approve(self, *inputs: object) -> None:
+        decision = self._read("approve", inputs, GateDecision, DECISION_EXAMPLE)
+        if decision and self._accept(decision, "approve"):
+            self._decision = decision
+            self._answer(decision, "approve", True, f"approval of gate {decision.gate} recorded")
+
+    @workflow.signal(description=REJECT_HELP)
+    def reject(self, *inputs: object) -> None:
+        decision = self._read("reject", inputs, GateDecision, DECISION_EXAMPLE)
+        if decision and self._accept(decision, "reject"):
+            self._rejected = decision
+            self._answer(
+                decision, "reject", True, f"rejection of gate {decision.gate} recorded: rolling back"
+            )
+
+    @workflow.signal(description=PAUSE_HELP)
+    def pause(self, *inputs: object) -> None:
+        control = self._read("pause", inputs, Control, CONTROL_EXAMPLE)
+        if control is None:
+            return
+        if self._status.paused:
+            self._answer(control, "pause", True, "already paused")
+            return
+        self._status.paused = True
+        self._flip("paused", control.reason or "paused", control.sender)
+        self._answer(control, "pause", True, "paused: the migration holds at the next step boundary")
+
+    @workflow.signal(description=RESUME_HELP)
+    def resume(self, *inputs: object) -> None:
+        control = self._read("resume", inputs, Control, CONTROL_EXAMPLE)
+        if control is None:
+            return
+        if self._status.stuck_undo:
+            self._retry_undo = True
+        elif not self._status.paused:
+            self._answer(control, "resume", True, "not paused: nothing to resume")
+            return
+        self._status.paused = False
+        self._flip("resumed", control.reason or "resumed", control.sender)
+        self._answer(control, "resume", True, "resumed")
+
+    @workflow.signal(description=ABORT_HELP)
+    def abort(self, *inputs: object) -> None:
+        control = self._read("abort", inputs, Control, CONTROL_EXAMPLE)
+        if control is None:
+            return
+        if self._abort is not None:
+            self._answer(control, "abort", True, f"already aborted by {self._abort.sender}")
+            return
+        self._abort = control
+        self._event("abort", control.reason or "abort requested", control.sender)
+        self._answer(control, "abort", True, "abort recorded: rolling back to blue")
+
+    @workflow.query(description=STATUS_HELP)
+    def status(self) -> MigrationStatus:
+        return self._status
+
+    def _read(
+        self, signal: str, inputs: Sequence[object], model: type[Payload], example: str
+    ) -> Payload | None:
+        """The signal's payload, or None after recording why it was refused."""
+        self._guard_history()
+        read = read_input(inputs, model, example)
+        if isinstance(read, Refused):
+            self._refuse(signal, read.reason, read.sender, read.request_id)
+            return None
+        if self._plan is None or self._status.phase == Phase.DONE:
+            self._refuse(signal, "the migration is not running", read.sender, read.request_id)
+            return None
+        return read
+
+    def _refuse(self, signal: str, reason: str, sender: str, request_id: str | None) -> None:
+        self._event("refused", f"{signal} refused: {reason}", sender)
+        if request_id:
+            self._status.answer(Receipt(request_id=request_id, signal=signal, applied=False, message=reason))
+
+    def _answer(self, sent: SignalPayload, signal: str, applied: bool, message: str) -> None:
+        if sent.request_id:
+            self._status.answer(
+                Receipt(request_id=sent.request_id, signal=signal, applied=applied, message=message)
+            )
+
+    def _accept(self, decision: GateDecision, verb: str) -> bool:
+        gate = self._status.open_gate
+        plan = self._plan
+        assert plan is not None  # _read refuses everything while there is no valid plan
+        if gate is None or gate.name != decision.gate:
+            open_name = gate.name if gate else "none"
+            reason = f"{verb} for gate {decision.gate!r} refused: open gate is {open_name}"
+        elif decision.sender not in plan.gates.approvers:
+            reason = f"{verb} of {decision.gate} refused: {decision.sender!r} is not an approver"
+        else:
+            return True
+        self._event("refused", reason, decision.sender)
+        self._answer(decision, verb, False, reason)
+        return False
+
+    def _flip(self, kind: str, message: str, actor: str) -> None:
+        """Pause/resume: a burst by one person in one moment leaves one line, the final state."""
+        timeline = self._status.timeline
+        last = timeline[-1] if timeline else None
+        if (
+            last
+            and last.kind in ("paused", "resumed")
+            and last.actor == actor
+            and last.time == workflow.now()
+        ):
+            timeline[-1] = Event(time=last.time, actor=actor, kind=kind, message=f"{message} (after a burst)")
+            self._publish_details()
+            return
+        self._event(kind, message, actor)
+
+    def _guard_history(self) -> None:
+        """Roll back while Temporal still lets the workflow act: a flood of signals must not cut it off."""
+        info = workflow.info()
+        length, size = info.get_current_history_length(), info.get_current_history_size()
+        if self._abort or self._plan is None or (length < self._history_guard and size < HISTORY_SIZE_GUARD):
+            return
+        self._abort = Control(
+            sender=SYSTEM,
+            reason=f"the workflow history is nearly full ({length:,} events, {size / 1e6:.1f} MB; Temporal "
+            f"ends a workflow at {HISTORY_EVENT_LIMIT:,} events or 50 MB): rolling back while it still can",
+        )
+        self._event("abort", self._abort.reason)
+
+    # ---- spine ----------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, *inputs: object) -> MigrationStatus:
+        if self._plan is None:
+            # Started from the UI or the raw CLI with a plan `cutover plan validate` would refuse.
+            raise ApplicationError(self._invalid_plan, type="InvalidPlan", non_retryable=True)
+        workflow.upsert_search_attributes([MIGRATION_PLAN.value_set(self._plan.name)])
+        self._set_outcome_attribute()
+        try:
+            await self._preparation()
+            await self._non_exposed_migration()
+            await self._parallel_operation()
+            await self._validation()
+            await self._full_cutover()
+            self._status.outcome = Outcome.SUCCEEDED
+        except (MigrationStopped, ActivityError, ChildWorkflowError) as stop:
+            await self._rollback(_reason(stop))
+        await self._release_leases()
+        await self._review()
+        return self._status
+
+    @property
+    def plan(self) -> Plan:
+        assert self._plan is not None, "run() refuses an invalid plan before any step"
+        return self._plan
+
+    async def _preparation(self) -> None:
+        self._enter(Phase.PREPARATION)
+        if workflow.patched(WORKLOAD_LEASES):
+            await self._take_leases()
+        self._step("discover and classify workloads in blue; record blue's state")
+        self._inventory = await self._act(MigrationActivities.discover, self.plan)
+        for w in self._inventory.workloads:
+            self._event(
+                "discovered",
+                f"{w.service}: {w.kind}/{w.name} "
+                f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas",
+            )
+        if workflow.patched(PREPARE_TARGET):
+            self._step("make sure green can schedule the migrated namespaces")
+            capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
+            prepared = await execute_wait(MigrationActivities.prepare_target, capacity, PROVISION_TIMEOUT)
+            self._event("target", prepared)
+        self._status.weights = dict(self._inventory.blue_weights)
+        self._update_traffic_attribute()
+        await self._checkpoint()
+
+    async def _take_leases(self) -> None:
+        """Own every planned workload in blue and green before anything is read or changed."""
+        self._step("lease the plan's workloads in blue and green")
+        holder = workflow.info().workflow_id
+        for role, env in (("source", self.plan.source.name), ("target", self.plan.target.name)):
+            try:
+                keeper = await workflow.start_child_workflow(
+                    MigrationLeasesWorkflow.run,
+                    LeaseRequest(holder=holder, workloads=planned_workloads(self.plan, env)),
+                    id=keeper_id(holder, role),
+                    parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
+                )
+            except WorkflowAlreadyStartedError:
+                raise MigrationStopped(f"lease keeper {keeper_id(holder, role)} already runs") from None
+            self._lease_keepers.append(keeper)
+        keepers = [keeper.id for keeper in self._lease_keepers]
+        held = await execute_wait(
+            LeaseActivities.await_leases, LeaseCheck(keepers=keepers, timeout=LEASE_TIMEOUT), LEASE_TIMEOUT
+        )
+        if held:
+            raise MigrationStopped("workloads leased by other migrations: " + "; ".join(held))
+        self._event(
+            "leases",
+            f"holds the plan's workloads in {self.plan.source.name} and "
+            f"{self.plan.target.name} until this migration ends",
+        )
+
+    async def _release_leases(self) -> None:
+        """Blue serves what it served, or green serves everything: the workloads are free again."""
+        if not self._lease_keepers:
+            return
+        await asyncio.gather(
+            *(keeper.signal(MigrationLeasesWorkflow.release) for keeper in self._lease_keepers),
+            return_exceptions=True,
+        )
+        await asyncio.gather(*self._lease_keepers, return_exceptions=True)
+        self._event("leases", "gave the plan's workloads back")
+
+    async def _non_exposed_migration(self) -> None:
+        self._enter(Phase.NON_EXPOSED)
+        services = [w for w in self._inventory.workloads if not w.exposed]
+        size = self.plan.non_exposed.batch_size
+        batches = [services[i : i + size] for i in range(0, len(services), size)]
+        for number, batch in enumerate(batches, start=1):
+            names = [w.service for w in batch]
+            self._step(f"batch {number}/{len(batches)}: {', '.join(names)}")
+            self._event("batch", f"batch {number}/{len(batches)}: {', '.join(names)}")
+            limit = self.plan.non_exposed.parallelism
+            for i in range(0, len(batch), limit):
+                # Let every sibling finish before a failure triggers rollback, so no undo races a deploy.
+                results = await asyncio.gather(
+                    *(self._migrate_one(w) for w in batch[i : i + limit]), return_exceptions=True
+                )
+                failures = [r for r in results if isinstance(r, BaseException)]
+                if failures:
+                    raise failures[0]
+            await self._checkpoint()
+
+    async def _migrate_one(self, workload: Workload) -> None:
+        green = self._ref(workload, self.plan.target.name)
+        self._register_undo(f"remove {workload.service} from green", MigrationActivities.remove_copy, green)
+        cronjobs = self.plan.cronjobs
+        if workload.kind == "cronjob":
+            state = "suspended" if workload.suspended else "enabled"
+            self._register_undo(
+                f"hand {workload.service}'s schedule back to blue ({state}, as before)",
+                MigrationActivities.hand_over_cron,
+                CronHandover(
+                    service=workload.service,
+                    namespace=workload.namespace,
+                    name=workload.name,
+                    enable_in=self.plan.source.name,
+                    disable_in=self.plan.target.name,
+                    keep_suspended=workload.suspended,
+                    active_jobs_timeout=cronjobs.active_jobs_timeout,
+                ),
+                wait=cronjobs.active_jobs_timeout,
+            )
+        result = await workflow.execute_child_workflow(
+            ServiceMigrationWorkflow.run,
+            ServiceMigrationInput(
+                green=green,
+                blue_env=self.plan.source.name,
+                blue_suspended=workload.suspended,
+                rollout_timeout=self.plan.rollout.timeout,
+                active_jobs_timeout=cronjobs.active_jobs_timeout,
+                first_run_timeout=cronjobs.first_run_timeout,
+            ),
+            id=f"{workflow.info().workflow_id}/{workload.service}",
+        )
+        self._event("migrated", result)
+
+    async def _parallel_operation(self) -> None:
+        self._enter(Phase.PARALLEL)
+        for w in self._exposed():
+            green = self._ref(w, self.plan.target.name)
+            self._register_undo(f"remove {w.service} from green", MigrationActivities.remove_copy, green)
+            self._step(f"deploy {w.service} to green at 0% traffic")
+            await self._act(MigrationActivities.deploy_copy, green)
+            if workflow.patched(HEARTBEAT_WAITS):
+                self._step(f"wait for {w.service} to roll out in green")
+                failure = await rollout_failure(green, self.plan.rollout.timeout)
+                if failure:
+                    raise MigrationStopped(failure)
+        settings = self.plan.parallel_operation
+        elapsed = timedelta(0)
+        while elapsed < settings.duration:
+            wait = min(settings.health_check_interval, settings.duration - elapsed)
+            self._step(f"bake side by side: {_fmt(elapsed)} of {_fmt(settings.duration)}")
+            await self._sleep(wait)
+            elapsed += wait
+            await self._health_check_both()
+
+    async def _validation(self) -> None:
+        self._enter(Phase.VALIDATION)
+        self._step("stress check against green")
+        await self._analyse_all(0, "stress check")
+        await self._gate("uat")
+        self._step("compare blue and green performance")
+        await self._analyse_all(0, "blue-vs-green comparison")
+        for weight in self.plan.partial_steps():
+            await self._traffic_step(weight)
+            await self._gate(traffic_gate(weight))
+
+    async def _full_cutover(self) -> None:
+        self._enter(Phase.FULL_CUTOVER)
+        await self._gate("full-cutover")
+        await self._traffic_step(100)
+        self._step("final end-to-end and data checks")
+        await self._health_check_both()
+        monitoring = self.plan.monitoring
+        elapsed = timedelta(0)
+        while elapsed < monitoring.window:
+            wait = min(monitoring.check_interval, monitoring.window - elapsed)
+            self._step(f"intensive monitoring: {_fmt(elapsed)} of {_fmt(monitoring.window)}")
+            await self._sleep(wait)
+            elapsed += wait
+            await self._analyse_all(100, "monitoring")
+        self._event("cutover", "green serves 100%; blue stays as hot standby")
+
+    async def _review(self) -> None:
+        self._status.phase = Phase.REVIEW
+        self._step("write the post-release review")
+        workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.REVIEW.value)])
+        path = await workflow.execute_activity_method(
+            MigrationActivities.write_report,
+            ReportRequest(workflow_id=workflow.info().workflow_id, status=self._status),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=FORWARD_RETRY,
+        )
+        self._status.report_path = path
+        self._status.phase = Phase.DONE
+        self._step(f"done: {self._status.outcome.value}")
+        workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.DONE.value)])
+        self._set_outcome_attribute()
+        self._event("review", f"post-release review written to {path}")
+
+    # ---- traffic and analysis -------------------------------------------------------------
+    async def _traffic_step(self, weight: int) -> None:
+        for w in self._exposed():
+            blue_weight = self._inventory.blue_weights.get(w.service, 0)
+            self._register_undo(
+                f"route {w.service} back to blue ({blue_weight}% green)",
+                MigrationActivities.set_green_percent,
+                self._weight(w, blue_weight),
+                once=True,
+            )
+            self._step(f"set {w.service} to {weight}% green")
+            await self._act(MigrationActivities.set_green_percent, self._weight(w, weight))
+            self._status.weights[w.service] = weight
+            self._event("weights", f"{w.service}: {weight}% green")
+        self._update_traffic_attribute()
+        self._step(f"bake at {weight}% for {_fmt(self.plan.traffic.bake)}")
+        await self._sleep(self.plan.traffic.bake)
+        self._step(f"analyse at {weight}%")
+        await self._analyse_all(weight, f"analysis at {weight}%")
+
+    async def _analyse_all(self, weight: int, label: str) -> None:
+        limits = self.plan.analysis
+        for w in self._exposed():
+            result: AnalysisResult = await self._act(
+                MigrationActivities.analyse,
+                AnalysisRequest(
+                    service=w.service,
+                    namespace=w.namespace,
+                    blue_env=self.plan.source.name,
+                    green_env=self.plan.target.name,
+                    weight=weight,
+                    **limits.model_dump(),
+                ),
+            )
+            self._status.add_analysis(result)
+            verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
+            self._event("analysis", f"{label} {w.service}: {verdict}")
+            if not result.passed:
+                raise MigrationStopped(f"{label} failed for {w.service}: {'; '.join(result.reasons)}")
+        await self._checkpoint()
+
+    async def _health_check_both(self) -> None:
+        for w in self._exposed():
+            for env in (self.plan.source.name, self.plan.target.name):
+                check = await self._act(MigrationActivities.check_health, self._ref(w, env))
+                if not check.healthy:
+                    raise MigrationStopped(f"health check failed: {w.service} in {env}")
+        self._event("health", "both environments healthy")
+        await self._checkpoint()
+
+    # ---- gates, pause, abort --------------------------------------------------------------
+    async def _gate(self, name: str) -> None:
+        await self._checkpoint()
+        if not self.plan.needs_approval(name):
+            return
+        gates = self.plan.gates
+        now = workflow.now()
+        self._status.open_gate = OpenGate(
+            name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout
+        )
+        self._decision = self._rejected = None
+        self._step(f"waiting for approval of gate {name}")
+        self._event("gate-open", f"gate {name} waits for one of {', '.join(gates.approvers)}")
+        decided = await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
+        if not decided and gates.on_timeout == TimeoutAction.ROLLBACK:
+            self._event("gate-timeout", f"gate {name} timed out; plan says roll back")
+            self._status.open_gate = None
+            raise MigrationStopped(f"gate {name} timed out")
+        if not decided:
+            self._event("gate-timeout", f"gate {name} timed out; paused until a decision")
+            self._step(f"gate {name} timed out; waiting for a decision")
+            await workflow.wait_condition(lambda: bool(self._decision or self._rejected or self._abort))
+        self._status.open_gate = None
+        self._stop_if_aborted()
+        if self._rejected:
+            self._event("rejected", f"gate {name}: {self._rejected.comment}", self._rejected.sender)
+            raise MigrationStopped(
+                f"gate {name} rejected by {self._rejected.sender}: {self._rejected.comment}"
+            )
+        assert self._decision is not None
+        self._event("approved", f"gate {name}: {self._decision.comment}", self._decision.sender)
+        # An approval does not lift a pause: hold here before the next step moves traffic.
+        await self._checkpoint()
+
+    async def _wait_for(self, condition: Callable[[], object], timeout: timedelta) -> bool:
+        """Wait for condition or abort; False when the timeout passed first."""
+        try:
+            await workflow.wait_condition(lambda: bool(condition() or self._abort), timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _sleep(self, duration: timedelta) -> None:
+        await self._wait_for(lambda: False, duration)
+        await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Between steps: stop on abort, hold while paused."""
+        self._stop_if_aborted()
+        if self._status.paused:
+            step = self._status.step
+            self._step(f"paused (was: {step})")
+            await workflow.wait_condition(lambda: not self._status.paused or bool(self._abort))
+            self._stop_if_aborted()
+            self._step(step)
+
+    def _stop_if_aborted(self) -> None:
+        self._guard_history()
+        if self._abort:
+            raise MigrationStopped(f"aborted by {self._abort.sender}: {self._abort.reason}")
+
+    # ---- rollback -------------------------------------------------------------------------
+    def _register_undo(
+        self,
+        description: str,
+        activity: Callable[..., Any],
+        arg: Any,
+        once: bool = False,
+        wait: timedelta | None = None,
+    ) -> None:
+        if once and any(u.description == description for u in self._undos):
+            return
+        self._undos.append(Undo(description, activity, arg, wait))
+
+    async def _rollback(self, reason: str) -> None:
+        self._enter(Phase.ROLLING_BACK)
+        self._status.outcome_reason = reason
+        self._status.open_gate = None
+        self._event("rollback", f"rolling back: {reason}")
+        while self._undos:
+            undo = self._undos[-1]
+            self._step(f"undo: {undo.description}")
+            try:
+                await workflow.execute_activity(
+                    undo.activity,
+                    undo.arg,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT + (undo.wait or timedelta(0)),
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT if undo.wait else None,
+                    retry_policy=UNDO_RETRY,
+                )
+            except ActivityError as error:
+                self._status.stuck_undo = undo.description
+                self._event(
+                    "undo-stuck",
+                    f"undo '{undo.description}' keeps failing ({_reason(error)}); send resume to retry",
+                )
+                self._step(f"STUCK: undo '{undo.description}' waits for a human (resume)")
+                self._retry_undo = False
+                await workflow.wait_condition(lambda: self._retry_undo)
+                self._status.stuck_undo = None
+                continue
+            self._undos.pop()
+            self._event("undo", undo.description)
+        for service in self._status.weights:
+            self._status.weights[service] = self._inventory.blue_weights.get(service, 0)
+        self._update_traffic_attribute()
+        self._status.outcome = Outcome.ROLLED_BACK
+        self._event("rollback", "blue serves everything it served before the migration")
+
+    # ---- helpers --------------------------------------------------------------------------
+    async def _act(self, activity: Callable[..., Awaitable[Any]] | Callable[..., Any], arg: Any) -> Any:
+        return await workflow.execute_activity(
+            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=FORWARD_RETRY
+        )
+
+    def _exposed(self) -> list[Workload]:
+        return [w for w in self._inventory.workloads if w.exposed]
+
+    def _ref(self, w: Workload, env: str) -> ServiceRef:
+        return ServiceRef(
+            env=env,
+            service=w.service,
+            namespace=w.namespace,
+            kind=w.kind,
+            name=w.name,
+            replicas=w.replicas,
+            image=w.image,
+            keep_at_zero=env == self.plan.target.name
+            and self.plan.rollback.green == RetireMode.SCALE_TO_ZERO,
+        )
+
+    def _weight(self, w: Workload, green_percent: int) -> WeightChange:
+        return WeightChange(
+            service=w.service,
+            namespace=w.namespace,
+            blue_env=self.plan.source.name,
+            green_env=self.plan.target.name,
+            green_percent=green_percent,
+        )
+
+    def _enter(self, phase: Phase) -> None:
+        self._status.phase = phase
+        workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(phase.value)])
+        self._event("phase", f"entered {phase.value}")
+
+    def _step(self, step: str) -> None:
+        self._status.step = step
+        self._publish_details()
+
+    def _set_outcome_attribute(self) -> None:
+        """running / succeeded / rolled-back in the Workflows list (histories before it have none)."""
+        if workflow.patched(OUTCOME_ATTRIBUTE):
+            workflow.upsert_search_attributes([MIGRATION_OUTCOME.value_set(self._status.outcome.value)])
+
+    def _update_traffic_attribute(self) -> None:
+        weights = self._status.weights.values()
+        workflow.upsert_search_attributes([GREEN_TRAFFIC_PERCENT.value_set(max(weights, default=0))])
+
+    def _event(self, kind: str, message: str, actor: str = SYSTEM) -> None:
+        now = workflow.now()
+        self._status.record(Event(time=now, actor=actor, kind=kind, message=message))
+        if not workflow.unsafe.is_replaying() and self._worth_logging(kind, now):
+            info = workflow.info()
+            get_logger(workflow_id=info.workflow_id, run_id=info.run_id, phase=self._status.phase.value).info(
+                message, kind=kind, actor=actor
+            )
+        self._publish_details()
+
+    def _worth_logging(self, kind: str, now: datetime) -> bool:
+        """Inputs (refusals, pause/resume) log a few lines per moment: a burst must not stall the task."""
+        if kind not in INPUT_EVENTS:
+            return True
+        moment, logged = self._input_logs
+        logged = logged + 1 if moment == now else 1
+        self._input_logs = (now, logged)
+        return logged <= INPUT_LOG_LINES
+
+    def _publish_details(self) -> None:
+        workflow.set_current_details(current_details(self._status))
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost message: what actually went wrong, not the wrapper's."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error)
+
+
+def _fmt(value: timedelta) -> str:
+    return format_duration(value)
