@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cutover.plan.model import Exposure, Plan
+from cutover.plan.steps import StepKind, step_sequence
 
 HISTORY_EVENT_LIMIT = 51_200
 # A running migration rolls back by itself once its history passes this size (Temporal's limit: 50 MB).
@@ -39,9 +40,17 @@ def undecided_count(plan: Plan) -> int:
     return sum(1 for s in plan.services if s.exposure == Exposure.DISCOVER and s.workload_kind != "cronjob")
 
 
+def worst_case_exposure(plan: Plan) -> dict[str, bool]:
+    """Declared exposed services, and every one left to discovery that could be exposed."""
+    return {
+        s.name: s.exposure == Exposure.EXPOSED
+        or (s.exposure == Exposure.DISCOVER and s.workload_kind != "cronjob")
+        for s in plan.services
+    }
+
+
 def exposed_count(plan: Plan) -> int:
-    """Declared exposed services, and every one left to discovery (the worst case)."""
-    return undecided_count(plan) + sum(1 for s in plan.services if s.exposure == Exposure.EXPOSED)
+    return sum(worst_case_exposure(plan).values())
 
 
 @dataclass(frozen=True)
@@ -59,9 +68,12 @@ class HistoryEstimate:
 
 
 def estimate_history(plan: Plan) -> HistoryEstimate:
+    """Counted from the steps `plan show` lists, for the worst-case exposure."""
     exposed = exposed_count(plan)
     children = len(plan.services) - exposed
-    steps = len(plan.partial_steps())
+    sequence = step_sequence(plan, worst_case_exposure(plan))
+    steps = sum(1 for s in sequence if s.kind is StepKind.TRAFFIC and s.weight != 100)
+    gates = sum(1 for s in sequence if s.approval)
     health_rounds = _rounds(plan.parallel_operation.duration, plan.parallel_operation.health_check_interval)
     monitoring_rounds = _rounds(plan.monitoring.window, plan.monitoring.check_interval)
     per_service_activities = 8 + 2 * steps  # deploy, rollout, weights and analyses at each step, checks
@@ -71,7 +83,7 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
             + EVENTS_PER_ACTIVITY * exposed * per_service_activities
             + EVENTS_PER_CHILD * children
             + EVENTS_PER_TIMER * (steps + 1)
-            + EVENTS_PER_GATE * len(plan.gates.require),
+            + EVENTS_PER_GATE * gates,
             "parallel_operation": health_rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY * 2 * exposed),
             "monitoring": monitoring_rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY * exposed),
             # worst case: every weight change and copy undone at the last moment

@@ -1,54 +1,100 @@
-"""The dry run: the exact ordered steps MigrationWorkflow takes for a plan."""
+"""The dry run: the ordered steps MigrationWorkflow takes for a plan.
+
+`plan show` prints them and the history budget counts them; tests/workflows/test_step_sequence.py
+runs real migrations and checks that their timelines follow this sequence, so the three agree.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
 
 from cutover.durations import format_duration as fmt
+from cutover.models import Phase
 from cutover.plan.model import Plan, traffic_gate
 
 
-def planned_steps(plan: Plan, exposed: dict[str, bool]) -> list[str]:
-    """List the steps in the order the workflow runs them; `exposed` maps service -> exposure."""
+class StepKind(StrEnum):
+    PREPARE = "prepare"
+    BATCH = "batch"
+    DEPLOY = "deploy"
+    BAKE = "bake"
+    STRESS = "stress"
+    COMPARE = "compare"
+    GATE = "gate"
+    TRAFFIC = "traffic"
+    FINAL_CHECKS = "final-checks"
+    MONITOR = "monitor"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    phase: Phase
+    kind: StepKind
+    text: str
+    gate: str | None = None  # GATE: its name
+    approval: bool = False  # GATE: waits for an approver
+    weight: int | None = None  # TRAFFIC: green's percentage
+
+
+def step_sequence(plan: Plan, exposed: dict[str, bool]) -> list[PlannedStep]:
+    """Every step in the order the workflow runs them; `exposed` maps service -> exposure."""
     non_exposed = [s.name for s in plan.services if not exposed[s.name]]
     user_facing = [s.name for s in plan.services if exposed[s.name]]
     kinds = {s.name: s.workload_kind for s in plan.services}
     steps = [
-        f"preparation: discover and classify {len(plan.services)} workloads in {plan.source.name}; "
-        f"check {plan.target.name}; record blue's state",
+        PlannedStep(
+            Phase.PREPARATION,
+            StepKind.PREPARE,
+            f"preparation: discover and classify {len(plan.services)} workloads in {plan.source.name}; "
+            f"check {plan.target.name}; record blue's state",
+        )
     ]
     size, limit = plan.non_exposed.batch_size, plan.non_exposed.parallelism
     batches = [non_exposed[i : i + size] for i in range(0, len(non_exposed), size)]
     for number, batch in enumerate(batches, start=1):
         detail = ", ".join(f"{name} ({_non_exposed_actions(kinds[name])})" for name in batch)
-        steps.append(f"non-exposed batch {number}/{len(batches)} (up to {limit} at once): {detail}")
+        text = f"non-exposed batch {number}/{len(batches)} (up to {limit} at once): {detail}"
+        steps.append(PlannedStep(Phase.NON_EXPOSED, StepKind.BATCH, text))
     if user_facing:
-        steps.append(f"parallel operation: deploy {', '.join(user_facing)} to {plan.target.name} at 0%")
+        text = f"parallel operation: deploy {', '.join(user_facing)} to {plan.target.name} at 0%"
+        steps.append(PlannedStep(Phase.PARALLEL, StepKind.DEPLOY, text))
     po = plan.parallel_operation
-    steps.append(
-        f"parallel operation: bake {fmt(po.duration)}, health checks every {fmt(po.health_check_interval)}"
-    )
-    steps.append("validation: stress check against green")
-    steps.append(_gate(plan, "uat"))
-    steps.append("validation: blue-vs-green performance comparison")
+    text = f"parallel operation: bake {fmt(po.duration)}, health checks every {fmt(po.health_check_interval)}"
+    steps.append(PlannedStep(Phase.PARALLEL, StepKind.BAKE, text))
+    steps.append(PlannedStep(Phase.VALIDATION, StepKind.STRESS, "validation: stress check against green"))
+    steps.append(_gate(plan, Phase.VALIDATION, "uat"))
+    text = "validation: blue-vs-green performance comparison"
+    steps.append(PlannedStep(Phase.VALIDATION, StepKind.COMPARE, text))
     for weight in plan.partial_steps():
-        steps.append(f"validation: set {weight}% green, bake {fmt(plan.traffic.bake)}, analyse")
-        steps.append(_gate(plan, traffic_gate(weight)))
-    steps.append(_gate(plan, "full-cutover"))
-    steps.append(f"full cutover: set 100% green, bake {fmt(plan.traffic.bake)}, analyse")
-    steps.append("full cutover: final end-to-end checks in both environments")
+        text = f"validation: set {weight}% green, bake {fmt(plan.traffic.bake)}, analyse"
+        steps.append(PlannedStep(Phase.VALIDATION, StepKind.TRAFFIC, text, weight=weight))
+        steps.append(_gate(plan, Phase.VALIDATION, traffic_gate(weight)))
+    steps.append(_gate(plan, Phase.FULL_CUTOVER, "full-cutover"))
+    text = f"full cutover: set 100% green, bake {fmt(plan.traffic.bake)}, analyse"
+    steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.TRAFFIC, text, weight=100))
+    text = "full cutover: final end-to-end checks in both environments"
+    steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.FINAL_CHECKS, text))
     mon = plan.monitoring
-    steps.append(
-        f"full cutover: monitoring window {fmt(mon.window)}, analysis every {fmt(mon.check_interval)}"
-    )
-    steps.append("post-release review: write the report")
+    text = f"full cutover: monitoring window {fmt(mon.window)}, analysis every {fmt(mon.check_interval)}"
+    steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.MONITOR, text))
+    steps.append(PlannedStep(Phase.REVIEW, StepKind.REVIEW, "post-release review: write the report"))
     return steps
 
 
-def _gate(plan: Plan, name: str) -> str:
+def planned_steps(plan: Plan, exposed: dict[str, bool]) -> list[str]:
+    """What `plan show` prints, one line per step."""
+    return [step.text for step in step_sequence(plan, exposed)]
+
+
+def _gate(plan: Plan, phase: Phase, name: str) -> PlannedStep:
     if not plan.needs_approval(name):
-        return f"gate {name}: no approval required"
+        return PlannedStep(phase, StepKind.GATE, f"gate {name}: no approval required", gate=name)
     g = plan.gates
-    return (
+    text = (
         f"gate {name}: wait for approval by one of {', '.join(g.approvers)} "
         f"(timeout {fmt(g.timeout)}, then {g.on_timeout.value})"
     )
+    return PlannedStep(phase, StepKind.GATE, text, gate=name, approval=True)
 
 
 def _non_exposed_actions(kind: str) -> str:
