@@ -23,7 +23,7 @@ class LeaseActivities:
     def __init__(self, client: Client):
         self.client = client
 
-    @activity.defn
+    @activity.defn(name="await_leases")
     async def await_leases(self, check: LeaseCheck) -> list[str]:
         """Why the migration cannot have its workloads (who holds which), or [] when it holds them all."""
         deadline = datetime.now(UTC) + check.timeout

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from cutover.activities.platform_errors import platform_errors
 from cutover.activities.polling import poll_until
 from cutover.logs import get_logger
 from cutover.models import (
@@ -28,9 +29,13 @@ from cutover.models import (
 )
 from cutover.plan.cluster_check import check_plan
 from cutover.plan.model import Plan
-from cutover.platform.aws.eks import FargateProvisioner
-from cutover.platform.aws.s3 import ReviewStore
-from cutover.platform.interfaces import Cluster, MetricsSource, TrafficRouter
+from cutover.platform.interfaces import (
+    CapacityProvisioner,
+    Cluster,
+    MetricsSource,
+    ReviewStore,
+    TrafficRouter,
+)
 from cutover.report import render_review
 
 
@@ -57,17 +62,18 @@ class MigrationActivities:
         router: TrafficRouter,
         metrics: MetricsSource,
         report_dir: Path,
-        fargate: FargateProvisioner | None = None,
+        capacity: CapacityProvisioner | None = None,
         review_store: ReviewStore | None = None,
     ):
         self.cluster = cluster
         self.router = router
         self.metrics = metrics
         self.report_dir = report_dir
-        self.fargate = fargate
+        self.capacity = capacity
         self.review_store = review_store
 
-    @activity.defn
+    @activity.defn(name="discover")
+    @platform_errors
     def discover(self, plan: Plan) -> Inventory:
         """Find and classify every planned workload in blue, recording its state for rollback.
 
@@ -86,40 +92,45 @@ class MigrationActivities:
         _log(phase="preparation").info("discovered", workloads=len(found), weights=weights)
         return Inventory(workloads=found, blue_weights=weights)
 
-    @activity.defn
+    @activity.defn(name="prepare_target")
+    @platform_errors
     def prepare_target(self, target: TargetCapacity) -> str:
         """Make sure green can schedule the namespaces (EKS Fargate profile); heartbeats while EKS works."""
-        fargate = self.fargate
-        if fargate is None:
+        capacity = self.capacity
+        if capacity is None:
             return "no Fargate profile configured for the worker; green's capacity is assumed"
-        fargate.request(target.namespaces)
-        arn = poll_until(lambda: fargate.active_arn(target.namespaces), fargate.timeout)
+        capacity.request(target.namespaces)
+        arn = poll_until(lambda: capacity.active_arn(target.namespaces), capacity.timeout)
         if arn is None:
             raise ApplicationError(
-                f"fargate profile {fargate.target.profile_name} not ACTIVE within {fargate.timeout}",
+                f"{capacity.description} not ACTIVE within {capacity.timeout}",
                 non_retryable=True,
                 type="NotActive",
             )
         _log(phase="preparation").info("fargate profile active", arn=arn, namespaces=target.namespaces)
         return f"fargate profile {arn} active for namespaces {', '.join(sorted(target.namespaces))}"
 
-    @activity.defn
+    @activity.defn(name="deploy_copy")
+    @platform_errors
     def deploy_copy(self, ref: ServiceRef) -> None:
         _log(service=ref.service).info("deploy copy", env=ref.env, replicas=ref.replicas)
         self.cluster.apply_copy(ref)
 
-    @activity.defn
+    @activity.defn(name="remove_copy")
+    @platform_errors
     def remove_copy(self, ref: ServiceRef) -> None:
         _log(service=ref.service).info("remove copy", env=ref.env, scale_to_zero=ref.keep_at_zero)
         self.cluster.remove_copy(ref.env, ref.namespace, ref.kind, ref.name, scale_to_zero=ref.keep_at_zero)
 
-    @activity.defn
+    @activity.defn(name="check_health")
+    @platform_errors
     def check_health(self, ref: ServiceRef) -> ServiceCheck:
         healthy = self.cluster.healthy(ref.env, ref.namespace, ref.kind, ref.name)
         _log(service=ref.service).info("health", env=ref.env, healthy=healthy)
         return ServiceCheck(ref=ref, healthy=healthy)
 
-    @activity.defn
+    @activity.defn(name="await_rollout")
+    @platform_errors
     def await_rollout(self, wait: RolloutWait) -> bool:
         """True once the copy is rolled out and available; False if the plan's timeout passed first."""
         ref = wait.ref
@@ -129,7 +140,8 @@ class MigrationActivities:
         _log(service=ref.service).info("rollout", env=ref.env, rolled_out=bool(done))
         return bool(done)
 
-    @activity.defn
+    @activity.defn(name="hand_over_cron")
+    @platform_errors
     def hand_over_cron(self, handover: CronHandover) -> list[str]:
         """Suspend in disable_in, let its running Jobs finish, then resume in enable_in.
 
@@ -164,7 +176,8 @@ class MigrationActivities:
             raise ApplicationError(f"cronjob {name} enabled in {enabled} after handover, expected {expected}")
         return enabled
 
-    @activity.defn
+    @activity.defn(name="run_cron")
+    @platform_errors
     def run_cron(self, ref: ServiceRef) -> bool:
         """One look at the first green run (histories before await_cron_run); retried until it finished."""
         info = activity.info()
@@ -174,7 +187,8 @@ class MigrationActivities:
         _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
         return ok
 
-    @activity.defn
+    @activity.defn(name="await_cron_run")
+    @platform_errors
     def await_cron_run(self, wait: CronRunWait) -> bool:
         """Outcome of green's first scheduled run, heartbeating while it waits up to the plan's timeout."""
         ref, info = wait.ref, activity.info()
@@ -189,12 +203,14 @@ class MigrationActivities:
         _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
         return ok
 
-    @activity.defn
+    @activity.defn(name="set_green_percent")
+    @platform_errors
     def set_green_percent(self, change: WeightChange) -> None:
         _log(service=change.service).info("set weights", green=change.green_percent)
         self.router.set_green_percent(change)
 
-    @activity.defn
+    @activity.defn(name="analyse")
+    @platform_errors
     def analyse(self, request: AnalysisRequest) -> AnalysisResult:
         """Compare green against blue and against the plan's absolute limits."""
         green_err, green_p99 = self.metrics.sample(request.green_env, request.namespace, request.service)
@@ -224,7 +240,8 @@ class MigrationActivities:
         _log(service=request.service).info("analysis", weight=request.weight, passed=result.passed)
         return result
 
-    @activity.defn
+    @activity.defn(name="write_report")
+    @platform_errors
     def write_report(self, request: ReportRequest) -> str:
         self.report_dir.mkdir(parents=True, exist_ok=True)
         path = self.report_dir / f"{request.workflow_id}.md"

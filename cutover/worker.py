@@ -15,7 +15,13 @@ from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.logs import configure_logging, get_logger
 from cutover.platform.local import LocalEnvironment
-from cutover.platform.wiring import PlatformConfigError, build_platform, load_platform_config
+from cutover.platform.wiring import (
+    PlatformConfigError,
+    build_capacity,
+    build_platform,
+    build_review_store,
+    load_platform_config,
+)
 from cutover.temporal.client import TemporalUnreachable, connect
 from cutover.temporal.settings import TemporalSettings, local_state_path, report_dir
 from cutover.workflows.leases import MigrationLeasesWorkflow, WorkloadLeaseWorkflow
@@ -34,8 +40,8 @@ def configured_activities() -> MigrationActivities:
         router,
         metrics,
         report_dir(),
-        fargate=config.fargate.build() if config.fargate else None,
-        review_store=config.reviews.build() if config.reviews else None,
+        capacity=build_capacity(config),
+        review_store=build_review_store(config),
     )
 
 

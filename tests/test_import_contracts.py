@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-CONTRACTS = [c["name"] for c in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]]
+CONTRACTS = [
+    c["name"]
+    for c in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+]
 # contract name prefix -> (module file in the copy, the import that breaks it)
 BREAKS = {
     "Workflows reach the platform": ("workflows/details.py", "import cutover.platform.local"),
@@ -39,7 +42,9 @@ def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("layers")
-    shutil.copytree(ROOT / "cutover", copy / "cutover", symlinks=False, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "cutover", copy / "cutover", symlinks=False, ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
     return copy
 

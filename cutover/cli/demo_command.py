@@ -9,7 +9,6 @@ import click
 
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.demo.local_servers import ServerStartError
-from cutover.demo.run import DemoOptions, exit_code, print_line, run_demo
 
 
 @click.command("demo")
@@ -28,6 +27,9 @@ def demo(
     ui_port: int,
 ) -> None:
     """Start a dev server, a moto server and a worker, run a demo migration and follow it."""
+    # Here, not at the top: the demo loads boto3 and moto, which no other command needs.
+    from cutover.demo.run import DemoOptions, exit_code, print_line, run_demo
+
     failures: dict[str, object] = {}
     if fail_at_step is not None:
         if not 0 < fail_at_step <= 100:

@@ -1,11 +1,11 @@
 """`cutover discover`: a namespace's workloads as a plan's services block; refuses what green cannot run."""
 
 import click
-from temporalio.exceptions import ApplicationError
 
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.platform_access import configured_cluster, platform_config_option
 from cutover.models import Workload
+from cutover.platform.errors import PlatformError
 
 
 def services_yaml(workloads: list[Workload]) -> list[str]:
@@ -41,7 +41,7 @@ def discover(env: str, namespace: str, selector: str, platform_config: str | Non
         raise CliError(f"--env: environment {env!r} not found (have {cluster.environments()})")
     try:
         found = cluster.discover(env, namespace, selector)
-    except ApplicationError as error:
+    except PlatformError as error:
         raise OperationFailed(f"discover in {env}/{namespace}: {error}") from None
     usable = [w for w in found if not w.unsupported]
     refused = [w for w in found if w.unsupported]

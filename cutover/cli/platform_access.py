@@ -3,9 +3,9 @@
 import os
 
 import click
-from temporalio.exceptions import ApplicationError
 
 from cutover.cli.errors import CliError, OperationFailed
+from cutover.platform.errors import PlatformError
 from cutover.platform.interfaces import Cluster
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.wiring import PlatformConfigError, build_platform, load_platform_config
@@ -30,5 +30,5 @@ def configured_cluster(platform_config: str | None) -> Cluster:
         return build_platform(config, local)[0]
     except PlatformConfigError as error:
         raise CliError(str(error)) from None
-    except ApplicationError as error:
+    except PlatformError as error:
         raise OperationFailed(f"cluster access: {error}") from None

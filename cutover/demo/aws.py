@@ -12,8 +12,7 @@ from typing import Any
 import yaml
 
 from cutover.demo.motoserver import REGION
-from cutover.platform.aws.alb import AlbRoute
-from cutover.platform.aws.cloudwatch import TargetGroupMetrics
+from cutover.platform.aws.config import AlbRoute, TargetGroupMetrics
 from cutover.platform.local import State
 
 # Analysis after a 3 s bake must see only the current weights. moto sums the points in

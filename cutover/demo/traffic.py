@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from temporalio.exceptions import ApplicationError
 
 from cutover.platform.aws.alb import AlbRouter
-from cutover.platform.aws.cloudwatch import NAMESPACE, TargetGroupMetrics
+from cutover.platform.aws.cloudwatch import NAMESPACE
+from cutover.platform.aws.config import TargetGroupMetrics
+from cutover.platform.errors import PlatformError
 from cutover.platform.local import LocalEnvironment, synthetic_sample
 
 REQUESTS_PER_SECOND = 1000
@@ -69,7 +70,7 @@ class TrafficPublisher:
         while True:
             try:
                 self.publish(datetime.now(UTC))
-            except (BotoCoreError, ClientError, ApplicationError) as error:
+            except (BotoCoreError, ClientError, PlatformError) as error:
                 self.echo(f"traffic publisher: {error}")
             if self._stop.wait(TICK_SECONDS):
                 return

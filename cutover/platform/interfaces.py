@@ -1,5 +1,11 @@
-"""The three things cutover needs from the world; local and real adapters implement them."""
+"""What cutover needs from the world; local and real adapters implement it.
 
+Every role but the cluster, the router and the metrics is optional: a worker without a capacity
+provisioner assumes green can schedule the workloads, one without a review store keeps the
+post-release review on its disk only. Implementations raise cutover.platform.errors' types.
+"""
+
+from datetime import timedelta
 from typing import Protocol
 
 from cutover.models import ServiceRef, WeightChange, Workload
@@ -58,3 +64,29 @@ class TrafficRouter(Protocol):
 class MetricsSource(Protocol):
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         """Return (error rate 0..1, p99 latency ms) for the service in env."""
+
+
+class CapacityProvisioner(Protocol):
+    """Makes green able to schedule the migrated namespaces (e.g. an EKS Fargate profile), in two
+    steps so the activity can heartbeat while the platform works."""
+
+    @property
+    def description(self) -> str:
+        """What is provisioned, for messages, e.g. "fargate profile cutover"."""
+
+    @property
+    def timeout(self) -> timedelta:
+        """How long the platform may take before the capacity counts as failed."""
+
+    def request(self, namespaces: list[str]) -> None:
+        """Ask for capacity for namespaces (idempotent); capacity that cannot cover them is permanent."""
+
+    def active_arn(self, namespaces: list[str]) -> str | None:
+        """The capacity's address once it is ready, None while the platform is still creating it."""
+
+
+class ReviewStore(Protocol):
+    """Where the worker copies each post-release review for the rest of the team."""
+
+    def upload(self, workflow_id: str, review: str) -> str:
+        """Store the review (idempotent: same workflow, same address); return where it now is."""

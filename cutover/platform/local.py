@@ -196,7 +196,7 @@ class LocalEnvironment:
             cron = _key(namespace, "cronjob", name)
             if env not in _enabled_in(state, cron):
                 raise RuntimeError(f"cronjob {cron} is not enabled in {env}")
-            ok = state["failures"].get("failing_cron") != name
+            ok = bool(state["failures"].get("failing_cron") != name)
             state["cron_runs"].append({"key": key, "env": env, "cron": cron, "ok": ok})
             return ok
 

@@ -14,7 +14,8 @@ from string import Template
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.exceptions import ApplicationError
+
+from cutover.platform.errors import PermanentError, TransientError
 
 
 class PrometheusQueries(BaseModel):
@@ -41,9 +42,7 @@ class PrometheusMetrics:
         if not result:
             return None
         if len(result) > 1:
-            raise ApplicationError(
-                f"PromQL {query!r} returned {len(result)} series; expected one", non_retryable=True
-            )
+            raise PermanentError(f"PromQL {query!r} returned {len(result)} series; expected one")
         return _number(result[0]["value"][1])
 
     def range(self, query: str, start: datetime, end: datetime, step_seconds: int) -> list[float]:
@@ -68,17 +67,15 @@ class PrometheusMetrics:
                 body = json.load(response)
         except urllib.error.HTTPError as error:
             detail = json.loads(error.read() or b"{}").get("error", error.reason)
-            raise ApplicationError(
-                f"Prometheus rejected {params['query']!r}: {detail}",
-                non_retryable=error.code in (400, 422),
-            ) from None
+            rejected = f"Prometheus rejected {params['query']!r}: {detail}"
+            if error.code in (400, 422):  # the query itself is wrong
+                raise PermanentError(rejected) from None
+            raise TransientError(rejected) from None
         except (urllib.error.URLError, TimeoutError) as error:
-            raise ApplicationError(f"Prometheus at {self.base_url} unreachable: {error}") from None
+            raise TransientError(f"Prometheus at {self.base_url} unreachable: {error}") from None
         data = body["data"]
         if data["resultType"] not in ("vector", "matrix"):
-            raise ApplicationError(
-                f"PromQL {params['query']!r} gave a {data['resultType']}, not a series", non_retryable=True
-            )
+            raise PermanentError(f"PromQL {params['query']!r} gave a {data['resultType']}, not a series")
         result: list[dict[str, Any]] = data["result"]
         return result
 

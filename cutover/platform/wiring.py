@@ -3,28 +3,38 @@
 Infrastructure addresses (ARNs, endpoints, contexts) belong to the worker, not to the plan
 that operators paste into the UI. The file is YAML, named by CUTOVER_PLATFORM_CONFIG;
 without it every role is the local environment.
+
+The Kubernetes and AWS clients load only when a role that needs them is built: the CLI, and a
+worker on the local platform, start without them.
 """
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import boto3
 import yaml
-from kubernetes import config as kube_config
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cutover.durations import Duration
 from cutover.plan.model import validation_problems
-from cutover.platform.aws.alb import AlbRoute, AlbRouter
-from cutover.platform.aws.cloudwatch import CloudWatchMetrics, TargetGroupMetrics
-from cutover.platform.aws.eks import FargateProvisioner, FargateTarget
-from cutover.platform.aws.route53 import Route53Router, WeightedRecord
-from cutover.platform.aws.s3 import ReviewStore
-from cutover.platform.interfaces import Cluster, MetricsSource, TrafficRouter
-from cutover.platform.kubernetes.cluster import KubernetesCluster
+from cutover.platform.aws.config import AlbRoute, FargateTarget, TargetGroupMetrics, WeightedRecord
+from cutover.platform.interfaces import (
+    CapacityProvisioner,
+    Cluster,
+    MetricsSource,
+    ReviewStore,
+    TrafficRouter,
+)
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
+
+if TYPE_CHECKING:
+    from cutover.platform.aws.alb import AlbRouter
+    from cutover.platform.aws.cloudwatch import CloudWatchMetrics
+    from cutover.platform.aws.eks import FargateProvisioner
+    from cutover.platform.aws.route53 import Route53Router
+    from cutover.platform.aws.s3 import S3ReviewStore
+    from cutover.platform.kubernetes.cluster import KubernetesCluster
 
 IN_CLUSTER = "in-cluster"
 
@@ -37,8 +47,10 @@ class Aws(Strict):
     region: str
     endpoint_url: str | None = None
 
-    def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+    def client(self, service: str, region: str | None = None) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url)
 
 
 class LocalRole(Strict):
@@ -53,9 +65,13 @@ class KubernetesConfig(Strict):
     contexts: dict[str, str]
     kubeconfig: str | None = None
 
-    def build(self) -> KubernetesCluster:
+    def build(self) -> "KubernetesCluster":
         if self.source_env not in self.contexts:
             raise PlatformConfigError(f"cluster.source_env: {self.source_env!r} is not in cluster.contexts")
+        from kubernetes import config as kube_config
+
+        from cutover.platform.kubernetes.cluster import KubernetesCluster
+
         clients = {
             env: KubernetesCluster.in_cluster_client()
             if context == IN_CLUSTER
@@ -69,10 +85,20 @@ class AlbConfig(Aws):
     kind: Literal["alb"]
     routes: dict[str, AlbRoute]
 
+    def build(self) -> "AlbRouter":
+        from cutover.platform.aws.alb import AlbRouter
+
+        return AlbRouter(self.client("elbv2"), self.routes)
+
 
 class Route53Config(Aws):
     kind: Literal["route53"]
     records: dict[str, WeightedRecord]
+
+    def build(self) -> "Route53Router":
+        from cutover.platform.aws.route53 import Route53Router
+
+        return Route53Router(self.client("route53"), self.records)
 
 
 class CloudWatchConfig(Aws):
@@ -84,11 +110,10 @@ class CloudWatchConfig(Aws):
     latency_stat: str = "p99"
     regions: dict[str, str] = Field(default_factory=dict)
 
-    def build(self) -> CloudWatchMetrics:
-        regional = {
-            env: boto3.client("cloudwatch", region_name=region, endpoint_url=self.endpoint_url)
-            for env, region in self.regions.items()
-        }
+    def build(self) -> "CloudWatchMetrics":
+        from cutover.platform.aws.cloudwatch import CloudWatchMetrics
+
+        regional = {env: self.client("cloudwatch", region) for env, region in self.regions.items()}
         return CloudWatchMetrics(
             self.client("cloudwatch"), self.targets, self.window, self.latency_stat, regional=regional
         )
@@ -110,7 +135,9 @@ class FargateConfig(Aws, FargateTarget):
 
     timeout: Duration = timedelta(minutes=15)
 
-    def build(self) -> FargateProvisioner:
+    def build(self) -> "FargateProvisioner":
+        from cutover.platform.aws.eks import FargateProvisioner
+
         target = FargateTarget.model_validate(self.model_dump(include=set(FargateTarget.model_fields)))
         return FargateProvisioner(self.client("eks"), target, self.timeout)
 
@@ -121,8 +148,10 @@ class ReviewsConfig(Aws):
     bucket: str
     prefix: str = ""
 
-    def build(self) -> ReviewStore:
-        return ReviewStore(self.client("s3"), self.bucket, self.prefix)
+    def build(self) -> "S3ReviewStore":
+        from cutover.platform.aws.s3 import S3ReviewStore
+
+        return S3ReviewStore(self.client("s3"), self.bucket, self.prefix)
 
 
 class PlatformConfig(Strict):
@@ -154,11 +183,7 @@ def load_platform_config(path: str | Path | None) -> PlatformConfig:
 def build_platform(
     config: PlatformConfig, local: LocalEnvironment
 ) -> tuple[Cluster, TrafficRouter, MetricsSource]:
-    router: TrafficRouter = local
-    if isinstance(config.router, AlbConfig):
-        router = AlbRouter(config.router.client("elbv2"), config.router.routes)
-    elif isinstance(config.router, Route53Config):
-        router = Route53Router(config.router.client("route53"), config.router.records)
+    router: TrafficRouter = local if isinstance(config.router, LocalRole) else config.router.build()
     metrics: MetricsSource = local
     if isinstance(config.metrics, CloudWatchConfig):
         metrics = config.metrics.build()
@@ -166,3 +191,13 @@ def build_platform(
         metrics = PrometheusMetrics(config.metrics.url, config.metrics.queries)
     cluster: Cluster = config.cluster.build() if isinstance(config.cluster, KubernetesConfig) else local
     return cluster, router, metrics
+
+
+def build_capacity(config: PlatformConfig) -> CapacityProvisioner | None:
+    """What makes green able to schedule the migrated namespaces; None: green's capacity is assumed."""
+    return config.fargate.build() if config.fargate else None
+
+
+def build_review_store(config: PlatformConfig) -> ReviewStore | None:
+    """Where reviews are copied besides the worker's disk; None: nowhere."""
+    return config.reviews.build() if config.reviews else None

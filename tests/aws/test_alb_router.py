@@ -4,10 +4,11 @@ import uuid
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
 from cutover.models import WeightChange
-from cutover.platform.aws.alb import AlbRoute, AlbRouter
+from cutover.platform.aws.alb import AlbRouter
+from cutover.platform.aws.config import AlbRoute
+from cutover.platform.errors import PermanentError, TransientError
 
 
 def build_alb(aws: Any, healthy_green: bool = True) -> AlbRoute:
@@ -65,22 +66,22 @@ def test_weights_move_and_read_back_through_the_api(aws: Any) -> None:
 def test_no_traffic_to_a_green_group_without_healthy_targets(aws: Any) -> None:
     route = build_alb(aws, healthy_green=False)
     router = AlbRouter(aws("elbv2"), {"shop/checkout": route})
-    with pytest.raises(ApplicationError, match="has no healthy target"):
+    with pytest.raises(TransientError, match="has no healthy target"):
         router.set_green_percent(change(25))
     assert router.green_percent("shop", "checkout") == 0
 
 
-def test_missing_listener_is_non_retryable_and_named(aws: Any) -> None:
+def test_missing_listener_is_permanent_and_named(aws: Any) -> None:
     route = build_alb(aws)
     gone = route.model_copy(update={"listener_arn": route.listener_arn + "-gone"})
     router = AlbRouter(aws("elbv2"), {"shop/checkout": gone})
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         router.set_green_percent(change(0))
-    assert caught.value.non_retryable
+    assert caught.value.kind == "aws.ListenerNotFound"
     assert gone.listener_arn in str(caught.value) and "NotFound" in str(caught.value)
 
 
 def test_unconfigured_service_is_refused(aws: Any) -> None:
     router = AlbRouter(aws("elbv2"), {})
-    with pytest.raises(ApplicationError, match="no ALB route configured for shop/checkout"):
+    with pytest.raises(PermanentError, match="no ALB route configured for shop/checkout"):
         router.green_percent("shop", "checkout")

@@ -7,9 +7,10 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from temporalio.exceptions import ApplicationError
 
-from cutover.platform.aws.cloudwatch import NAMESPACE, CloudWatchMetrics, TargetGroupMetrics
+from cutover.platform.aws.cloudwatch import NAMESPACE, CloudWatchMetrics
+from cutover.platform.aws.config import TargetGroupMetrics
+from cutover.platform.errors import PermanentError
 from cutover.platform.wiring import CloudWatchConfig, load_platform_config
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -59,7 +60,7 @@ def test_no_traffic_yet_reads_as_zero(aws: Any) -> None:
 
 
 def test_unconfigured_service_is_refused(aws: Any) -> None:
-    with pytest.raises(ApplicationError, match="no CloudWatch target group configured for green/shop/x"):
+    with pytest.raises(PermanentError, match="no CloudWatch target group configured for green/shop/x"):
         CloudWatchMetrics(aws("cloudwatch"), TARGETS).sample("green", "shop", "x")
 
 

@@ -60,7 +60,7 @@ def test_worker_metrics_see_the_green_error_rate_at_the_current_weight(
     aws: Any, moto_endpoint: str, tmp_path: Path, failing_from: int | None
 ) -> None:
     """Publisher ticks as in the demo: 2% up to just before the change to 25%, then 25% for one bake."""
-    failures = {} if failing_from is None else {"green_error_from_weight": failing_from}
+    failures: dict[str, object] = {} if failing_from is None else {"green_error_from_weight": failing_from}
     local = seed(tmp_path / "local-env.json", failures)
     demo = demo_alb(aws)
     router = AlbRouter(aws("elbv2"), demo.routes)

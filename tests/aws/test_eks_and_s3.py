@@ -4,7 +4,6 @@ import uuid
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
 from cutover.platform.aws.eks import (
     FargateProfileSpec,
@@ -12,6 +11,7 @@ from cutover.platform.aws.eks import (
     request_fargate_profile,
 )
 from cutover.platform.aws.s3 import upload_review
+from cutover.platform.errors import PermanentError
 
 ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
 
@@ -53,18 +53,17 @@ def test_existing_profile_missing_a_namespace_needs_a_human(aws: Any) -> None:
     )
     request_fargate_profile(aws("eks"), spec)
     wider = spec.model_copy(update={"namespaces": ["shop", "payments"]})
-    with pytest.raises(ApplicationError, match=r"does not select namespaces \['payments'\]") as caught:
+    with pytest.raises(PermanentError, match=r"does not select namespaces \['payments'\]"):
         request_fargate_profile(aws("eks"), wider)
-    assert caught.value.non_retryable
 
 
-def test_unknown_cluster_is_non_retryable(aws: Any) -> None:
+def test_unknown_cluster_is_permanent(aws: Any) -> None:
     spec = FargateProfileSpec(
         cluster="nope", name="cutover", pod_execution_role_arn=ROLE, subnets=["s"], namespaces=["shop"]
     )
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         request_fargate_profile(aws("eks"), spec)
-    assert caught.value.non_retryable and "nope/cutover" in str(caught.value)
+    assert caught.value.kind == "aws.ResourceNotFoundException" and "nope/cutover" in str(caught.value)
 
 
 def test_review_uploaded_and_readable(aws: Any) -> None:
@@ -75,6 +74,6 @@ def test_review_uploaded_and_readable(aws: Any) -> None:
     assert address == f"s3://{bucket}/shop/cutover-shop.md"
     body = s3.get_object(Bucket=bucket, Key="shop/cutover-shop.md")["Body"].read()
     assert body == b"# Post-release review\n"
-    with pytest.raises(ApplicationError, match="NoSuchBucket") as caught:
+    with pytest.raises(PermanentError, match="NoSuchBucket") as caught:
         upload_review(s3, "no-such-bucket-here", "x.md", "x")
-    assert caught.value.non_retryable
+    assert caught.value.kind == "aws.NoSuchBucket"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from temporalio.testing import WorkflowEnvironment
 
 from cutover.demo.motoserver import REGION
 from cutover.models import Control, Outcome, Phase
@@ -55,7 +56,7 @@ async def alb_migration(
 
 @pytest.mark.usefixtures("aws_credentials")
 async def test_migration_moves_alb_weights_to_green(
-    time_skipping_env, tmp_path: Path, aws: Any, moto_endpoint: str
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, aws: Any, moto_endpoint: str
 ) -> None:
     async with alb_migration(time_skipping_env, tmp_path, aws, moto_endpoint) as (h, router):
         await h.until(lambda s: s.phase == Phase.DONE)
@@ -66,7 +67,7 @@ async def test_migration_moves_alb_weights_to_green(
 
 @pytest.mark.usefixtures("aws_credentials")
 async def test_abort_puts_alb_weights_back_on_blue(
-    time_skipping_env, tmp_path: Path, aws: Any, moto_endpoint: str
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, aws: Any, moto_endpoint: str
 ) -> None:
     async with alb_migration(time_skipping_env, tmp_path, aws, moto_endpoint) as (h, router):
         await h.until(lambda s: s.weights.get("catalog", 0) >= 25)

@@ -4,10 +4,11 @@ import uuid
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
 from cutover.models import WeightChange
-from cutover.platform.aws.route53 import Route53Router, WeightedRecord
+from cutover.platform.aws.config import WeightedRecord
+from cutover.platform.aws.route53 import Route53Router
+from cutover.platform.errors import PermanentError, TransientError
 
 ZONE = "shop.example"
 
@@ -69,14 +70,14 @@ def test_change_that_never_syncs_times_out(aws: Any) -> None:
         poll_interval=2,
         sleep=slept.append,
     )
-    with pytest.raises(ApplicationError, match="not INSYNC after 6s"):
+    with pytest.raises(TransientError, match="not INSYNC after 6s"):
         router.set_green_percent(change(25))
     assert slept == [2, 2, 2]
 
 
-def test_unknown_zone_is_non_retryable_and_named(aws: Any) -> None:
+def test_unknown_zone_is_permanent_and_named(aws: Any) -> None:
     router = Route53Router(aws("route53"), {"shop/checkout": record("ZNOSUCHZONE")})
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         router.set_green_percent(change(25))
-    assert caught.value.non_retryable
+    assert caught.value.kind == "aws.NoSuchHostedZone"
     assert "ZNOSUCHZONE/checkout.shop.example" in str(caught.value)

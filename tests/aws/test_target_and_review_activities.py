@@ -12,8 +12,9 @@ from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.motoserver import REGION
 from cutover.demo.seed import seed
 from cutover.models import MigrationStatus, ReportRequest, TargetCapacity
-from cutover.platform.aws.eks import FargateProvisioner, FargateTarget
-from cutover.platform.aws.s3 import ReviewStore
+from cutover.platform.aws.config import FargateTarget
+from cutover.platform.aws.eks import FargateProvisioner
+from cutover.platform.aws.s3 import S3ReviewStore
 from cutover.platform.wiring import PlatformConfigError, load_platform_config
 from tests.aws.test_eks_and_s3 import ROLE, cluster
 
@@ -26,7 +27,7 @@ def activities(tmp_path: Path, **extras: Any) -> MigrationActivities:
 def test_prepare_target_creates_the_profile_for_the_plan_namespaces(aws: Any, tmp_path: Path) -> None:
     name, subnets = cluster(aws)
     target = FargateTarget(cluster=name, pod_execution_role_arn=ROLE, subnets=subnets)
-    acts = activities(tmp_path, fargate=FargateProvisioner(aws("eks"), target))
+    acts = activities(tmp_path, capacity=FargateProvisioner(aws("eks"), target))
     capacity = TargetCapacity(namespaces=["shop", "billing"])
     message = ActivityEnvironment().run(acts.prepare_target, capacity)
     again = ActivityEnvironment().run(acts.prepare_target, capacity)
@@ -48,7 +49,7 @@ def test_without_a_fargate_config_preparation_says_so(tmp_path: Path) -> None:
 def test_review_is_written_locally_and_copied_to_s3(aws: Any, tmp_path: Path) -> None:
     bucket = f"reviews-{uuid.uuid4().hex[:6]}"
     aws("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    acts = activities(tmp_path, review_store=ReviewStore(aws("s3"), bucket, "cutover/"))
+    acts = activities(tmp_path, review_store=S3ReviewStore(aws("s3"), bucket, "cutover/"))
     status = MigrationStatus(plan_name="shop")
     request = ReportRequest(workflow_id=f"migration-{uuid.uuid4()}", status=status)
     path = ActivityEnvironment().run(acts.write_report, request)

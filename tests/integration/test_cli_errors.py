@@ -1,6 +1,8 @@
 """Bad input on the command line: one clear line, non-zero exit, nothing started."""
 
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -24,7 +26,7 @@ def write_plan(folder: Path, **changes: object) -> Path:
     return path
 
 
-def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     lines = result.stderr.strip().splitlines()
     assert lines and lines[0].startswith("error: "), result.stderr
     return lines[0]
@@ -112,7 +114,12 @@ def test_signals_checked_against_the_running_migration(processes: Processes, tmp
     assert "Outcome: **rolled-back**" in report.stdout
 
 
-def wait_for(processes: Processes, workflow_id: str, predicate, limit: float = 180) -> MigrationStatus:  # type: ignore[no-untyped-def]
+def wait_for(
+    processes: Processes,
+    workflow_id: str,
+    predicate: Callable[[MigrationStatus], bool],
+    limit: float = 180,
+) -> MigrationStatus:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         result = processes.cutover("status", workflow_id, "--json")

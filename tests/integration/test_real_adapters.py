@@ -252,8 +252,10 @@ async def test_full_migration_through_kubernetes_alb_and_prometheus(
         assert "nodeSelector" not in template["spec"] and "tolerations" not in template["spec"]
         assert copy["status"]["availableReplicas"] == 3
     # The schedule runs in green only; blue's in-flight run finished before green was resumed.
-    assert world.green.get_object("cronjobs", NS, "nightly-invoices")["spec"]["suspend"] is False
-    assert world.blue.get_object("cronjobs", NS, "nightly-invoices")["spec"]["suspend"] is True
+    green_cron = world.green.get_object("cronjobs", NS, "nightly-invoices")
+    blue_cron = world.blue.get_object("cronjobs", NS, "nightly-invoices")
+    assert green_cron is not None and green_cron["spec"]["suspend"] is False
+    assert blue_cron is not None and blue_cron["spec"]["suspend"] is True
     cron_patches = [
         i
         for i, (env, method, path) in enumerate(world.journal)
@@ -294,6 +296,7 @@ async def test_rejected_migration_rolls_every_resource_back(
     assert world.weights() == {"checkout": 0, "catalog": 0}
     assert world.workloads(world.green) == {key: None for key in world.blue_before}, "green still has copies"
     assert world.workloads(world.blue) == world.blue_before, "blue is not as the migration found it"
-    assert world.blue.get_object("cronjobs", NS, "nightly-invoices")["spec"].get("suspend") is False
+    blue_cron = world.blue.get_object("cronjobs", NS, "nightly-invoices")
+    assert blue_cron is not None and blue_cron["spec"].get("suspend") is False
     # The config the platform team provisioned in green is not cutover's to remove.
     assert world.green.get_object("secrets", NS, "payments-api") is not None

@@ -1,21 +1,28 @@
 """What the Temporal UI shows: search attributes in the list, current details on the page."""
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
 from cutover.demo.seed import seed
+from cutover.models import MigrationStatus
 from cutover.temporal.client import connect
 from cutover.temporal.settings import TemporalSettings
 from tests.integration.conftest import Processes
 from tests.integration.test_cli_errors import wait_for, write_plan
 
 
+def gate_open(gate: str) -> Callable[[MigrationStatus], bool]:
+    return lambda status: status.open_gate is not None and status.open_gate.name == gate
+
+
 async def metadata(client: Client, workflow_id: str) -> WorkflowMetadata:
     handle = client.get_workflow_handle(workflow_id)
-    return await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    found: WorkflowMetadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    return found
 
 
 async def visible(client: Client, query: str) -> list[str]:
@@ -63,7 +70,7 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
 
     asyncio.run(check_waiting())
     for gate in ("uat", "traffic-25", "traffic-75", "full-cutover"):
-        wait_for(processes, "mig-ui", lambda s, g=gate: s.open_gate is not None and s.open_gate.name == g)
+        wait_for(processes, "mig-ui", gate_open(gate))
         approved = processes.cutover("approve", "mig-ui", "--gate", gate, "--as", "bob")
         assert approved.returncode == 0, approved.stderr
     watched = processes.cutover("status", "mig-ui", "--watch", "--interval", "0.3")

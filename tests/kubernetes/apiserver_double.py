@@ -118,8 +118,8 @@ def _address(path: str) -> tuple[str | None, str, str | None] | None:
         return rest[0], rest[1], rest[2] if len(rest) > 2 else None
     for prefix, plural in RESOURCES:
         if plural in CLUSTER_SCOPED and (path + "/").startswith(f"{prefix}/{plural}/"):
-            rest = path[len(prefix) + len(plural) + 2 :].strip("/")
-            return "", plural, rest or None
+            name = path[len(prefix) + len(plural) + 2 :].strip("/")
+            return "", plural, name or None
         if path.rstrip("/") == f"{prefix}/{plural}":
             return None, plural, None
     return None
@@ -486,7 +486,7 @@ class ApiServerDouble:
                 "metadata": {"resourceVersion": str(self.version)},
                 "items": items,
             }
-        if method == "POST":
+        if method == "POST" and namespace is not None:  # not on a list across all namespaces
             meta = body.setdefault("metadata", {})
             if (plural, namespace, meta.get("name", "")) in self.objects:
                 raise ApiError(409, "AlreadyExists", f'{plural} "{meta.get("name")}" already exists')

@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
+from cutover.platform.errors import PermanentError, PlatformError, TransientError
 from cutover.platform.kubernetes.cluster import KubernetesCluster
 from cutover.platform.kubernetes.manifests import FARGATE_LABEL
 from tests.kubernetes.apiserver_double import ApiServerDouble
@@ -132,10 +132,10 @@ def test_cronjob_copy_is_created_suspended(doubles: Doubles, cluster: Kubernetes
     assert cluster.cron_enabled_in(NS, "nightly") == ["eks"]
 
 
-def test_copy_of_missing_workload_is_non_retryable(cluster: KubernetesCluster) -> None:
-    with pytest.raises(ApplicationError) as caught:
+def test_copy_of_missing_workload_is_permanent(cluster: KubernetesCluster) -> None:
+    with pytest.raises(PermanentError) as caught:
         cluster.apply_copy(ref("deployment", "ghost"))
-    assert caught.value.non_retryable
+    assert caught.value.kind == "k8s.404"
     assert "deployment/shop/ghost" in str(caught.value) and "eks" in str(caught.value)
 
 
@@ -148,9 +148,9 @@ def test_remove_is_idempotent(doubles: Doubles, cluster: KubernetesCluster) -> N
 
 def test_copy_of_a_daemonset_is_refused(doubles: Doubles, cluster: KubernetesCluster) -> None:
     doubles["eks"].put_object(daemonset("log-agent"))
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         cluster.apply_copy(ref("daemonset", "log-agent"))
-    assert caught.value.non_retryable
+    assert caught.value.kind == "k8s.Unsupported"
     assert (
         caught.value.message == "copy daemonset/shop/log-agent to fargate refused: Fargate runs no DaemonSets"
     )
@@ -163,9 +163,9 @@ def test_copy_of_a_workload_fargate_cannot_run_is_refused(
     privileged = deployment("web")
     privileged["spec"]["template"]["spec"]["hostNetwork"] = True
     doubles["eks"].put_object(privileged)
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         cluster.apply_copy(ref("deployment", "web"))
-    assert caught.value.non_retryable and "pod uses hostNetwork" in str(caught.value)
+    assert caught.value.kind == "k8s.Unsupported" and "pod uses hostNetwork" in str(caught.value)
     assert doubles["fargate"].get_object("deployments", NS, "web") is None
 
 
@@ -198,16 +198,16 @@ def test_scale_to_zero_of_an_absent_object_is_fine_and_of_a_daemonset_refused(
 ) -> None:
     cluster.remove_copy("eks", NS, "deployment", "ghost", scale_to_zero=True)
     assert [r.method for r in doubles["eks"].requests] == ["PATCH"]
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         cluster.remove_copy("eks", NS, "daemonset", "log-agent", scale_to_zero=True)
-    assert caught.value.non_retryable and "daemonset/shop/log-agent" in str(caught.value)
+    assert caught.value.kind == "k8s.BadKind" and "daemonset/shop/log-agent" in str(caught.value)
 
 
-def test_remove_denied_is_non_retryable_and_named(doubles: Doubles, cluster: KubernetesCluster) -> None:
+def test_remove_denied_is_permanent_and_named(doubles: Doubles, cluster: KubernetesCluster) -> None:
     doubles["fargate"].fail_next(403, "Forbidden")
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         cluster.remove_copy("fargate", NS, "deployment", "web")
-    assert caught.value.non_retryable
+    assert caught.value.kind == "k8s.403"
     assert caught.value.message.startswith("delete deployment/shop/web in fargate failed: 403 Forbidden")
 
 
@@ -253,31 +253,31 @@ def test_cronjob_is_healthy_once_it_exists(doubles: Doubles, cluster: Kubernetes
 
 # --- errors ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("code", "reason", "non_retryable"),
+    ("code", "reason", "error_type"),
     [
-        (401, "Unauthorized", True),
-        (403, "Forbidden", True),
-        (500, "InternalError", False),
-        (409, "Conflict", False),
+        (401, "Unauthorized", PermanentError),
+        (403, "Forbidden", PermanentError),
+        (500, "InternalError", TransientError),
+        (409, "Conflict", TransientError),
     ],
 )
 def test_error_mapping(
-    doubles: Doubles, cluster: KubernetesCluster, code: int, reason: str, non_retryable: bool
+    doubles: Doubles, cluster: KubernetesCluster, code: int, reason: str, error_type: type[PlatformError]
 ) -> None:
     doubles["fargate"].fail_next(code, reason)
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PlatformError) as caught:
         cluster.healthy("fargate", NS, "deployment", "web")
-    assert caught.value.non_retryable is non_retryable
+    assert type(caught.value) is error_type and caught.value.kind == f"k8s.{code}"
     assert str(code) in str(caught.value) and "fargate" in str(caught.value)
 
 
-def test_unknown_environment_is_non_retryable(cluster: KubernetesCluster) -> None:
-    with pytest.raises(ApplicationError) as caught:
+def test_unknown_environment_is_permanent(cluster: KubernetesCluster) -> None:
+    with pytest.raises(PermanentError) as caught:
         cluster.find("gke", NS, "deployment", "web")
-    assert caught.value.non_retryable
+    assert caught.value.kind == "k8s.UnknownEnvironment"
 
 
-def test_unknown_kind_is_non_retryable(cluster: KubernetesCluster) -> None:
-    with pytest.raises(ApplicationError) as caught:
+def test_unknown_kind_is_permanent(cluster: KubernetesCluster) -> None:
+    with pytest.raises(PermanentError) as caught:
         cluster.find("eks", NS, "replicaset", "web")
-    assert caught.value.non_retryable and "replicaset" in str(caught.value)
+    assert caught.value.kind == "k8s.BadKind" and "replicaset" in str(caught.value)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from temporalio.exceptions import ApplicationError
 
+from cutover.platform.errors import PermanentError
 from cutover.platform.kubernetes.cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble
 from tests.kubernetes.conftest import NS, configmap, cronjob, deployment, secret
@@ -230,18 +230,17 @@ def test_the_leak_check_would_see_a_preloaded_secret(
     assert PASSWORD_B64 in caplog.text
 
 
-def test_missing_workload_and_denied_reads_are_non_retryable(
+def test_missing_workload_and_denied_reads_are_permanent(
     doubles: Doubles, cluster: KubernetesCluster
 ) -> None:
-    with pytest.raises(ApplicationError) as missing:
+    with pytest.raises(PermanentError) as missing:
         cluster.config_problems("eks", "fargate", NS, "deployment", "web")
-    assert (
-        missing.value.non_retryable and missing.value.message == "deployment/shop/web does not exist in eks"
-    )
+    assert missing.value.kind == "k8s.404"
+    assert missing.value.message == "deployment/shop/web does not exist in eks"
     doubles["eks"].put_object(EVERY_KIND_OF_REFERENCE)
     put_everywhere(doubles, same_config())
     doubles["fargate"].fail_next(403, "Forbidden", "/secrets/")
-    with pytest.raises(ApplicationError) as denied:
+    with pytest.raises(PermanentError) as denied:
         cluster.config_problems("eks", "fargate", NS, "deployment", "web")
-    assert denied.value.non_retryable
+    assert denied.value.kind == "k8s.403"
     assert denied.value.message.startswith("read secret/shop/api-keys in fargate failed: 403 Forbidden")

@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
+from cutover.platform.errors import PermanentError
 from cutover.platform.kubernetes.cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble, job_status
 from tests.kubernetes.conftest import NS, cronjob, ref
@@ -55,12 +55,12 @@ def test_set_cron_suspended_merge_patches_the_flag_idempotently(
 
 
 @pytest.mark.parametrize(("suspended", "action"), [(True, "suspend"), (False, "resume")])
-def test_set_cron_suspended_on_a_missing_cronjob_is_non_retryable(
+def test_set_cron_suspended_on_a_missing_cronjob_is_permanent(
     cluster: KubernetesCluster, suspended: bool, action: str
 ) -> None:
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         cluster.set_cron_suspended("fargate", NS, "nightly", suspended)
-    assert caught.value.non_retryable
+    assert caught.value.kind == "k8s.404"
     assert caught.value.message.startswith(f"{action} cronjob/shop/nightly in fargate failed: 404")
 
 
@@ -146,10 +146,10 @@ def test_run_cron_ignores_jobs_of_an_earlier_cronjob_of_the_same_name(
     assert cluster.run_cron("fargate", NS, "nightly", "run-1") is True
 
 
-def test_run_cron_of_a_missing_cronjob_is_non_retryable(cluster: KubernetesCluster) -> None:
-    with pytest.raises(ApplicationError) as caught:
+def test_run_cron_of_a_missing_cronjob_is_permanent(cluster: KubernetesCluster) -> None:
+    with pytest.raises(PermanentError) as caught:
         cluster.run_cron("fargate", NS, "nightly", "run-1")
-    assert caught.value.non_retryable
+    assert caught.value.kind == "k8s.404"
     assert caught.value.message == "cronjob/shop/nightly (run run-1) does not exist in fargate"
 
 

@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
+from cutover.platform.errors import PermanentError
 from cutover.platform.kubernetes.cluster import KubernetesCluster
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 from tests.kubernetes.conftest import NS, cronjob, daemonset, deployment, httproute, service
@@ -198,11 +198,11 @@ def test_cluster_without_gateway_api_has_no_routes() -> None:
         assert any("httproutes" in r.path for r in blue.requests)
 
 
-def test_denied_httproute_list_is_non_retryable(doubles: Doubles, cluster: KubernetesCluster) -> None:
+def test_denied_httproute_list_is_permanent(doubles: Doubles, cluster: KubernetesCluster) -> None:
     doubles["eks"].put_object(deployment("web"))
     doubles["eks"].fail_next(403, "Forbidden", "/httproutes")
-    with pytest.raises(ApplicationError) as caught:
+    with pytest.raises(PermanentError) as caught:
         cluster.find("eks", NS, "deployment", "web")
-    assert caught.value.non_retryable and caught.value.message.startswith(
+    assert caught.value.kind == "k8s.403" and caught.value.message.startswith(
         "list httproutes in all namespaces in eks failed: 403"
     )

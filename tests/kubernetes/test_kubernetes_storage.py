@@ -1,8 +1,8 @@
 """Fargate mounts only EFS: claims backed by EBS (or anything else) are refused, read through the API."""
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
+from cutover.platform.errors import PermanentError
 from cutover.platform.kubernetes.cluster import KubernetesCluster
 from cutover.platform.kubernetes.storage import ClaimUse, claim_uses
 from tests.kubernetes.apiserver_double import ApiServerDouble
@@ -106,9 +106,9 @@ def test_copy_refuses_ebs_storage_and_discover_reports_it(
     blue: ApiServerDouble, doubles: Doubles, cluster: KubernetesCluster
 ) -> None:
     blue.put_object(stateful_set("db", "gp3"))
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(PermanentError) as refused:
         cluster.apply_copy(ref("statefulset", "db"))
-    assert refused.value.non_retryable
+    assert refused.value.kind == "k8s.Unsupported"
     assert refused.value.message == f"copy statefulset/{NS}/db to fargate refused: volume data {EBS_REASON}"
     assert doubles["fargate"].get_object("statefulsets", NS, "db") is None
     found = cluster.discover("eks", NS, "app=db")

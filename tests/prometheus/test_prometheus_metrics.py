@@ -4,9 +4,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.exceptions import ApplicationError
 
 from cutover.demo.local_servers import free_port
+from cutover.platform.errors import PermanentError, TransientError
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
 from tests.prometheus.conftest import TRAFFIC
 
@@ -45,15 +45,13 @@ def test_range_query_and_missing_series(prometheus_url: str) -> None:
     assert metrics.sample("purple", "shop", "checkout") == (0.0, 0.0)
 
 
-def test_bad_promql_is_non_retryable(prometheus_url: str) -> None:
+def test_bad_promql_is_permanent(prometheus_url: str) -> None:
     metrics = PrometheusMetrics(prometheus_url, PrometheusQueries(error_rate="sum(", p99_latency_ms="1"))
-    with pytest.raises(ApplicationError, match="Prometheus rejected 'sum\\('") as caught:
+    with pytest.raises(PermanentError, match="Prometheus rejected 'sum\\('"):
         metrics.sample("blue", "shop", "checkout")
-    assert caught.value.non_retryable
 
 
-def test_unreachable_prometheus_is_retryable() -> None:
+def test_unreachable_prometheus_is_transient() -> None:
     metrics = PrometheusMetrics(f"http://127.0.0.1:{free_port()}", QUERIES, timeout=1)
-    with pytest.raises(ApplicationError, match="unreachable") as caught:
+    with pytest.raises(TransientError, match="unreachable"):
         metrics.sample("blue", "shop", "checkout")
-    assert not caught.value.non_retryable

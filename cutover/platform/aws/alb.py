@@ -3,20 +3,11 @@
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
-from temporalio.exceptions import ApplicationError
 
 from cutover.models import WeightChange
+from cutover.platform.aws.config import AlbRoute
 from cutover.platform.aws.errors import translate
-
-
-class AlbRoute(BaseModel):
-    """Where one service's traffic is split: a listener (default action) or one of its rules."""
-
-    listener_arn: str
-    rule_arn: str | None = None
-    blue_target_group_arn: str
-    green_target_group_arn: str
+from cutover.platform.errors import PermanentError, TransientError
 
 
 class AlbRouter:
@@ -27,7 +18,7 @@ class AlbRouter:
     def _route(self, namespace: str, service: str) -> AlbRoute:
         key = f"{namespace}/{service}"
         if key not in self.routes:
-            raise ApplicationError(f"no ALB route configured for {key}", non_retryable=True)
+            raise PermanentError(f"no ALB route configured for {key}")
         return self.routes[key]
 
     def set_green_percent(self, change: WeightChange) -> None:
@@ -46,7 +37,7 @@ class AlbRouter:
             raise translate(error, "set ALB weights", resource) from error
         actual = self.green_percent(change.namespace, change.service)
         if actual != change.green_percent:
-            raise ApplicationError(
+            raise TransientError(
                 f"{resource}: green weight reads back as {actual}%, expected {change.green_percent}%"
             )
 
@@ -66,7 +57,7 @@ class AlbRouter:
             raise translate(error, "describe target health", route.green_target_group_arn) from error
         states = [d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]]
         if "healthy" not in states:
-            raise ApplicationError(
+            raise TransientError(
                 f"green target group {route.green_target_group_arn} has no healthy target: {states or 'none'}"
             )
 

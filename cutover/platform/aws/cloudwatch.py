@@ -5,19 +5,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
-from temporalio.exceptions import ApplicationError
 
+from cutover.platform.aws.config import TargetGroupMetrics
 from cutover.platform.aws.errors import translate
+from cutover.platform.errors import PermanentError
 
 NAMESPACE = "AWS/ApplicationELB"
-
-
-class TargetGroupMetrics(BaseModel):
-    """CloudWatch dimensions of one environment's target group, e.g. app/shop/123, targetgroup/green/456."""
-
-    load_balancer: str
-    target_group: str
 
 
 class CloudWatchMetrics:
@@ -42,7 +35,7 @@ class CloudWatchMetrics:
         """(5xx / requests, response time in ms at latency_stat) over the last window."""
         key = f"{env}/{namespace}/{service}"
         if key not in self.targets:
-            raise ApplicationError(f"no CloudWatch target group configured for {key}", non_retryable=True)
+            raise PermanentError(f"no CloudWatch target group configured for {key}")
         target = self.targets[key]
         dimensions = [
             {"Name": "LoadBalancer", "Value": target.load_balancer},

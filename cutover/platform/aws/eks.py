@@ -5,20 +5,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
-from temporalio.exceptions import ApplicationError
 
+from cutover.platform.aws.config import FargateTarget
 from cutover.platform.aws.errors import translate
+from cutover.platform.errors import PermanentError
 
 FARGATE_LABEL = {"cutover.dev/fargate": "true"}
-
-
-class FargateTarget(BaseModel):
-    """Green's EKS cluster and the profile cutover keeps for the migrated namespaces."""
-
-    cluster: str
-    profile_name: str = "cutover"
-    pod_execution_role_arn: str
-    subnets: list[str]
 
 
 class FargateProfileSpec(BaseModel):
@@ -30,12 +22,17 @@ class FargateProfileSpec(BaseModel):
 
 
 class FargateProvisioner:
-    """Ensures the profile in two steps, so the activity can heartbeat while EKS creates it."""
+    """The CapacityProvisioner for EKS Fargate: ensures the profile in two steps, so the activity can
+    heartbeat while EKS creates it."""
 
     def __init__(self, eks: Any, target: FargateTarget, timeout: timedelta = timedelta(minutes=15)):
         self.eks = eks
         self.target = target
         self.timeout = timeout
+
+    @property
+    def description(self) -> str:
+        return f"fargate profile {self.target.profile_name}"
 
     def spec(self, namespaces: list[str]) -> FargateProfileSpec:
         t = self.target
@@ -81,7 +78,7 @@ def fargate_profile_arn_when_active(eks: Any, spec: FargateProfileSpec) -> str |
     if profile is None or profile["status"] == "CREATING":
         return None
     if profile["status"] != "ACTIVE":
-        raise ApplicationError(f"{_resource(spec)} is {profile['status']}", non_retryable=True)
+        raise PermanentError(f"{_resource(spec)} is {profile['status']}")
     return str(profile["fargateProfileArn"])
 
 
@@ -106,8 +103,7 @@ def _check_selectors(profile: dict[str, Any], spec: FargateProfileSpec) -> None:
     covered = {s["namespace"] for s in profile.get("selectors", [])}
     missing = sorted(set(spec.namespaces) - covered)
     if missing:
-        raise ApplicationError(
+        raise PermanentError(
             f"fargate profile {spec.cluster}/{spec.name} exists but does not select namespaces {missing}; "
-            f"profiles are immutable: create another profile",
-            non_retryable=True,
+            f"profiles are immutable: create another profile"
         )

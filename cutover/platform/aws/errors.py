@@ -1,9 +1,10 @@
-"""Map AWS errors to Temporal's retry semantics: transient ones retry, bad configuration does not."""
+"""Map AWS errors to the platform's: bad configuration is permanent, anything else may pass on a retry."""
 
 from botocore.exceptions import ClientError
-from temporalio.exceptions import ApplicationError
 
-NON_RETRYABLE_CODES = {
+from cutover.platform.errors import PermanentError, PlatformError, TransientError
+
+PERMANENT_CODES = {
     "AccessDenied",
     "AccessDeniedException",
     "UnauthorizedOperation",
@@ -16,17 +17,19 @@ NON_RETRYABLE_CODES = {
 }
 
 
-def is_non_retryable(code: str) -> bool:
+def is_permanent(code: str) -> bool:
+    """Denied, invalid or missing: the same request fails the same way until a human changes something."""
     return (
-        code in NON_RETRYABLE_CODES
+        code in PERMANENT_CODES
         or code.startswith("NoSuch")
         or code.endswith(("NotFound", "NotFoundException"))
     )
 
 
-def translate(error: ClientError, action: str, resource: str) -> Exception:
-    """An error that names the action and resource; non-retryable when retrying cannot help."""
+def translate(error: ClientError, action: str, resource: str) -> PlatformError:
+    """An error that names the action and resource; permanent when retrying cannot help."""
     code = error.response.get("Error", {}).get("Code", "Unknown")
     message = error.response.get("Error", {}).get("Message", str(error))
     text = f"{action} on {resource} failed: {code}: {message}"
-    return ApplicationError(text, type=f"aws.{code}", non_retryable=is_non_retryable(code))
+    kind = f"aws.{code}"
+    return PermanentError(text, kind) if is_permanent(code) else TransientError(text, kind)

@@ -5,24 +5,11 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
-from temporalio.exceptions import ApplicationError
 
 from cutover.models import WeightChange
+from cutover.platform.aws.config import WeightedRecord
 from cutover.platform.aws.errors import translate
-
-
-class WeightedRecord(BaseModel):
-    """A DNS name served by blue and green, e.g. a CNAME to each environment's load balancer."""
-
-    zone_id: str
-    name: str
-    type: str = "CNAME"
-    ttl: int = 60
-    blue_value: str
-    green_value: str
-    blue_set_id: str = "blue"
-    green_set_id: str = "green"
+from cutover.platform.errors import PermanentError, TransientError
 
 
 class Route53Router:
@@ -43,7 +30,7 @@ class Route53Router:
     def _record(self, namespace: str, service: str) -> WeightedRecord:
         key = f"{namespace}/{service}"
         if key not in self.records:
-            raise ApplicationError(f"no Route 53 record configured for {key}", non_retryable=True)
+            raise PermanentError(f"no Route 53 record configured for {key}")
         return self.records[key]
 
     def set_green_percent(self, change: WeightChange) -> None:
@@ -63,7 +50,7 @@ class Route53Router:
             raise translate(error, "UPSERT weighted records", f"{record.zone_id}/{record.name}") from error
         actual = self.green_percent(change.namespace, change.service)
         if actual != change.green_percent:
-            raise ApplicationError(
+            raise TransientError(
                 f"{record.name}: green weight reads back as {actual}%, expected {change.green_percent}%"
             )
 
@@ -71,9 +58,7 @@ class Route53Router:
         waited = 0.0
         while self.route53.get_change(Id=change_id)["ChangeInfo"]["Status"] != "INSYNC":
             if waited >= self.insync_timeout:
-                raise ApplicationError(
-                    f"Route 53 change {change_id} for {name} not INSYNC after {waited:.0f}s"
-                )
+                raise TransientError(f"Route 53 change {change_id} for {name} not INSYNC after {waited:.0f}s")
             self.sleep(self.poll_interval)
             waited += self.poll_interval
 

@@ -16,13 +16,13 @@ def upload_review(s3: Any, bucket: str, key: str, markdown: str) -> str:
     return f"s3://{bucket}/{key}"
 
 
-class ReviewStore:
-    """Where the worker copies each post-release review: one object per migration under prefix."""
+class S3ReviewStore:
+    """The ReviewStore in S3: one object per migration under prefix."""
 
     def __init__(self, s3: Any, bucket: str, prefix: str = ""):
         self.s3 = s3
         self.bucket = bucket
         self.prefix = prefix
 
-    def upload(self, workflow_id: str, markdown: str) -> str:
-        return upload_review(self.s3, self.bucket, f"{self.prefix}{workflow_id}.md", markdown)
+    def upload(self, workflow_id: str, review: str) -> str:
+        return upload_review(self.s3, self.bucket, f"{self.prefix}{workflow_id}.md", review)

@@ -10,7 +10,8 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from temporalio.exceptions import ApplicationError
+
+from cutover.platform.errors import PermanentError, PlatformError, TransientError
 
 Obj = dict[str, Any]
 
@@ -22,7 +23,8 @@ class KindApi:
         self.api, self.suffix, self.api_version, self.kind = api, suffix, api_version, kind
 
     def call(self, verb: str) -> Callable[..., Any]:
-        return getattr(self.api, f"{verb}_namespaced_{self.suffix}")
+        method: Callable[..., Any] = getattr(self.api, f"{verb}_namespaced_{self.suffix}")
+        return method
 
 
 # cutover's kind name -> (typed API class, method suffix, apiVersion, kind)
@@ -36,11 +38,7 @@ KINDS: dict[str, tuple[Callable[[client.ApiClient], Any], str, str, str]] = {
 
 def kind_api(api_client: client.ApiClient, kind: str) -> KindApi:
     if kind not in KINDS:
-        raise ApplicationError(
-            f"unsupported workload kind {kind!r} (known: {sorted(KINDS)})",
-            type="k8s.BadKind",
-            non_retryable=True,
-        )
+        raise PermanentError(f"unsupported workload kind {kind!r} (known: {sorted(KINDS)})", "k8s.BadKind")
     api_class, suffix, api_version, kind_name = KINDS[kind]
     return KindApi(api_class(api_client), suffix, api_version, kind_name)
 
@@ -50,8 +48,8 @@ def raw(response: Any) -> Any:
     return json.loads(response.data)
 
 
-def translate(error: ApiException, action: str, what: str, env: str) -> ApplicationError:
-    """An error naming the action, object and environment; non-retryable when retrying cannot help."""
+def translate(error: ApiException, action: str, what: str, env: str) -> PlatformError:
+    """An error naming the action, object and environment; permanent when retrying cannot help."""
     status = int(error.status or 0)
     reason = error.reason or ""
     try:
@@ -59,9 +57,10 @@ def translate(error: ApiException, action: str, what: str, env: str) -> Applicat
     except (ValueError, AttributeError):
         message = reason
     text = f"{action} {what} in {env} failed: {status} {reason}: {message}"
-    return ApplicationError(text, type=f"k8s.{status}", non_retryable=status in (401, 403, 404))
+    kind = f"k8s.{status}"
+    return PermanentError(text, kind) if status in (401, 403, 404) else TransientError(text, kind)
 
 
-def not_found(what: str, env: str) -> ApplicationError:
+def not_found(what: str, env: str) -> PermanentError:
     """The plan names an object the environment does not have: waiting will not create it."""
-    return ApplicationError(f"{what} does not exist in {env}", type="k8s.404", non_retryable=True)
+    return PermanentError(f"{what} does not exist in {env}", "k8s.404")

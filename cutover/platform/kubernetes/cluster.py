@@ -1,8 +1,8 @@
 """The production Cluster: workloads in real Kubernetes clusters through the official client.
 
-One ``ApiClient`` per environment name (a kubeconfig context, or in-cluster config). Errors map to
-Temporal's retry semantics: a missing workload the plan names or a denied request will not fix
-itself, so those are non-retryable; anything else (timeouts, 5xx, 409) is retried by the activity.
+One ``ApiClient`` per environment name (a kubeconfig context, or in-cluster config). A missing
+workload the plan names or a denied request will not fix itself, so those are PermanentErrors;
+anything else (timeouts, 5xx, 409) is a TransientError, which the activity retries.
 """
 
 from collections.abc import Callable
@@ -15,9 +15,9 @@ from kubernetes.config.incluster_config import (
     SERVICE_TOKEN_FILENAME,
     InClusterConfigLoader,
 )
-from temporalio.exceptions import ApplicationError
 
 from cutover.models import ServiceRef, Workload
+from cutover.platform.errors import PermanentError
 from cutover.platform.kubernetes.api import KINDS, Obj, kind_api, not_found, raw, translate
 from cutover.platform.kubernetes.config_parity import ConfigRef, Side, compare, config_refs, digests
 from cutover.platform.kubernetes.exposure import GATEWAY_GROUP, Exposers
@@ -41,7 +41,7 @@ def _zero_patch(kind: str, what: str) -> Obj:
         return {"spec": {"suspend": True}}
     if kind in ("deployment", "statefulset"):
         return {"spec": {"replicas": 0}}
-    raise ApplicationError(f"{what} cannot be scaled to zero", type="k8s.BadKind", non_retryable=True)
+    raise PermanentError(f"{what} cannot be scaled to zero", "k8s.BadKind")
 
 
 def _rolled_out(kind: str, obj: Obj) -> bool:
@@ -99,10 +99,9 @@ class KubernetesCluster:
 
     def _client(self, env: str) -> client.ApiClient:
         if env not in self.clients:
-            raise ApplicationError(
+            raise PermanentError(
                 f"environment {env!r} is not configured (known: {sorted(self.clients)})",
-                type="k8s.UnknownEnvironment",
-                non_retryable=True,
+                "k8s.UnknownEnvironment",
             )
         return self.clients[env]
 
@@ -265,10 +264,8 @@ class KubernetesCluster:
             raise not_found(what, source_env)
         blockers = self._blockers(source_env, ref.namespace, obj)
         if blockers:
-            raise ApplicationError(
-                f"copy {what} to {ref.env} refused: {'; '.join(blockers)}",
-                type="k8s.Unsupported",
-                non_retryable=True,
+            raise PermanentError(
+                f"copy {what} to {ref.env} refused: {'; '.join(blockers)}", "k8s.Unsupported"
             )
         api = kind_api(self._client(ref.env), ref.kind)
         body = pin_recorded_state(clean_copy(obj), ref)
@@ -315,7 +312,7 @@ class KubernetesCluster:
         return kind == "cronjob" or _rolled_out(kind, obj)
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
-        """Merge-patch spec.suspend; a missing CronJob is a 404 (non-retryable) naming it."""
+        """Merge-patch spec.suspend; a missing CronJob is a 404 (permanent) naming it."""
         api = client.BatchV1Api(self._client(env))
         patch = {"spec": {"suspend": suspended}}
         try:

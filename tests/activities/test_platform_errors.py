@@ -1,0 +1,132 @@
+"""Activities turn the platform's errors into Temporal's: permanent ones stop, transient ones retry.
+
+And every activity keeps the type name recorded histories use, whatever its method is called.
+"""
+
+from pathlib import Path
+
+import pytest
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from cutover.activities.lease_activities import LeaseActivities
+from cutover.activities.migration_activities import MigrationActivities
+from cutover.activities.platform_errors import platform_errors
+from cutover.models import ServiceRef, Workload
+from cutover.platform.errors import PermanentError, PlatformError, TransientError
+from cutover.platform.local import LocalEnvironment
+
+REF = ServiceRef(
+    service="checkout", env="green", namespace="shop", kind="deployment", name="checkout", replicas=2
+)
+
+
+class FailingCluster:
+    """A Cluster whose every call fails with one platform error, as an adapter's would."""
+
+    def __init__(self, error: PlatformError):
+        self.error = error
+
+    def environments(self) -> list[str]:
+        raise self.error
+
+    def find(self, env: str, namespace: str, kind: str, name: str) -> Workload | None:
+        raise self.error
+
+    def discover(self, env: str, namespace: str, selector: str) -> list[Workload]:
+        raise self.error
+
+    def config_problems(
+        self, source_env: str, target_env: str, namespace: str, kind: str, name: str
+    ) -> list[str]:
+        raise self.error
+
+    def apply_copy(self, ref: ServiceRef) -> None:
+        raise self.error
+
+    def remove_copy(
+        self, env: str, namespace: str, kind: str, name: str, scale_to_zero: bool = False
+    ) -> None:
+        raise self.error
+
+    def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool:
+        raise self.error
+
+    def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
+        raise self.error
+
+    def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
+        raise self.error
+
+    def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
+        raise self.error
+
+    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+        raise self.error
+
+
+def failing_activities(error: PlatformError, tmp_path: Path) -> MigrationActivities:
+    local = LocalEnvironment(tmp_path / "local-env.json")
+    return MigrationActivities(FailingCluster(error), local, local, tmp_path / "reports")
+
+
+def test_a_permanent_error_fails_the_activity_for_good(tmp_path: Path) -> None:
+    error = PermanentError(
+        "copy deployment/shop/checkout to green refused: pod uses hostNetwork", "k8s.Unsupported"
+    )
+    with pytest.raises(ApplicationError) as caught:
+        ActivityEnvironment().run(failing_activities(error, tmp_path).deploy_copy, REF)
+    assert caught.value.non_retryable
+    assert caught.value.type == "k8s.Unsupported"
+    assert caught.value.message == error.message
+    assert caught.value.__cause__ is error
+
+
+def test_a_transient_error_fails_the_attempt_only(tmp_path: Path) -> None:
+    error = TransientError(
+        "read deployment/shop/checkout in green failed: 500 InternalError: boom", "k8s.500"
+    )
+    with pytest.raises(ApplicationError) as caught:
+        ActivityEnvironment().run(failing_activities(error, tmp_path).check_health, REF)
+    assert not caught.value.non_retryable
+    assert caught.value.type == "k8s.500"
+    assert caught.value.message == error.message
+    assert caught.value.__cause__ is error
+
+
+def test_an_error_without_a_kind_keeps_an_untyped_failure(tmp_path: Path) -> None:
+    """Errors that never had a type (e.g. an unconfigured route) still fail without one."""
+    error = PermanentError("no ALB route configured for shop/checkout")
+    with pytest.raises(ApplicationError) as caught:
+        ActivityEnvironment().run(failing_activities(error, tmp_path).remove_copy, REF)
+    assert caught.value.non_retryable and caught.value.type is None
+
+
+def test_only_synchronous_activities_can_be_wrapped() -> None:
+    async def asynchronous() -> None:
+        pass
+
+    with pytest.raises(TypeError, match="synchronous activities only"):
+        platform_errors(asynchronous)
+
+
+def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
+    local = LocalEnvironment(tmp_path / "local-env.json")
+    methods = [*MigrationActivities(local, local, local, tmp_path).all(), LeaseActivities.await_leases]
+    names = [activity._Definition.must_from_callable(method).name for method in methods]
+    assert names == [
+        "discover",
+        "prepare_target",
+        "deploy_copy",
+        "remove_copy",
+        "check_health",
+        "await_rollout",
+        "hand_over_cron",
+        "run_cron",
+        "await_cron_run",
+        "set_green_percent",
+        "analyse",
+        "write_report",
+        "await_leases",
+    ]
