@@ -12,3 +12,8 @@ PAUSE_HELP = f"Hold the migration at the next step boundary. Input: {CONTROL_EXA
 RESUME_HELP = f"Continue a paused migration, or retry a stuck undo. Input: {CONTROL_EXAMPLE}."
 ABORT_HELP = f"Stop and roll everything back to blue. Input: {CONTROL_EXAMPLE}."
 STATUS_HELP = "Phase, step, weights, open gate and approvers, refusals and the timeline. No input."
+DECISION_REFUSAL_HELP = (
+    f'Would the migration refuse this approve (or reject, with "signal": "reject") now? The reason it '
+    f"would record (unknown gate, gate not open, not an approver), or null if it takes it. Input: "
+    f"{DECISION_EXAMPLE}."
+)

@@ -42,7 +42,9 @@ class WorkloadLeaseWorkflow:
     async def run(self, *inputs: object) -> None:
         await workflow.wait_condition(lambda: self._released)
 
-    @workflow.signal(description="Give the workload back (its keeper sends this when the migration ends).")
+    @workflow.signal(
+        name="release", description="Give the workload back (its keeper sends this when the migration ends)."
+    )
     def release(self, *inputs: object) -> None:
         self._released = True
 
@@ -82,15 +84,21 @@ class MigrationLeasesWorkflow:
         )
         await asyncio.gather(*taken, return_exceptions=True)
 
-    @workflow.query(description="None while the leases are being taken; then what was taken or refused.")
+    @workflow.query(
+        name="outcome", description="None while the leases are being taken; then what was taken or refused."
+    )
     def outcome(self) -> LeaseOutcome | None:
         return self._outcome
 
-    @workflow.signal(description="Give every lease back (the migration sends this when it has finished).")
+    @workflow.signal(
+        name="release", description="Give every lease back (the migration sends this when it has finished)."
+    )
     def release(self, *inputs: object) -> None:
         self._released = True
 
-    async def _take(self, key: WorkloadKey, holder: str) -> workflow.ChildWorkflowHandle | None:
+    async def _take(
+        self, key: WorkloadKey, holder: str
+    ) -> workflow.ChildWorkflowHandle[WorkloadLeaseWorkflow, None] | None:
         """The lease's handle, or None when another workflow holds it."""
         try:
             return await workflow.start_child_workflow(

@@ -1,10 +1,10 @@
 """MigrationWorkflow: one durable slow-injection blue-green migration, plan to review."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import (
@@ -17,13 +17,11 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
-    from cutover.activities.polling import HEARTBEAT_TIMEOUT
     from cutover.durations import format_duration
     from cutover.leases import keeper_id, planned_workloads
     from cutover.logs import get_logger
     from cutover.models import (
         AnalysisRequest,
-        AnalysisResult,
         Control,
         CronHandover,
         Event,
@@ -44,12 +42,20 @@ with workflow.unsafe.imports_passed_through():
     from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
     from cutover.plan.model import Plan, RetireMode, TimeoutAction, traffic_gate
     from cutover.workflow_inputs import Refused, read_input, read_plan_input
+    from cutover.workflows.calls import call
+    from cutover.workflows.decisions import (
+        DecisionQuery,
+        DecisionRefusal,
+        Verb,
+        decision_refusal,
+    )
     from cutover.workflows.details import current_details
     from cutover.workflows.handler_help import (
         ABORT_HELP,
         APPROVE_HELP,
         CONTROL_EXAMPLE,
         DECISION_EXAMPLE,
+        DECISION_REFUSAL_HELP,
         PAUSE_HELP,
         REJECT_HELP,
         RESUME_HELP,
@@ -57,15 +63,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from cutover.workflows.leases import LeaseRequest, MigrationLeasesWorkflow
     from cutover.workflows.options import (
-        ACTIVITY_TIMEOUT,
-        FORWARD_RETRY,
+        FORWARD,
         HEARTBEAT_WAITS,
         LEASE_TIMEOUT,
         OUTCOME_ATTRIBUTE,
         PREPARE_TARGET,
         PROVISION_TIMEOUT,
+        UNDO,
         UNDO_RETRY,
         WORKLOAD_LEASES,
+        heartbeating,
     )
     from cutover.workflows.search_attributes import (
         GREEN_TRAFFIC_PERCENT,
@@ -77,27 +84,38 @@ with workflow.unsafe.imports_passed_through():
         ServiceMigrationInput,
         ServiceMigrationWorkflow,
     )
-    from cutover.workflows.waits import execute_wait, rollout_failure
+    from cutover.workflows.waits import rollout_failure
 
 SYSTEM = "cutover"
+NOT_RUNNING = "the migration is not running"
 INPUT_EVENTS = frozenset({"refused", "paused", "resumed"})
 INPUT_LOG_LINES = 10  # per workflow task; the timeline keeps every one
 Payload = TypeVar("Payload", bound=SignalPayload)
+In = TypeVar("In")
 
 
 class MigrationStopped(Exception):
     """Raised inside the workflow when the migration must roll back."""
 
 
-@dataclass
-class Undo:
+@dataclass(frozen=True)
+class Undo(Generic[In]):
+    """One step of the rollback: an activity method and its input, a pair mypy checks."""
+
     description: str
-    activity: Callable[..., Any]
-    arg: Any
+    method: Callable[[MigrationActivities, In], object]
+    arg: In
     wait: timedelta | None = None  # set for an activity that polls (and heartbeats) up to this long
 
+    def config(self) -> workflow.ActivityConfig:
+        return heartbeating(self.wait, UNDO_RETRY) if self.wait else UNDO
 
-@workflow.defn
+
+# The workflow type operators start from the UI and schedules name: DESIGN.md's contract.
+MIGRATION_WORKFLOW_TYPE = "MigrationWorkflow"
+
+
+@workflow.defn(name=MIGRATION_WORKFLOW_TYPE)
 class MigrationWorkflow:
     """Inputs are taken untyped and read defensively: nothing anyone sends can fail a workflow task."""
 
@@ -109,7 +127,7 @@ class MigrationWorkflow:
         name = self._plan.name if self._plan else "(invalid plan)"
         self._status = MigrationStatus(plan_name=name, gates=self._plan.gate_order() if self._plan else [])
         self._history_guard = history_guard(self._plan) if self._plan else 0
-        self._undos: list[Undo] = []
+        self._undos: list[Undo[Any]] = []
         self._decision: GateDecision | None = None
         self._rejected: GateDecision | None = None
         self._abort: Control | None = None
@@ -119,14 +137,14 @@ class MigrationWorkflow:
         self._input_logs: tuple[datetime | None, int] = (None, 0)
 
     # ---- signals and query ----------------------------------------------------------------
-    @workflow.signal(description=APPROVE_HELP)
+    @workflow.signal(name="approve", description=APPROVE_HELP)
     def approve(self, *inputs: object) -> None:
         decision = self._read("approve", inputs, GateDecision, DECISION_EXAMPLE)
         if decision and self._accept(decision, "approve"):
             self._decision = decision
             self._answer(decision, "approve", True, f"approval of gate {decision.gate} recorded")
 
-    @workflow.signal(description=REJECT_HELP)
+    @workflow.signal(name="reject", description=REJECT_HELP)
     def reject(self, *inputs: object) -> None:
         decision = self._read("reject", inputs, GateDecision, DECISION_EXAMPLE)
         if decision and self._accept(decision, "reject"):
@@ -135,7 +153,7 @@ class MigrationWorkflow:
                 decision, "reject", True, f"rejection of gate {decision.gate} recorded: rolling back"
             )
 
-    @workflow.signal(description=PAUSE_HELP)
+    @workflow.signal(name="pause", description=PAUSE_HELP)
     def pause(self, *inputs: object) -> None:
         control = self._read("pause", inputs, Control, CONTROL_EXAMPLE)
         if control is None:
@@ -147,7 +165,7 @@ class MigrationWorkflow:
         self._flip("paused", control.reason or "paused", control.sender)
         self._answer(control, "pause", True, "paused: the migration holds at the next step boundary")
 
-    @workflow.signal(description=RESUME_HELP)
+    @workflow.signal(name="resume", description=RESUME_HELP)
     def resume(self, *inputs: object) -> None:
         control = self._read("resume", inputs, Control, CONTROL_EXAMPLE)
         if control is None:
@@ -161,7 +179,7 @@ class MigrationWorkflow:
         self._flip("resumed", control.reason or "resumed", control.sender)
         self._answer(control, "resume", True, "resumed")
 
-    @workflow.signal(description=ABORT_HELP)
+    @workflow.signal(name="abort", description=ABORT_HELP)
     def abort(self, *inputs: object) -> None:
         control = self._read("abort", inputs, Control, CONTROL_EXAMPLE)
         if control is None:
@@ -173,9 +191,19 @@ class MigrationWorkflow:
         self._event("abort", control.reason or "abort requested", control.sender)
         self._answer(control, "abort", True, "abort recorded: rolling back to blue")
 
-    @workflow.query(description=STATUS_HELP)
+    @workflow.query(name="status", description=STATUS_HELP)
     def status(self) -> MigrationStatus:
         return self._status
+
+    @workflow.query(name="decision_refusal", description=DECISION_REFUSAL_HELP)
+    def decision_refusal(self, *inputs: object) -> DecisionRefusal | None:
+        """Why approve / reject would be refused now, by the rule the signals apply; None if taken."""
+        read = read_input(inputs, DecisionQuery, DECISION_EXAMPLE)
+        if isinstance(read, Refused):
+            return DecisionRefusal(kind="bad-input", reason=f"decision refused: {read.reason}")
+        if not self._running():
+            return DecisionRefusal(kind="not-running", reason=f"{read.signal} refused: {NOT_RUNNING}")
+        return self._decision_refusal(read, read.signal)
 
     def _read(
         self, signal: str, inputs: Sequence[object], model: type[Payload], example: str
@@ -186,10 +214,13 @@ class MigrationWorkflow:
         if isinstance(read, Refused):
             self._refuse(signal, read.reason, read.sender, read.request_id)
             return None
-        if self._plan is None or self._status.phase == Phase.DONE:
-            self._refuse(signal, "the migration is not running", read.sender, read.request_id)
+        if not self._running():
+            self._refuse(signal, NOT_RUNNING, read.sender, read.request_id)
             return None
         return read
+
+    def _running(self) -> bool:
+        return self._plan is not None and self._status.phase != Phase.DONE
 
     def _refuse(self, signal: str, reason: str, sender: str, request_id: str | None) -> None:
         self._event("refused", f"{signal} refused: {reason}", sender)
@@ -202,20 +233,19 @@ class MigrationWorkflow:
                 Receipt(request_id=sent.request_id, signal=signal, applied=applied, message=message)
             )
 
-    def _accept(self, decision: GateDecision, verb: str) -> bool:
-        gate = self._status.open_gate
-        plan = self._plan
-        assert plan is not None  # _read refuses everything while there is no valid plan
-        if gate is None or gate.name != decision.gate:
-            open_name = gate.name if gate else "none"
-            reason = f"{verb} for gate {decision.gate!r} refused: open gate is {open_name}"
-        elif decision.sender not in plan.gates.approvers:
-            reason = f"{verb} of {decision.gate} refused: {decision.sender!r} is not an approver"
-        else:
+    def _accept(self, decision: GateDecision, verb: Verb) -> bool:
+        refusal = self._decision_refusal(decision, verb)
+        if refusal is None:
             return True
-        self._event("refused", reason, decision.sender)
-        self._answer(decision, verb, False, reason)
+        self._event("refused", refusal.reason, decision.sender)
+        self._answer(decision, verb, False, refusal.reason)
         return False
+
+    def _decision_refusal(self, decision: GateDecision, verb: Verb) -> DecisionRefusal | None:
+        """The rule for approve and reject: the signals apply it, the decision_refusal query reports it."""
+        assert self._plan is not None  # both callers refuse everything while there is no valid plan
+        approvers = self._plan.gates.approvers
+        return decision_refusal(decision, verb, self._status, approvers, workflow.info().workflow_id)
 
     def _flip(self, kind: str, message: str, actor: str) -> None:
         """Pause/resume: a burst by one person in one moment leaves one line, the final state."""
@@ -276,7 +306,7 @@ class MigrationWorkflow:
         if workflow.patched(WORKLOAD_LEASES):
             await self._take_leases()
         self._step("discover and classify workloads in blue; record blue's state")
-        self._inventory = await self._act(MigrationActivities.discover, self.plan)
+        self._inventory = await call(MigrationActivities.discover, self.plan, FORWARD)
         for w in self._inventory.workloads:
             self._event(
                 "discovered",
@@ -286,7 +316,8 @@ class MigrationWorkflow:
         if workflow.patched(PREPARE_TARGET):
             self._step("make sure green can schedule the migrated namespaces")
             capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
-            prepared = await execute_wait(MigrationActivities.prepare_target, capacity, PROVISION_TIMEOUT)
+            provisioning = heartbeating(PROVISION_TIMEOUT)
+            prepared = await call(MigrationActivities.prepare_target, capacity, provisioning)
             self._event("target", prepared)
         self._status.weights = dict(self._inventory.blue_weights)
         self._update_traffic_attribute()
@@ -308,9 +339,8 @@ class MigrationWorkflow:
                 raise MigrationStopped(f"lease keeper {keeper_id(holder, role)} already runs") from None
             self._lease_keepers.append(keeper)
         keepers = [keeper.id for keeper in self._lease_keepers]
-        held = await execute_wait(
-            LeaseActivities.await_leases, LeaseCheck(keepers=keepers, timeout=LEASE_TIMEOUT), LEASE_TIMEOUT
-        )
+        check = LeaseCheck(keepers=keepers, timeout=LEASE_TIMEOUT)
+        held = await call(LeaseActivities.await_leases, check, heartbeating(LEASE_TIMEOUT))
         if held:
             raise MigrationStopped("workloads leased by other migrations: " + "; ".join(held))
         self._event(
@@ -390,7 +420,7 @@ class MigrationWorkflow:
             green = self._ref(w, self.plan.target.name)
             self._register_undo(f"remove {w.service} from green", MigrationActivities.remove_copy, green)
             self._step(f"deploy {w.service} to green at 0% traffic")
-            await self._act(MigrationActivities.deploy_copy, green)
+            await call(MigrationActivities.deploy_copy, green, FORWARD)
             if workflow.patched(HEARTBEAT_WAITS):
                 self._step(f"wait for {w.service} to roll out in green")
                 failure = await rollout_failure(green, self.plan.rollout.timeout)
@@ -436,12 +466,8 @@ class MigrationWorkflow:
         self._status.phase = Phase.REVIEW
         self._step("write the post-release review")
         workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.REVIEW.value)])
-        path = await workflow.execute_activity_method(
-            MigrationActivities.write_report,
-            ReportRequest(workflow_id=workflow.info().workflow_id, status=self._status),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=FORWARD_RETRY,
-        )
+        request = ReportRequest(workflow_id=workflow.info().workflow_id, status=self._status)
+        path = await call(MigrationActivities.write_report, request, FORWARD)
         self._status.report_path = path
         self._status.phase = Phase.DONE
         self._step(f"done: {self._status.outcome.value}")
@@ -460,7 +486,7 @@ class MigrationWorkflow:
                 once=True,
             )
             self._step(f"set {w.service} to {weight}% green")
-            await self._act(MigrationActivities.set_green_percent, self._weight(w, weight))
+            await call(MigrationActivities.set_green_percent, self._weight(w, weight), FORWARD)
             self._status.weights[w.service] = weight
             self._event("weights", f"{w.service}: {weight}% green")
         self._update_traffic_attribute()
@@ -472,17 +498,15 @@ class MigrationWorkflow:
     async def _analyse_all(self, weight: int, label: str) -> None:
         limits = self.plan.analysis
         for w in self._exposed():
-            result: AnalysisResult = await self._act(
-                MigrationActivities.analyse,
-                AnalysisRequest(
-                    service=w.service,
-                    namespace=w.namespace,
-                    blue_env=self.plan.source.name,
-                    green_env=self.plan.target.name,
-                    weight=weight,
-                    **limits.model_dump(),
-                ),
+            request = AnalysisRequest(
+                service=w.service,
+                namespace=w.namespace,
+                blue_env=self.plan.source.name,
+                green_env=self.plan.target.name,
+                weight=weight,
+                **limits.model_dump(),
             )
+            result = await call(MigrationActivities.analyse, request, FORWARD)
             self._status.add_analysis(result)
             verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
             self._event("analysis", f"{label} {w.service}: {verdict}")
@@ -493,7 +517,7 @@ class MigrationWorkflow:
     async def _health_check_both(self) -> None:
         for w in self._exposed():
             for env in (self.plan.source.name, self.plan.target.name):
-                check = await self._act(MigrationActivities.check_health, self._ref(w, env))
+                check = await call(MigrationActivities.check_health, self._ref(w, env), FORWARD)
                 if not check.healthy:
                     raise MigrationStopped(f"health check failed: {w.service} in {env}")
         self._event("health", "both environments healthy")
@@ -564,14 +588,14 @@ class MigrationWorkflow:
     def _register_undo(
         self,
         description: str,
-        activity: Callable[..., Any],
-        arg: Any,
+        method: Callable[[MigrationActivities, In], object],
+        arg: In,
         once: bool = False,
         wait: timedelta | None = None,
     ) -> None:
         if once and any(u.description == description for u in self._undos):
             return
-        self._undos.append(Undo(description, activity, arg, wait))
+        self._undos.append(Undo(description, method, arg, wait))
 
     async def _rollback(self, reason: str) -> None:
         self._enter(Phase.ROLLING_BACK)
@@ -582,13 +606,7 @@ class MigrationWorkflow:
             undo = self._undos[-1]
             self._step(f"undo: {undo.description}")
             try:
-                await workflow.execute_activity(
-                    undo.activity,
-                    undo.arg,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT + (undo.wait or timedelta(0)),
-                    heartbeat_timeout=HEARTBEAT_TIMEOUT if undo.wait else None,
-                    retry_policy=UNDO_RETRY,
-                )
+                await call(undo.method, undo.arg, undo.config())
             except ActivityError as error:
                 self._status.stuck_undo = undo.description
                 self._event(
@@ -609,11 +627,6 @@ class MigrationWorkflow:
         self._event("rollback", "blue serves everything it served before the migration")
 
     # ---- helpers --------------------------------------------------------------------------
-    async def _act(self, activity: Callable[..., Awaitable[Any]] | Callable[..., Any], arg: Any) -> Any:
-        return await workflow.execute_activity(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=FORWARD_RETRY
-        )
-
     def _exposed(self) -> list[Workload]:
         return [w for w in self._inventory.workloads if w.exposed]
 

@@ -1,14 +1,50 @@
-"""Activity timeouts and retries shared by the workflows."""
+"""Activity options shared by the workflows: the one place that owns timeouts and retry policies.
+
+Every activity call takes one of these `workflow.ActivityConfig` values (or one `heartbeating`
+builds), so a workflow names what it calls and how it may fail, never a timeout of its own.
+Replay does not compare these values with a recorded history; tests/workflows/test_activity_options.py
+does: they are the options the released workflows scheduled their activities with.
+"""
 
 from datetime import timedelta
+from typing import Final
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from cutover.activities.polling import HEARTBEAT_TIMEOUT
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 FORWARD_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
 UNDO_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
+
+# A step forward: a few retries, then the migration rolls back.
+FORWARD: Final[workflow.ActivityConfig] = {
+    "start_to_close_timeout": ACTIVITY_TIMEOUT,
+    "retry_policy": FORWARD_RETRY,
+}
+# A step of the rollback: fewer retries, then the undo waits for a human (`resume`).
+UNDO: Final[workflow.ActivityConfig] = {
+    "start_to_close_timeout": ACTIVITY_TIMEOUT,
+    "retry_policy": UNDO_RETRY,
+}
+
+
+def heartbeating(wait: timedelta, retry: RetryPolicy = FORWARD_RETRY) -> workflow.ActivityConfig:
+    """An activity that polls for up to `wait`, heartbeating, so a lost worker is noticed quickly."""
+    return {
+        "start_to_close_timeout": wait + ACTIVITY_TIMEOUT,
+        "heartbeat_timeout": HEARTBEAT_TIMEOUT,
+        "retry_policy": retry,
+    }
+
+
 # Upper bound for provisioning green's capacity; the worker's config sets the real wait inside it.
 PROVISION_TIMEOUT = timedelta(minutes=30)
+# How long the lease keepers may take to start one lease workflow per workload.
+LEASE_TIMEOUT = timedelta(minutes=5)
+
 # Patch id: rollouts, blue's running Jobs and green's first cron run are awaited by heartbeating activities.
 HEARTBEAT_WAITS = "heartbeat-waits"
 # Patch id: preparation ensures green's capacity (EKS Fargate profile) after discovery.
@@ -17,5 +53,3 @@ PREPARE_TARGET = "prepare-target"
 WORKLOAD_LEASES = "workload-leases"
 # Patch id: the MigrationOutcome search attribute (running, then succeeded / rolled-back).
 OUTCOME_ATTRIBUTE = "outcome-attribute"
-# How long the lease keepers may take to start one lease workflow per workload.
-LEASE_TIMEOUT = timedelta(minutes=5)

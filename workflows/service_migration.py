@@ -1,8 +1,6 @@
 """Child workflow: move one non-exposed service (worker or CronJob) to green."""
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -11,8 +9,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.migration_activities import MigrationActivities
     from cutover.models import CronHandover, CronRunWait, ServiceRef
-    from cutover.workflows.options import ACTIVITY_TIMEOUT, FORWARD_RETRY, HEARTBEAT_WAITS
-    from cutover.workflows.waits import execute_wait, rollout_failure
+    from cutover.workflows.calls import call
+    from cutover.workflows.options import FORWARD, HEARTBEAT_WAITS, heartbeating
+    from cutover.workflows.waits import rollout_failure
 
 
 class ServiceMigrationInput(BaseModel):
@@ -24,7 +23,7 @@ class ServiceMigrationInput(BaseModel):
     first_run_timeout: timedelta = timedelta(hours=25)
 
 
-@workflow.defn
+@workflow.defn(name="ServiceMigrationWorkflow")
 class ServiceMigrationWorkflow:
     """Deploy to green, wait for the rollout; a CronJob's schedule is handed over and must run there."""
 
@@ -32,13 +31,13 @@ class ServiceMigrationWorkflow:
     async def run(self, request: ServiceMigrationInput) -> str:
         green = request.green
         waits = workflow.patched(HEARTBEAT_WAITS)
-        await self._act(MigrationActivities.deploy_copy, green)
+        await call(MigrationActivities.deploy_copy, green, FORWARD)
         if waits:
             failure = await rollout_failure(green, request.rollout_timeout)
             if failure:
                 raise ApplicationError(failure, non_retryable=True)
         else:
-            check = await self._act(MigrationActivities.check_health, green)
+            check = await call(MigrationActivities.check_health, green, FORWARD)
             if not check.healthy:
                 raise ApplicationError(f"{green.service} is not healthy in {green.env}", non_retryable=True)
         if green.kind != "cronjob":
@@ -52,21 +51,16 @@ class ServiceMigrationWorkflow:
             keep_suspended=request.blue_suspended,
             active_jobs_timeout=request.active_jobs_timeout,
         )
-        await execute_wait(MigrationActivities.hand_over_cron, handover, request.active_jobs_timeout)
+        await call(MigrationActivities.hand_over_cron, handover, heartbeating(request.active_jobs_timeout))
         if request.blue_suspended:
             return f"cronjob {green.service} was suspended in {request.blue_env}; copied suspended"
         if not waits:
-            ok = await self._act(MigrationActivities.run_cron, green)
+            ok = await call(MigrationActivities.run_cron, green, FORWARD)
         else:
             wait = CronRunWait(ref=green, timeout=request.first_run_timeout)
-            ok = await execute_wait(MigrationActivities.await_cron_run, wait, request.first_run_timeout)
+            ok = await call(MigrationActivities.await_cron_run, wait, heartbeating(request.first_run_timeout))
         if not ok:
             raise ApplicationError(
                 f"first run of cronjob {green.name} in {green.env} failed", non_retryable=True
             )
         return f"cronjob {green.service} handed over to {green.env}; first run succeeded"
-
-    async def _act(self, activity: Callable[..., Any], arg: Any) -> Any:
-        return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=FORWARD_RETRY
-        )

@@ -3,7 +3,7 @@
 import asyncio
 import getpass
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -22,9 +22,14 @@ from cutover.cli.errors import CliError, OperationFailed
 from cutover.models import MigrationStatus
 from cutover.temporal.client import TemporalUnreachable, connect
 from cutover.temporal.settings import TemporalSettings
+from cutover.workflows.decisions import DecisionQuery, DecisionRefusal
 from cutover.workflows.migration import MigrationWorkflow
 
 T = TypeVar("T")
+# Queries and signals go by method reference: mypy checks each belongs to MigrationWorkflow and what it takes.
+MigrationHandle = WorkflowHandle[MigrationWorkflow, MigrationStatus]
+# How a worker answers a query its workflow does not define.
+UNKNOWN_QUERY = "expected but not found"
 
 
 def temporal_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,9 +92,13 @@ def default_sender() -> str:
     return os.environ.get("CUTOVER_USER") or getpass.getuser()
 
 
-async def running_migration(client: Client, workflow_id: str) -> WorkflowHandle[Any, Any]:
+def migration_handle(client: Client, workflow_id: str) -> MigrationHandle:
+    return client.get_workflow_handle_for(MigrationWorkflow.run, workflow_id)
+
+
+async def running_migration(client: Client, workflow_id: str) -> MigrationHandle:
     """The handle of a migration that is still running, or a clear error why not."""
-    handle = client.get_workflow_handle(workflow_id)
+    handle = migration_handle(client, workflow_id)
     try:
         description = await handle.describe()
     except RPCError as error:
@@ -103,9 +112,31 @@ async def running_migration(client: Client, workflow_id: str) -> WorkflowHandle[
 
 
 async def query_status(client: Client, workflow_id: str) -> MigrationStatus:
-    handle = client.get_workflow_handle(workflow_id)
+    return await _answer(workflow_id, migration_handle(client, workflow_id).query(MigrationWorkflow.status))
+
+
+async def query_decision_refusal(
+    client: Client, workflow_id: str, check: DecisionQuery
+) -> DecisionRefusal | None:
+    """The migration's own answer: why it would refuse this approve / reject now, or None."""
+    handle = migration_handle(client, workflow_id)
+
+    async def ask() -> DecisionRefusal | None:
+        try:
+            return await handle.query(MigrationWorkflow.decision_refusal, check)
+        except WorkflowQueryFailedError as error:
+            if UNKNOWN_QUERY not in str(error):
+                raise
+        # A worker from before the query (0.1.0): the signal goes out and the migration's receipt answers.
+        return None
+
+    return await _answer(workflow_id, ask())
+
+
+async def _answer(workflow_id: str, query: Awaitable[T]) -> T:
+    """A query's answer, or one error line: not found (exit 2), or why it could not answer (exit 1)."""
     try:
-        return await handle.query(MigrationWorkflow.status)
+        return await query
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"migration {workflow_id!r} not found") from None

@@ -3,13 +3,14 @@
 from collections.abc import Callable
 
 import click
-from temporalio.client import Client, WorkflowHandle
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from cutover.cli.context import (
+    MigrationHandle,
     client_for,
     default_sender,
-    query_status,
+    query_decision_refusal,
     run_async,
     running_migration,
     settings_from,
@@ -23,8 +24,10 @@ from cutover.leases import planned_workloads
 from cutover.models import Control, GateDecision, Phase
 from cutover.plan.cluster_check import check_plan
 from cutover.plan.model import Plan
+from cutover.platform.errors import PlatformError
 from cutover.temporal.lease_lookup import held_lines, lease_holders
 from cutover.temporal.settings import TemporalSettings
+from cutover.workflows.decisions import DecisionQuery, Verb
 from cutover.workflows.migration import MigrationWorkflow
 
 
@@ -32,7 +35,7 @@ def _problems(plan: Plan, platform_config: str | None) -> list[str]:
     """The plan against the clusters the worker would use."""
     try:
         return check_plan(configured_cluster(platform_config), plan).problems
-    except ApplicationError as error:
+    except PlatformError as error:
         raise OperationFailed(f"checking the plan against the clusters: {error}") from None
 
 
@@ -65,7 +68,7 @@ async def checked_client(settings: TemporalSettings, plan: Plan, platform_config
     return client
 
 
-async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> WorkflowHandle:
+async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> MigrationHandle:
     try:
         return await client.start_workflow(
             MigrationWorkflow.run,
@@ -115,7 +118,21 @@ timeout_option = click.option(
 )
 
 
-def _decision_command(verb: str, signal: Callable[..., None], help_text: str) -> click.Command:
+async def refuse_unless_open(client: Client, workflow_id: str, verb: Verb, decision: GateDecision) -> None:
+    """Ask the migration whether it takes the decision now, by the rule its signal applies.
+
+    A gate that is unknown or not open stops here: nothing is sent (exit 2). A sender who is not an
+    approver is sent on: the migration refuses it and keeps the attempt in its timeline (exit 3).
+    """
+    check = DecisionQuery(**decision.model_dump(), signal=verb)
+    refusal = await query_decision_refusal(client, workflow_id, check)
+    if refusal is not None and refusal.kind != "not-an-approver":
+        raise CliError(refusal.reason)
+
+
+def _decision_command(
+    verb: Verb, signal: Callable[[MigrationWorkflow, GateDecision], None], help_text: str
+) -> click.Command:
     @click.command(verb, help=help_text)
     @click.argument("workflow_id")
     @click.option("--gate", required=True, help="The open gate, e.g. uat, traffic-25, full-cutover")
@@ -137,13 +154,7 @@ def _decision_command(verb: str, signal: Callable[..., None], help_text: str) ->
         decision = payload(GateDecision, gate=gate, sender=sender, comment=comment)
         client = await client_for(settings_from(address, namespace, None))
         await running_migration(client, workflow_id)
-        status = await query_status(client, workflow_id)
-        if gate not in status.gates:
-            raise CliError(f"unknown gate {gate!r}; the gates of {workflow_id} are {', '.join(status.gates)}")
-        open_gate = status.open_gate
-        if open_gate is None or open_gate.name != gate:
-            open_name = open_gate.name if open_gate else "none"
-            raise CliError(f"gate {gate!r} is not open in {workflow_id} (open gate: {open_name})")
+        await refuse_unless_open(client, workflow_id, verb, decision)
         receipt = await signal_and_confirm(client, workflow_id, signal, decision, timeout)
         click.echo(f"{workflow_id}: {receipt.message} (as {decision.sender})")
 
@@ -156,7 +167,9 @@ no_wait_option = click.option(
 )
 
 
-def _control_command(verb: str, signal: Callable[..., None], help_text: str) -> click.Command:
+def _control_command(
+    verb: str, signal: Callable[[MigrationWorkflow, Control], None], help_text: str
+) -> click.Command:
     """pause / resume / abort; abort also waits (unless --no-wait) until the rollback has started."""
     aborts = signal is MigrationWorkflow.abort
 

@@ -22,12 +22,12 @@ from cutover.cli.platform_access import platform_config_option
 from cutover.durations import format_duration
 from cutover.temporal.schedules import (
     DEFAULT_CATCHUP,
-    WORKFLOW_TYPE,
     ScheduleInputError,
     catchup_from_option,
     migration_schedule,
     when_from_options,
 )
+from cutover.workflows.migration import MIGRATION_WORKFLOW_TYPE
 from cutover.workflows.search_attributes import MIGRATION_PLAN
 
 
@@ -104,7 +104,7 @@ async def create(
 
 def _is_migration(entry: ScheduleListDescription) -> bool:
     action = entry.schedule.action if entry.schedule else None
-    return isinstance(action, ScheduleListActionStartWorkflow) and action.workflow == WORKFLOW_TYPE
+    return isinstance(action, ScheduleListActionStartWorkflow) and action.workflow == MIGRATION_WORKFLOW_TYPE
 
 
 def format_entry(entry: ScheduleListDescription) -> list[str]:
@@ -146,7 +146,7 @@ async def _migration_schedule(client: Client, schedule_id: str) -> ScheduleHandl
             raise CliError(f"schedule {schedule_id!r} not found") from None
         raise OperationFailed(f"cannot describe schedule {schedule_id!r}: {error.message}") from None
     action = description.schedule.action
-    if not isinstance(action, ScheduleActionStartWorkflow) or action.workflow != WORKFLOW_TYPE:
+    if not isinstance(action, ScheduleActionStartWorkflow) or action.workflow != MIGRATION_WORKFLOW_TYPE:
         raise CliError(f"schedule {schedule_id!r} does not start cutover migrations; left as it is")
     return handle
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from cutover.cli.context import query_status, running_migration
 from cutover.cli.errors import CliError, OperationFailed, RefusedByMigration
 from cutover.models import MigrationStatus, Receipt, SignalPayload
+from cutover.workflows.migration import MigrationWorkflow
 
 P = TypeVar("P", bound=SignalPayload)
 
@@ -30,7 +31,11 @@ def payload(model: type[P], **fields: Any) -> P:
 
 
 async def signal_and_confirm(
-    client: Client, workflow_id: str, signal: Callable[..., None], sent: SignalPayload, timeout: float
+    client: Client,
+    workflow_id: str,
+    signal: Callable[[MigrationWorkflow, P], None],
+    sent: P,
+    timeout: float,
 ) -> Receipt:
     """Send to a running migration, then wait (bounded) for the receipt; a refusal exits 3."""
     request_id = sent.request_id

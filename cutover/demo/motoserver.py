@@ -1,19 +1,16 @@
-"""A local moto server: real AWS API calls over HTTP, answered in one process that owns no account.
+"""A local moto server: real AWS API calls over HTTP, answered by a thread that owns no account.
 
-The demo runs the production ALB and CloudWatch adapters against it, so everything it talks to
-must carry dummy credentials only: real ones are stripped from the environment it hands on.
+moto's own ThreadedMotoServer serves it inside the demo's process. The demo runs the production
+ALB and CloudWatch adapters against it, so every process it hands the endpoint to must carry
+dummy credentials only: real ones are stripped from the environment it passes on.
 """
 
-import os
-import subprocess
-import sys
+import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
-
-from cutover.demo.local_servers import free_port, stop_process, wait_until_listening
+from moto.server import ThreadedMotoServer
 
 REGION = "eu-west-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -26,7 +23,7 @@ def moto_environment(base: dict[str, str]) -> dict[str, str]:
 
 @dataclass
 class MotoServer:
-    process: subprocess.Popen[bytes]
+    server: ThreadedMotoServer
     endpoint: str
 
     def client(self, service: str) -> Any:
@@ -39,21 +36,14 @@ class MotoServer:
         )
 
     def stop(self) -> None:
-        stop_process(self.process, grace=10)
+        self.server.stop()
 
 
-def start_moto_server(data_dir: Path, timeout: float = 30.0) -> MotoServer:
-    """Run `moto.server` on a free loopback port, logging to data_dir; wait until it listens."""
-    port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir / "moto-server.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            env=moto_environment(dict(os.environ)),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    wait_until_listening(process, port, "moto server", log_path, timeout)
-    return MotoServer(process, f"http://127.0.0.1:{port}")
+def start_moto_server() -> MotoServer:
+    """Serve moto on a free loopback port; returns once it accepts requests."""
+    # werkzeug would print a line per request into the demo's output
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return MotoServer(server, f"http://{host}:{port}")

@@ -24,9 +24,6 @@ from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.aws.alb import AlbRouter
 from cutover.platform.local import LocalEnvironment
-from cutover.temporal.client import connect
-from cutover.temporal.search_attribute_registration import register_search_attributes
-from cutover.temporal.settings import TemporalSettings
 from cutover.workflows.migration import MigrationWorkflow
 
 DEMO_APPROVER = "demo-approver"
@@ -148,14 +145,13 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
     publisher: TrafficPublisher | None = None
     try:
         echo(f"LOCAL DEMO — simulated clusters {BLUE} (blue) and {GREEN} (green); data in {options.data_dir}")
-        server = start_dev_server(options.data_dir, options.port, options.ui_port)
+        server = await start_dev_server(options.data_dir, options.port, options.ui_port)
         echo(f"Temporal dev server on {server.address}, Web UI {server.ui_url}")
-        moto = start_moto_server(options.data_dir)
+        moto = start_moto_server()
         echo(
             f"Routing and metrics: production ALB/CloudWatch code against a local moto server {moto.endpoint}"
         )
-        client = await connect(TemporalSettings(address=server.address))
-        await register_search_attributes(client)
+        client = server.client
         await end_earlier_demos(client, echo)
         local = seed(options.data_dir / "local-env.json", options.failures)
         aws, platform_config = start_aws(moto, local, options.data_dir)
@@ -188,7 +184,7 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         if moto is not None:
             moto.stop()
         if server is not None:
-            server.stop()
+            await server.stop()
 
 
 def exit_code(status: MigrationStatus) -> int:

@@ -26,7 +26,6 @@ from cutover.durations import parse_duration
 from cutover.plan.model import Plan
 from cutover.workflows.migration import MigrationWorkflow
 
-WORKFLOW_TYPE = "MigrationWorkflow"
 DEFAULT_CATCHUP = timedelta(minutes=10)
 MIN_CATCHUP = timedelta(seconds=10)
 

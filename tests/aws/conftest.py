@@ -9,8 +9,8 @@ from cutover.demo.motoserver import MotoServer, start_moto_server
 
 
 @pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = start_moto_server(tmp_path_factory.mktemp("moto"))
+def moto_server() -> Iterator[MotoServer]:
+    server = start_moto_server()
     yield server
     server.stop()
 

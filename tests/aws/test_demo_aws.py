@@ -121,15 +121,14 @@ def requests(aws: Any, demo: DemoAws, start: datetime, end: datetime) -> dict[st
     return counts
 
 
-def test_moto_server_answers_and_stops(tmp_path: Path) -> None:
-    moto = start_moto_server(tmp_path)
+def test_moto_server_answers_and_stops() -> None:
+    moto = start_moto_server()
     try:
         assert moto.client("elbv2").describe_load_balancers()["LoadBalancers"] == []
     finally:
         moto.stop()
     port = int(moto.endpoint.rsplit(":", 1)[1])
-    assert moto.process.returncode is not None and not port_open(port)
-    assert (tmp_path / "moto-server.log").exists()
+    assert not port_open(port)
 
 
 def test_processes_given_moto_get_dummy_credentials_only() -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from cutover.demo.devserver import DevServer, start_dev_server
-from cutover.demo.local_servers import ServerStartError, free_port, log_tail
+from cutover.demo.local_servers import ServerStartError, free_port
 from cutover.temporal.client import connect
 from cutover.temporal.settings import TemporalSettings
+from tests.dev_server_process import DevServer, log_tail, start_dev_server
 
 
 class SessionDevServer:

@@ -17,7 +17,6 @@ import pytest
 import yaml
 from temporalio.client import Client
 
-from cutover.demo.devserver import DevServer
 from cutover.demo.motoserver import REGION
 from cutover.models import MigrationStatus, Outcome, Phase
 from cutover.platform.aws.alb import AlbRouter
@@ -26,6 +25,7 @@ from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.workflows.migration import MigrationWorkflow
 from tests.aws.conftest import aws, moto_endpoint, moto_server  # noqa: F401 - fixtures used here
 from tests.aws.test_alb_router import build_alb
+from tests.dev_server_process import DevServer
 from tests.integration.conftest import Processes
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 from tests.kubernetes.conftest import (

@@ -53,7 +53,7 @@ class Harness:
         self,
         env: WorkflowEnvironment,
         local: LocalEnvironment,
-        handle: WorkflowHandle,
+        handle: WorkflowHandle[MigrationWorkflow, MigrationStatus],
         task_queue: str,
         plan: Plan | None = None,
     ):
@@ -133,7 +133,7 @@ async def migration(
             await end_if_running(env.client, handle, plan or make_plan())
 
 
-async def end_if_running(client: Client, handle: WorkflowHandle, plan: Plan) -> None:
+async def end_if_running(client: Client, handle: WorkflowHandle[Any, Any], plan: Plan) -> None:
     """A test that stops mid-migration must not leave it holding its workloads' leases for the next.
 
     The time-skipping test server does not apply the parent-close policy when a migration is

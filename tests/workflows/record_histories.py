@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -25,7 +26,7 @@ HISTORIES = Path(__file__).parent / "histories"
 CHILDREN = {"cronjob": "nightly-invoices", "deployment": "email-worker"}
 
 
-async def save(handle: WorkflowHandle, name: str) -> None:
+async def save(handle: WorkflowHandle[Any, Any], name: str) -> None:
     history = await handle.fetch_history()
     record = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
     (HISTORIES / f"{name}.json").write_text(json.dumps(record))

@@ -71,7 +71,8 @@ async def decide(h: Harness, verb: str, gate: str, sender: str, comment: str = "
 
 
 def _green_env(state: State) -> str:
-    return next(env for env in state["clusters"] if env != state["blue"])
+    green: str = next(env for env in state["clusters"] if env != state["blue"])
+    return green
 
 
 def _cron_keys(state: State) -> set[str]:

@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import seed
 from cutover.models import MESSAGE_MAX, SENDER_MAX, TIMELINE_LIMIT, Control, Outcome
+from cutover.platform.local import State
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 from tests.workflows.helpers import make_plan, migration
@@ -59,7 +60,7 @@ def bad_shapes(decision: bool) -> list[tuple[str, list[Any], str]]:
     ]
 
 
-async def task_failures(handle: WorkflowHandle) -> list[str]:
+async def task_failures(handle: WorkflowHandle[Any, Any]) -> list[str]:
     return [
         str(event.workflow_task_failed_event_attributes.failure.message)
         async for event in handle.fetch_history_events()
@@ -136,7 +137,7 @@ async def test_a_burst_of_pause_and_resume_cannot_freeze_it(
     assert result.outcome == Outcome.ROLLED_BACK
 
 
-async def start_from_ui(env: WorkflowEnvironment, tmp_path: Path, *inputs: Any) -> tuple[str, dict, dict]:
+async def start_from_ui(env: WorkflowEnvironment, tmp_path: Path, *inputs: Any) -> tuple[str, State, State]:
     """Start MigrationWorkflow by type name with raw inputs; return its failure and the env before/after."""
     local = seed(tmp_path / "local-env.json")
     before = local.read()

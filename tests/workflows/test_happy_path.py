@@ -1,10 +1,12 @@
 from pathlib import Path
 
+from temporalio.testing import WorkflowEnvironment
+
 from cutover.models import Outcome, Phase
 from tests.workflows.helpers import migration
 
 
-async def test_happy_path_runs_all_six_phases(time_skipping_env, tmp_path: Path) -> None:
+async def test_happy_path_runs_all_six_phases(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> None:
     async with migration(time_skipping_env, tmp_path) as h:
         result = await h.run_approving_all()
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason

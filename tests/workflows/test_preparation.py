@@ -3,10 +3,12 @@
 import hashlib
 from pathlib import Path
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.demo.seed import BLUE, GREEN
 from cutover.models import Outcome
+from cutover.platform.local import State
 from tests.workflows.helpers import migration
 from tests.workflows.support import no_gate_plan
 
@@ -31,11 +33,11 @@ async def test_daemonset_is_refused_with_the_reason(
 
 
 async def test_config_parity_names_objects_and_keys_never_values(
-    time_skipping_env: WorkflowEnvironment, tmp_path: Path, capsys
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with migration(time_skipping_env, tmp_path, no_gate_plan()) as h:
         # Before preparation runs: green lacks one secret and holds a different value for a key.
-        def drift(state: dict) -> None:
+        def drift(state: State) -> None:
             green = state["clusters"][GREEN]
             del green["billing/secret/ledger-db"]
             digest = hashlib.sha256(SECRET_VALUE.encode()).hexdigest()

@@ -83,7 +83,12 @@ PLANS: dict[str, dict[str, Any]] = {
     "one per batch, other steps, no gates": {
         "non_exposed": {"batch_size": 1, "parallelism": 1},
         "traffic": {"steps": [5, 50, 100], "bake": "10m"},
-        "gates": {"require": ["traffic-50"], "approvers": ["alice"], "timeout": "1h", "on_timeout": "rollback"},
+        "gates": {
+            "require": ["traffic-50"],
+            "approvers": ["alice"],
+            "timeout": "1h",
+            "on_timeout": "rollback",
+        },
     },
 }
 

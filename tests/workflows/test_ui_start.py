@@ -5,6 +5,7 @@ import uuid
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import seed
@@ -13,7 +14,9 @@ from cutover.worker import build_worker
 from tests.workflows.helpers import Harness, make_plan
 
 
-async def test_plan_as_plain_json_by_workflow_type_name(time_skipping_env, tmp_path: Path) -> None:
+async def test_plan_as_plain_json_by_workflow_type_name(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     local = seed(tmp_path / "local-env.json")
     queue = f"ui-{uuid.uuid4()}"
     ui_json = make_plan(gates={"require": []}).model_dump_json()

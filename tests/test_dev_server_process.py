@@ -1,4 +1,4 @@
-"""The start-up checks the demo and the tests rely on for their child servers."""
+"""The start-up checks the tests rely on for their dev server process, and free loopback ports."""
 
 import socket
 import subprocess
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cutover.demo.local_servers import ServerStartError, free_port, port_open, wait_until_ready
+from cutover.demo.local_servers import ServerStartError, free_port, port_open
+from tests.dev_server_process import wait_until_ready
 
 
 def test_port_open_tells_a_listener_from_a_closed_port() -> None:
