@@ -26,6 +26,7 @@ from cutover.models import (
     ServiceRef,
     TargetCapacity,
     WeightChange,
+    WorkloadKind,
 )
 from cutover.plan.cluster_check import check_plan
 from cutover.plan.model import Plan
@@ -125,7 +126,7 @@ class MigrationActivities:
     @activity.defn(name="check_health")
     @platform_errors
     def check_health(self, ref: ServiceRef) -> ServiceCheck:
-        healthy = self.cluster.healthy(ref.env, ref.namespace, ref.kind, ref.name)
+        healthy = self.cluster.available(ref.env, ref.namespace, ref.kind, ref.name)
         _log(service=ref.service).info("health", env=ref.env, healthy=healthy)
         return ServiceCheck(ref=ref, healthy=healthy)
 
@@ -135,7 +136,7 @@ class MigrationActivities:
         """True once the copy is rolled out and available; False if the plan's timeout passed first."""
         ref = wait.ref
         done = poll_until(
-            lambda: self.cluster.healthy(ref.env, ref.namespace, ref.kind, ref.name) or None, wait.timeout
+            lambda: self.cluster.available(ref.env, ref.namespace, ref.kind, ref.name) or None, wait.timeout
         )
         _log(service=ref.service).info("rollout", env=ref.env, rolled_out=bool(done))
         return bool(done)
@@ -148,13 +149,13 @@ class MigrationActivities:
         A gap is safer than a double run: the schedule is never enabled in both clusters.
         """
         ns, name = handover.namespace, handover.name
-        if self.cluster.find(handover.enable_in, ns, "cronjob", name) is None:
+        if self.cluster.find(handover.enable_in, ns, WorkloadKind.CRONJOB, name) is None:
             raise ApplicationError(
                 f"cronjob/{ns}/{name} does not exist in {handover.enable_in}",
                 non_retryable=True,
                 type="NotFound",
             )
-        if self.cluster.find(handover.disable_in, ns, "cronjob", name) is not None:
+        if self.cluster.find(handover.disable_in, ns, WorkloadKind.CRONJOB, name) is not None:
             self.cluster.set_cron_suspended(handover.disable_in, ns, name, True)
             drained = poll_until(
                 lambda: not self.cluster.active_cron_jobs(handover.disable_in, ns, name) or None,
@@ -178,10 +179,12 @@ class MigrationActivities:
 
     @activity.defn(name="run_cron")
     @platform_errors
-    def run_cron(self, ref: ServiceRef) -> bool:
+    def look_at_first_run(self, ref: ServiceRef) -> bool:
         """One look at the first green run (histories before await_cron_run); retried until it finished."""
         info = activity.info()
-        ok = self.cluster.run_cron(ref.env, ref.namespace, ref.name, f"{info.workflow_id}/{info.activity_id}")
+        ok = self.cluster.first_run_outcome(
+            ref.env, ref.namespace, ref.name, f"{info.workflow_id}/{info.activity_id}"
+        )
         if ok is None:
             raise ApplicationError(f"cronjob {ref.name} has no finished run in {ref.env} yet", type="NotYet")
         _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
@@ -193,7 +196,9 @@ class MigrationActivities:
         """Outcome of green's first scheduled run, heartbeating while it waits up to the plan's timeout."""
         ref, info = wait.ref, activity.info()
         key = f"{info.workflow_id}/{info.activity_id}"
-        ok = poll_until(lambda: self.cluster.run_cron(ref.env, ref.namespace, ref.name, key), wait.timeout)
+        ok = poll_until(
+            lambda: self.cluster.first_run_outcome(ref.env, ref.namespace, ref.name, key), wait.timeout
+        )
         if ok is None:
             raise ApplicationError(
                 f"cronjob {ref.name} had no finished run in {ref.env} within {wait.timeout}",
@@ -262,7 +267,7 @@ class MigrationActivities:
             self.check_health,
             self.await_rollout,
             self.hand_over_cron,
-            self.run_cron,
+            self.look_at_first_run,
             self.await_cron_run,
             self.set_green_percent,
             self.analyse,

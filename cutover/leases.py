@@ -34,8 +34,7 @@ def planned_workloads(plan: Plan, env: str) -> list[WorkloadKey]:
     """Every workload the plan touches in env (blue and green both hold a copy of each)."""
     keys = set()
     for service in plan.services:
-        kind, name = service.workload.split("/", 1)
-        keys.add(WorkloadKey(env, service.namespace, kind, name))
+        keys.add(WorkloadKey(env, service.namespace, service.workload_kind, service.workload_name))
     return sorted(keys)
 
 

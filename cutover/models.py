@@ -30,6 +30,42 @@ FreeText = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=REQUEST_ID_MAX)]
 
 
+class WorkloadKind(StrEnum):
+    """The workloads cutover plans; a DaemonSet is known only to be refused (Fargate runs none)."""
+
+    DEPLOYMENT = "deployment"
+    STATEFULSET = "statefulset"
+    CRONJOB = "cronjob"
+    DAEMONSET = "daemonset"
+
+
+class EventKind(StrEnum):
+    """What a timeline line records; the review and the UI's details group by it."""
+
+    PHASE = "phase"
+    LEASES = "leases"
+    DISCOVERED = "discovered"
+    TARGET = "target"
+    BATCH = "batch"
+    MIGRATED = "migrated"
+    HEALTH = "health"
+    WEIGHTS = "weights"
+    ANALYSIS = "analysis"
+    GATE_OPEN = "gate-open"
+    GATE_TIMEOUT = "gate-timeout"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    ABORT = "abort"
+    REFUSED = "refused"
+    CUTOVER = "cutover"
+    ROLLBACK = "rollback"
+    UNDO = "undo"
+    UNDO_STUCK = "undo-stuck"
+    REVIEW = "review"
+
+
 class Phase(StrEnum):
     PENDING = "pending"
     PREPARATION = "preparation"
@@ -80,7 +116,7 @@ class Receipt(BaseModel):
 class Event(BaseModel):
     time: datetime
     actor: str
-    kind: str
+    kind: EventKind
     message: str
 
     def line(self) -> str:
@@ -114,7 +150,7 @@ class AnalysisResult(BaseModel):
 class Workload(BaseModel):
     service: str
     namespace: str
-    kind: str
+    kind: WorkloadKind
     name: str
     exposed: bool
     replicas: int = 1
@@ -160,7 +196,7 @@ class MigrationStatus(BaseModel):
         if len(self.timeline) > TIMELINE_LIMIT:
             del self.timeline[TIMELINE_HEAD]
             self.timeline_omitted += 1
-        if event.kind == "refused":
+        if event.kind == EventKind.REFUSED:
             self.refusals = [*self.refusals, self.timeline[-1]][-REFUSALS_KEPT:]
 
     def events_since(self, seen: int) -> list[Event]:
@@ -184,7 +220,7 @@ class ServiceRef(BaseModel):
     env: str
     service: str
     namespace: str
-    kind: str
+    kind: WorkloadKind
     name: str
     replicas: int = 1
     image: str = ""

@@ -1,9 +1,17 @@
 """The post-release review: one Markdown document built from the migration's status."""
 
 from cutover.markdown import inline
-from cutover.models import TIMELINE_HEAD, MigrationStatus
+from cutover.models import TIMELINE_HEAD, EventKind, MigrationStatus
 
-DECISION_KINDS = {"approved", "rejected", "refused", "paused", "resumed", "abort", "gate-timeout"}
+DECISION_KINDS = {
+    EventKind.APPROVED,
+    EventKind.REJECTED,
+    EventKind.REFUSED,
+    EventKind.PAUSED,
+    EventKind.RESUMED,
+    EventKind.ABORT,
+    EventKind.GATE_TIMEOUT,
+}
 
 
 def render_review(workflow_id: str, status: MigrationStatus) -> str:
@@ -58,7 +66,9 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         note = f"{status.timeline_omitted} events not kept in the status; the workflow history has them"
         rows.insert(TIMELINE_HEAD, f"| | | | … {note} |")
     lines += rows
-    rollbacks = [e for e in status.timeline if e.kind in ("rollback", "undo", "undo-stuck")]
+    rollbacks = [
+        e for e in status.timeline if e.kind in (EventKind.ROLLBACK, EventKind.UNDO, EventKind.UNDO_STUCK)
+    ]
     lines += ["", "## Incidents and rollbacks", ""]
     lines += [f"- {e.time:%H:%M:%S} {inline(e.message)}" for e in rollbacks] or ["- none"]
     lines += [

@@ -10,6 +10,7 @@ from cutover.models import (
     TIMELINE_LIMIT,
     AnalysisResult,
     Event,
+    EventKind,
     MigrationStatus,
     Outcome,
 )
@@ -21,7 +22,7 @@ HOSTILE = "ok | 50% |\n# Heading\n- [link](http://x) <script>alert(1)</script> *
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def event(number: int, kind: str = "note", message: str = "") -> Event:
+def event(number: int, kind: EventKind = EventKind.HEALTH, message: str = "") -> Event:
     return Event(time=NOW, actor="alice", kind=kind, message=message or f"event {number}")
 
 
@@ -47,13 +48,13 @@ def test_a_huge_message_is_clipped_and_refusals_keep_the_last_few() -> None:
     status.record(event(0, message="x" * 1_000_000))
     assert len(status.timeline[0].message) < MESSAGE_MAX + 40
     for number in range(9):
-        status.record(event(number, kind="refused"))
+        status.record(event(number, kind=EventKind.REFUSED))
     assert [e.message for e in status.refusals] == [f"event {n}" for n in range(4, 9)]
 
 
 def test_free_text_cannot_break_the_review_tables() -> None:
     status = MigrationStatus(plan_name="p", outcome=Outcome.ROLLED_BACK, outcome_reason=HOSTILE)
-    for kind in ("approved", "refused", "rollback"):
+    for kind in (EventKind.APPROVED, EventKind.REFUSED, EventKind.ROLLBACK):
         status.record(Event(time=NOW, actor=HOSTILE, kind=kind, message=HOSTILE))
     status.add_analysis(
         AnalysisResult(
@@ -78,12 +79,12 @@ def test_free_text_cannot_break_the_review_tables() -> None:
 
 def test_free_text_in_the_ui_details_is_literal() -> None:
     status = MigrationStatus(plan_name="p", outcome=Outcome.ROLLED_BACK, outcome_reason=HOSTILE, step=HOSTILE)
-    status.record(Event(time=NOW, actor=HOSTILE, kind="refused", message=HOSTILE))
+    status.record(Event(time=NOW, actor=HOSTILE, kind=EventKind.REFUSED, message=HOSTILE))
     details = current_details(status)
     assert inline(HOSTILE) in details and HOSTILE not in details
     assert "<script>" not in details and "\n# Heading" not in details
 
 
 def test_a_timeline_line_carries_no_control_characters() -> None:
-    line = Event(time=NOW, actor="eve\x1b[2J", kind="refused", message="a\nb\rc\x07").line()
+    line = Event(time=NOW, actor="eve\x1b[2J", kind=EventKind.REFUSED, message="a\nb\rc\x07").line()
     assert "\n" not in line and "\x1b" not in line and "\x07" not in line

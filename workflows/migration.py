@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         Control,
         CronHandover,
         Event,
+        EventKind,
         GateDecision,
         Inventory,
         MigrationStatus,
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         TargetCapacity,
         WeightChange,
         Workload,
+        WorkloadKind,
     )
     from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
     from cutover.plan.model import Plan, RetireMode, TimeoutAction, traffic_gate
@@ -88,7 +90,7 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM = "cutover"
 NOT_RUNNING = "the migration is not running"
-INPUT_EVENTS = frozenset({"refused", "paused", "resumed"})
+INPUT_EVENTS = frozenset({EventKind.REFUSED, EventKind.PAUSED, EventKind.RESUMED})
 INPUT_LOG_LINES = 10  # per workflow task; the timeline keeps every one
 Payload = TypeVar("Payload", bound=SignalPayload)
 In = TypeVar("In")
@@ -162,7 +164,7 @@ class MigrationWorkflow:
             self._answer(control, "pause", True, "already paused")
             return
         self._status.paused = True
-        self._flip("paused", control.reason or "paused", control.sender)
+        self._flip(EventKind.PAUSED, control.reason or "paused", control.sender)
         self._answer(control, "pause", True, "paused: the migration holds at the next step boundary")
 
     @workflow.signal(name="resume", description=RESUME_HELP)
@@ -176,7 +178,7 @@ class MigrationWorkflow:
             self._answer(control, "resume", True, "not paused: nothing to resume")
             return
         self._status.paused = False
-        self._flip("resumed", control.reason or "resumed", control.sender)
+        self._flip(EventKind.RESUMED, control.reason or "resumed", control.sender)
         self._answer(control, "resume", True, "resumed")
 
     @workflow.signal(name="abort", description=ABORT_HELP)
@@ -188,7 +190,7 @@ class MigrationWorkflow:
             self._answer(control, "abort", True, f"already aborted by {self._abort.sender}")
             return
         self._abort = control
-        self._event("abort", control.reason or "abort requested", control.sender)
+        self._event(EventKind.ABORT, control.reason or "abort requested", control.sender)
         self._answer(control, "abort", True, "abort recorded: rolling back to blue")
 
     @workflow.query(name="status", description=STATUS_HELP)
@@ -223,7 +225,7 @@ class MigrationWorkflow:
         return self._plan is not None and self._status.phase != Phase.DONE
 
     def _refuse(self, signal: str, reason: str, sender: str, request_id: str | None) -> None:
-        self._event("refused", f"{signal} refused: {reason}", sender)
+        self._event(EventKind.REFUSED, f"{signal} refused: {reason}", sender)
         if request_id:
             self._status.answer(Receipt(request_id=request_id, signal=signal, applied=False, message=reason))
 
@@ -237,7 +239,7 @@ class MigrationWorkflow:
         refusal = self._decision_refusal(decision, verb)
         if refusal is None:
             return True
-        self._event("refused", refusal.reason, decision.sender)
+        self._event(EventKind.REFUSED, refusal.reason, decision.sender)
         self._answer(decision, verb, False, refusal.reason)
         return False
 
@@ -247,13 +249,13 @@ class MigrationWorkflow:
         approvers = self._plan.gates.approvers
         return decision_refusal(decision, verb, self._status, approvers, workflow.info().workflow_id)
 
-    def _flip(self, kind: str, message: str, actor: str) -> None:
+    def _flip(self, kind: EventKind, message: str, actor: str) -> None:
         """Pause/resume: a burst by one person in one moment leaves one line, the final state."""
         timeline = self._status.timeline
         last = timeline[-1] if timeline else None
         if (
             last
-            and last.kind in ("paused", "resumed")
+            and last.kind in (EventKind.PAUSED, EventKind.RESUMED)
             and last.actor == actor
             and last.time == workflow.now()
         ):
@@ -273,7 +275,7 @@ class MigrationWorkflow:
             reason=f"the workflow history is nearly full ({length:,} events, {size / 1e6:.1f} MB; Temporal "
             f"ends a workflow at {HISTORY_EVENT_LIMIT:,} events or 50 MB): rolling back while it still can",
         )
-        self._event("abort", self._abort.reason)
+        self._event(EventKind.ABORT, self._abort.reason)
 
     # ---- spine ----------------------------------------------------------------------------
     @workflow.run
@@ -309,7 +311,7 @@ class MigrationWorkflow:
         self._inventory = await call(MigrationActivities.discover, self.plan, FORWARD)
         for w in self._inventory.workloads:
             self._event(
-                "discovered",
+                EventKind.DISCOVERED,
                 f"{w.service}: {w.kind}/{w.name} "
                 f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas",
             )
@@ -318,7 +320,7 @@ class MigrationWorkflow:
             capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
             provisioning = heartbeating(PROVISION_TIMEOUT)
             prepared = await call(MigrationActivities.prepare_target, capacity, provisioning)
-            self._event("target", prepared)
+            self._event(EventKind.TARGET, prepared)
         self._status.weights = dict(self._inventory.blue_weights)
         self._update_traffic_attribute()
         await self._checkpoint()
@@ -344,7 +346,7 @@ class MigrationWorkflow:
         if held:
             raise MigrationStopped("workloads leased by other migrations: " + "; ".join(held))
         self._event(
-            "leases",
+            EventKind.LEASES,
             f"holds the plan's workloads in {self.plan.source.name} and "
             f"{self.plan.target.name} until this migration ends",
         )
@@ -358,7 +360,7 @@ class MigrationWorkflow:
             return_exceptions=True,
         )
         await asyncio.gather(*self._lease_keepers, return_exceptions=True)
-        self._event("leases", "gave the plan's workloads back")
+        self._event(EventKind.LEASES, "gave the plan's workloads back")
 
     async def _non_exposed_migration(self) -> None:
         self._enter(Phase.NON_EXPOSED)
@@ -368,7 +370,7 @@ class MigrationWorkflow:
         for number, batch in enumerate(batches, start=1):
             names = [w.service for w in batch]
             self._step(f"batch {number}/{len(batches)}: {', '.join(names)}")
-            self._event("batch", f"batch {number}/{len(batches)}: {', '.join(names)}")
+            self._event(EventKind.BATCH, f"batch {number}/{len(batches)}: {', '.join(names)}")
             limit = self.plan.non_exposed.parallelism
             for i in range(0, len(batch), limit):
                 # Let every sibling finish before a failure triggers rollback, so no undo races a deploy.
@@ -384,7 +386,7 @@ class MigrationWorkflow:
         green = self._ref(workload, self.plan.target.name)
         self._register_undo(f"remove {workload.service} from green", MigrationActivities.remove_copy, green)
         cronjobs = self.plan.cronjobs
-        if workload.kind == "cronjob":
+        if workload.kind == WorkloadKind.CRONJOB:
             state = "suspended" if workload.suspended else "enabled"
             self._register_undo(
                 f"hand {workload.service}'s schedule back to blue ({state}, as before)",
@@ -412,7 +414,7 @@ class MigrationWorkflow:
             ),
             id=f"{workflow.info().workflow_id}/{workload.service}",
         )
-        self._event("migrated", result)
+        self._event(EventKind.MIGRATED, result)
 
     async def _parallel_operation(self) -> None:
         self._enter(Phase.PARALLEL)
@@ -460,7 +462,7 @@ class MigrationWorkflow:
             await self._sleep(wait)
             elapsed += wait
             await self._analyse_all(100, "monitoring")
-        self._event("cutover", "green serves 100%; blue stays as hot standby")
+        self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
 
     async def _review(self) -> None:
         self._status.phase = Phase.REVIEW
@@ -473,7 +475,7 @@ class MigrationWorkflow:
         self._step(f"done: {self._status.outcome.value}")
         workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.DONE.value)])
         self._set_outcome_attribute()
-        self._event("review", f"post-release review written to {path}")
+        self._event(EventKind.REVIEW, f"post-release review written to {path}")
 
     # ---- traffic and analysis -------------------------------------------------------------
     async def _traffic_step(self, weight: int) -> None:
@@ -488,7 +490,7 @@ class MigrationWorkflow:
             self._step(f"set {w.service} to {weight}% green")
             await call(MigrationActivities.set_green_percent, self._weight(w, weight), FORWARD)
             self._status.weights[w.service] = weight
-            self._event("weights", f"{w.service}: {weight}% green")
+            self._event(EventKind.WEIGHTS, f"{w.service}: {weight}% green")
         self._update_traffic_attribute()
         self._step(f"bake at {weight}% for {_fmt(self.plan.traffic.bake)}")
         await self._sleep(self.plan.traffic.bake)
@@ -509,7 +511,7 @@ class MigrationWorkflow:
             result = await call(MigrationActivities.analyse, request, FORWARD)
             self._status.add_analysis(result)
             verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
-            self._event("analysis", f"{label} {w.service}: {verdict}")
+            self._event(EventKind.ANALYSIS, f"{label} {w.service}: {verdict}")
             if not result.passed:
                 raise MigrationStopped(f"{label} failed for {w.service}: {'; '.join(result.reasons)}")
         await self._checkpoint()
@@ -520,7 +522,7 @@ class MigrationWorkflow:
                 check = await call(MigrationActivities.check_health, self._ref(w, env), FORWARD)
                 if not check.healthy:
                     raise MigrationStopped(f"health check failed: {w.service} in {env}")
-        self._event("health", "both environments healthy")
+        self._event(EventKind.HEALTH, "both environments healthy")
         await self._checkpoint()
 
     # ---- gates, pause, abort --------------------------------------------------------------
@@ -535,25 +537,25 @@ class MigrationWorkflow:
         )
         self._decision = self._rejected = None
         self._step(f"waiting for approval of gate {name}")
-        self._event("gate-open", f"gate {name} waits for one of {', '.join(gates.approvers)}")
+        self._event(EventKind.GATE_OPEN, f"gate {name} waits for one of {', '.join(gates.approvers)}")
         decided = await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
         if not decided and gates.on_timeout == TimeoutAction.ROLLBACK:
-            self._event("gate-timeout", f"gate {name} timed out; plan says roll back")
+            self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; plan says roll back")
             self._status.open_gate = None
             raise MigrationStopped(f"gate {name} timed out")
         if not decided:
-            self._event("gate-timeout", f"gate {name} timed out; paused until a decision")
+            self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; paused until a decision")
             self._step(f"gate {name} timed out; waiting for a decision")
             await workflow.wait_condition(lambda: bool(self._decision or self._rejected or self._abort))
         self._status.open_gate = None
         self._stop_if_aborted()
         if self._rejected:
-            self._event("rejected", f"gate {name}: {self._rejected.comment}", self._rejected.sender)
+            self._event(EventKind.REJECTED, f"gate {name}: {self._rejected.comment}", self._rejected.sender)
             raise MigrationStopped(
                 f"gate {name} rejected by {self._rejected.sender}: {self._rejected.comment}"
             )
         assert self._decision is not None
-        self._event("approved", f"gate {name}: {self._decision.comment}", self._decision.sender)
+        self._event(EventKind.APPROVED, f"gate {name}: {self._decision.comment}", self._decision.sender)
         # An approval does not lift a pause: hold here before the next step moves traffic.
         await self._checkpoint()
 
@@ -601,7 +603,7 @@ class MigrationWorkflow:
         self._enter(Phase.ROLLING_BACK)
         self._status.outcome_reason = reason
         self._status.open_gate = None
-        self._event("rollback", f"rolling back: {reason}")
+        self._event(EventKind.ROLLBACK, f"rolling back: {reason}")
         while self._undos:
             undo = self._undos[-1]
             self._step(f"undo: {undo.description}")
@@ -610,7 +612,7 @@ class MigrationWorkflow:
             except ActivityError as error:
                 self._status.stuck_undo = undo.description
                 self._event(
-                    "undo-stuck",
+                    EventKind.UNDO_STUCK,
                     f"undo '{undo.description}' keeps failing ({_reason(error)}); send resume to retry",
                 )
                 self._step(f"STUCK: undo '{undo.description}' waits for a human (resume)")
@@ -619,12 +621,12 @@ class MigrationWorkflow:
                 self._status.stuck_undo = None
                 continue
             self._undos.pop()
-            self._event("undo", undo.description)
+            self._event(EventKind.UNDO, undo.description)
         for service in self._status.weights:
             self._status.weights[service] = self._inventory.blue_weights.get(service, 0)
         self._update_traffic_attribute()
         self._status.outcome = Outcome.ROLLED_BACK
-        self._event("rollback", "blue serves everything it served before the migration")
+        self._event(EventKind.ROLLBACK, "blue serves everything it served before the migration")
 
     # ---- helpers --------------------------------------------------------------------------
     def _exposed(self) -> list[Workload]:
@@ -655,7 +657,7 @@ class MigrationWorkflow:
     def _enter(self, phase: Phase) -> None:
         self._status.phase = phase
         workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(phase.value)])
-        self._event("phase", f"entered {phase.value}")
+        self._event(EventKind.PHASE, f"entered {phase.value}")
 
     def _step(self, step: str) -> None:
         self._status.step = step
@@ -670,7 +672,7 @@ class MigrationWorkflow:
         weights = self._status.weights.values()
         workflow.upsert_search_attributes([GREEN_TRAFFIC_PERCENT.value_set(max(weights, default=0))])
 
-    def _event(self, kind: str, message: str, actor: str = SYSTEM) -> None:
+    def _event(self, kind: EventKind, message: str, actor: str = SYSTEM) -> None:
         now = workflow.now()
         self._status.record(Event(time=now, actor=actor, kind=kind, message=message))
         if not workflow.unsafe.is_replaying() and self._worth_logging(kind, now):
@@ -680,7 +682,7 @@ class MigrationWorkflow:
             )
         self._publish_details()
 
-    def _worth_logging(self, kind: str, now: datetime) -> bool:
+    def _worth_logging(self, kind: EventKind, now: datetime) -> bool:
         """Inputs (refusals, pause/resume) log a few lines per moment: a burst must not stall the task."""
         if kind not in INPUT_EVENTS:
             return True

@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.migration_activities import MigrationActivities
-    from cutover.models import CronHandover, CronRunWait, ServiceRef
+    from cutover.models import CronHandover, CronRunWait, ServiceRef, WorkloadKind
     from cutover.workflows.calls import call
     from cutover.workflows.options import FORWARD, HEARTBEAT_WAITS, heartbeating
     from cutover.workflows.waits import rollout_failure
@@ -40,7 +40,7 @@ class ServiceMigrationWorkflow:
             check = await call(MigrationActivities.check_health, green, FORWARD)
             if not check.healthy:
                 raise ApplicationError(f"{green.service} is not healthy in {green.env}", non_retryable=True)
-        if green.kind != "cronjob":
+        if green.kind != WorkloadKind.CRONJOB:
             return f"{green.service} running in {green.env}"
         handover = CronHandover(
             service=green.service,
@@ -55,7 +55,7 @@ class ServiceMigrationWorkflow:
         if request.blue_suspended:
             return f"cronjob {green.service} was suspended in {request.blue_env}; copied suspended"
         if not waits:
-            ok = await call(MigrationActivities.run_cron, green, FORWARD)
+            ok = await call(MigrationActivities.look_at_first_run, green, FORWARD)
         else:
             wait = CronRunWait(ref=green, timeout=request.first_run_timeout)
             ok = await call(MigrationActivities.await_cron_run, wait, heartbeating(request.first_run_timeout))

@@ -4,7 +4,7 @@ import click
 
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.platform_access import configured_cluster, platform_config_option
-from cutover.models import Workload
+from cutover.models import Workload, WorkloadKind
 from cutover.platform.errors import PlatformError
 
 
@@ -13,7 +13,9 @@ def services_yaml(workloads: list[Workload]) -> list[str]:
     lines = ["services:"]
     for w in workloads:
         seen = (
-            "a CronJob, never exposed" if w.kind == "cronjob" else ("exposed" if w.exposed else "non-exposed")
+            "a CronJob, never exposed"
+            if w.kind == WorkloadKind.CRONJOB
+            else ("exposed" if w.exposed else "non-exposed")
         )
         lines += [
             f"  - name: {w.name}",

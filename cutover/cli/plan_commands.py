@@ -4,6 +4,7 @@ import click
 
 from cutover.cli.errors import CliError
 from cutover.durations import format_duration as fmt
+from cutover.models import WorkloadKind
 from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, estimate_history, history_problems
 from cutover.plan.model import Exposure, Plan, PlanError, load_plan
 from cutover.plan.steps import planned_steps
@@ -36,7 +37,7 @@ def classify(plan: Plan) -> dict[str, bool]:
     for service in plan.services:
         if service.exposure != Exposure.DISCOVER:
             exposed[service.name] = service.exposure == Exposure.EXPOSED
-        elif service.workload_kind == "cronjob":
+        elif service.workload_kind == WorkloadKind.CRONJOB:
             exposed[service.name] = False
         else:
             exposed[service.name] = _discover_locally(plan, service.name)
@@ -51,8 +52,7 @@ def _discover_locally(plan: Plan, name: str) -> bool:
             f"services.{name}.exposure: 'discover' is decided at run time; declare "
             f"'exposed' or 'non-exposed' to show the steps"
         )
-    kind, workload_name = service.workload.split("/", 1)
-    found = env.find(plan.source.name, service.namespace, kind, workload_name)
+    found = env.find(plan.source.name, service.namespace, service.workload_kind, service.workload_name)
     if found is None:
         raise CliError(
             f"services: unknown service {name!r}: {service.workload} not in "

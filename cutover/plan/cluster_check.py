@@ -25,7 +25,7 @@ def check_plan(cluster: Cluster, plan: Plan) -> PlanCheck:
     if check.problems:
         return check
     for service in plan.services:
-        kind, name = service.workload.split("/", 1)
+        kind, name = service.workload_kind, service.workload_name
         workload = cluster.find(plan.source.name, service.namespace, kind, name)
         if workload is None:
             check.problems.append(

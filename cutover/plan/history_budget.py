@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cutover.models import WorkloadKind
 from cutover.plan.model import Exposure, Plan
 from cutover.plan.steps import StepKind, step_sequence
 
@@ -37,14 +38,18 @@ def _rounds(total: timedelta, interval: timedelta) -> int:
 
 def undecided_count(plan: Plan) -> int:
     """Services whose exposure is left to discovery and could be exposed (not CronJobs)."""
-    return sum(1 for s in plan.services if s.exposure == Exposure.DISCOVER and s.workload_kind != "cronjob")
+    return sum(
+        1
+        for s in plan.services
+        if s.exposure == Exposure.DISCOVER and s.workload_kind != WorkloadKind.CRONJOB
+    )
 
 
 def worst_case_exposure(plan: Plan) -> dict[str, bool]:
     """Declared exposed services, and every one left to discovery that could be exposed."""
     return {
         s.name: s.exposure == Exposure.EXPOSED
-        or (s.exposure == Exposure.DISCOVER and s.workload_kind != "cronjob")
+        or (s.exposure == Exposure.DISCOVER and s.workload_kind != WorkloadKind.CRONJOB)
         for s in plan.services
     }
 

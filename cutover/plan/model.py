@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
+from cutover.models import WorkloadKind
 from cutover.plan.file import PlanFileError, read_plan_file
 from cutover.text import cut, shown
 
@@ -28,7 +29,6 @@ NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 # Kubernetes object names (RFC 1123 subdomain); the length is checked first, so matching stays cheap.
 OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 OBJECT_NAME_LENGTH = 253
-WORKLOAD_KINDS = ("deployment", "cronjob", "statefulset", "daemonset")
 
 # Temporal refuses payloads over 2 MB and warns over 512 KB; the plan is the workflow's input.
 MAX_PLAN_BYTES = 512 * 1024
@@ -139,7 +139,7 @@ class Service(Strict):
     def _workload_kind(cls, value: str) -> str:
         kind, _, name = value.partition("/")
         # A DaemonSet is accepted here and refused in preparation, where the reason can be given.
-        if kind not in WORKLOAD_KINDS or not name:
+        if kind not in set(WorkloadKind) or not name:
             raise ValueError(
                 "must be 'deployment/NAME', 'statefulset/NAME', 'cronjob/NAME' or 'daemonset/NAME'"
             )
@@ -151,8 +151,12 @@ class Service(Strict):
         return value
 
     @property
-    def workload_kind(self) -> str:
-        return self.workload.split("/", 1)[0]
+    def workload_kind(self) -> WorkloadKind:
+        return WorkloadKind(self.workload.partition("/")[0])
+
+    @property
+    def workload_name(self) -> str:
+        return self.workload.partition("/")[2]
 
 
 class NonExposedSettings(Strict):
@@ -279,7 +283,7 @@ def _service_problems(plan: Plan) -> list[str]:
     by_workload: dict[tuple[str, str], int] = {}
     for index, service in enumerate(plan.services):
         at = f"services[{index}]"
-        if service.workload_kind == "cronjob" and service.exposure == Exposure.EXPOSED:
+        if service.workload_kind == WorkloadKind.CRONJOB and service.exposure == Exposure.EXPOSED:
             problems.append(f"{at}.exposure: a CronJob is never exposed; use non-exposed or discover")
         first = by_name.setdefault(service.name, index)
         if first != index:

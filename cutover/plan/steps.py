@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cutover.durations import format_duration as fmt
-from cutover.models import Phase
+from cutover.models import Phase, WorkloadKind
 from cutover.plan.model import Plan, traffic_gate
 
 
@@ -98,6 +98,6 @@ def _gate(plan: Plan, phase: Phase, name: str) -> PlannedStep:
 
 
 def _non_exposed_actions(kind: str) -> str:
-    if kind == "cronjob":
+    if kind == WorkloadKind.CRONJOB:
         return "deploy, verify, hand over schedule, first green run"
     return "deploy, verify"

@@ -38,8 +38,9 @@ class Cluster(Protocol):
     ) -> None:
         """Delete the workload from env, or keep it at zero replicas (CronJob: suspended); absent is fine."""
 
-    def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool:
-        """Rolled out and available now (one look; the activity polls with heartbeats)."""
+    def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
+        """Every wanted replica updated and ready now (a CronJob: it exists). One look: the rollout
+        wait polls it with heartbeats, and the health checks during the bakes ask it once."""
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
         """Set the CronJob's suspend flag in env (idempotent)."""
@@ -49,7 +50,7 @@ class Cluster(Protocol):
 
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]: ...
 
-    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+    def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
         """The outcome of the schedule's first run in env, None while it has not finished.
 
         One look per call (the activity polls with heartbeats); the same key never runs twice."""

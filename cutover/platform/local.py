@@ -15,14 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cutover.models import ServiceRef, WeightChange, Workload
+from cutover.models import ServiceRef, WeightChange, Workload, WorkloadKind
 
 State = dict[str, Any]
 
 BASE_ERROR_RATE = 0.002
 BASE_P99_MS = 120.0
 FAILING_ERROR_RATE = 0.08
-WORKLOAD_KINDS = ("deployment", "statefulset", "cronjob", "daemonset")
 
 
 def _key(namespace: str, kind: str, name: str) -> str:
@@ -104,7 +103,7 @@ class LocalEnvironment:
             labels = item.get("labels", {})
             if (
                 item_namespace == namespace
-                and kind in WORKLOAD_KINDS
+                and kind in set(WorkloadKind)
                 and all(labels.get(k) == v for k, v in wanted.items())
             ):
                 found.append(_workload(namespace, kind, name, item))
@@ -143,7 +142,7 @@ class LocalEnvironment:
                 "config_refs": source.get("config_refs", []),
                 "ready": state["failures"].get("never_ready") != ref.name,
             }
-            if ref.kind == "cronjob":
+            if ref.kind == WorkloadKind.CRONJOB:
                 cluster[key].setdefault("suspended", True)
             state["operations"].append({"op": "apply", "env": ref.env, "workload": key})
             record_cron_snapshot(state)
@@ -157,7 +156,7 @@ class LocalEnvironment:
             key = _key(namespace, kind, name)
             cluster = self._cluster(state, env)
             if key in cluster and scale_to_zero:
-                cluster[key].update({"suspended": True} if kind == "cronjob" else {"replicas": 0})
+                cluster[key].update({"suspended": True} if kind == WorkloadKind.CRONJOB else {"replicas": 0})
                 state["operations"].append({"op": "scale-to-zero", "env": env, "workload": key})
             elif key in cluster:
                 del cluster[key]
@@ -166,13 +165,13 @@ class LocalEnvironment:
 
         self.update(change)
 
-    def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool:
+    def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
         item = self._cluster(self.read(), env).get(_key(namespace, kind, name))
-        return bool(item and item.get("ready") and (kind == "cronjob" or item["replicas"] > 0))
+        return bool(item and item.get("ready") and (kind == WorkloadKind.CRONJOB or item["replicas"] > 0))
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
         def change(state: State) -> None:
-            key = _key(namespace, "cronjob", name)
+            key = _key(namespace, WorkloadKind.CRONJOB, name)
             cron = self._cluster(state, env).get(key)
             if cron is None:
                 raise KeyError(f"cronjob {key} does not exist in {env}")
@@ -186,14 +185,14 @@ class LocalEnvironment:
         return []
 
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
-        return _enabled_in(self.read(), _key(namespace, "cronjob", name))
+        return _enabled_in(self.read(), _key(namespace, WorkloadKind.CRONJOB, name))
 
-    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+    def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
         def change(state: State) -> bool:
             for run in state["cron_runs"]:
                 if run["key"] == key:
                     return bool(run["ok"])
-            cron = _key(namespace, "cronjob", name)
+            cron = _key(namespace, WorkloadKind.CRONJOB, name)
             if env not in _enabled_in(state, cron):
                 raise RuntimeError(f"cronjob {cron} is not enabled in {env}")
             ok = bool(state["failures"].get("failing_cron") != name)
@@ -251,13 +250,15 @@ def _workload(namespace: str, kind: str, name: str, item: dict[str, Any]) -> Wor
     return Workload(
         service=name,
         namespace=namespace,
-        kind=kind,
+        kind=WorkloadKind(kind),
         name=name,
         exposed=item.get("exposed", False),
         replicas=item.get("replicas", 1),
         image=item.get("image", ""),
         suspended=item.get("suspended", False),
-        unsupported="Fargate runs no DaemonSets" if kind == "daemonset" else item.get("unsupported", ""),
+        unsupported="Fargate runs no DaemonSets"
+        if kind == WorkloadKind.DAEMONSET
+        else item.get("unsupported", ""),
     )
 
 

@@ -13,12 +13,17 @@ from temporalio.testing import ActivityEnvironment
 from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.activities.platform_errors import platform_errors
-from cutover.models import ServiceRef, Workload
+from cutover.models import ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 from cutover.platform.local import LocalEnvironment
 
 REF = ServiceRef(
-    service="checkout", env="green", namespace="shop", kind="deployment", name="checkout", replicas=2
+    service="checkout",
+    env="green",
+    namespace="shop",
+    kind=WorkloadKind.DEPLOYMENT,
+    name="checkout",
+    replicas=2,
 )
 
 
@@ -50,7 +55,7 @@ class FailingCluster:
     ) -> None:
         raise self.error
 
-    def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool:
+    def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
         raise self.error
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
@@ -62,7 +67,7 @@ class FailingCluster:
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         raise self.error
 
-    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+    def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
         raise self.error
 
 

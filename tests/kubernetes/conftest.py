@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cutover.models import ServiceRef
+from cutover.models import ServiceRef, WorkloadKind
 from cutover.platform.kubernetes.cluster import KubernetesCluster
 from cutover.platform.kubernetes.storage import DEFAULT_CLASS_ANNOTATION
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
@@ -55,7 +55,7 @@ def ref(kind: str, name: str, env: str = "fargate") -> ServiceRef:
         env=env,
         service=name,
         namespace=NS,
-        kind=kind,
+        kind=WorkloadKind(kind),
         name=name,
         replicas=replicas,
         image="registry/shop:1.0",

@@ -216,39 +216,39 @@ def test_health_follows_rollout_status(doubles: Doubles, cluster: KubernetesClus
     doubles["eks"].put_object(deployment("web", replicas=3))
     cluster.apply_copy(ref("deployment", "web"))
     green = doubles["fargate"]
-    assert not cluster.healthy("fargate", NS, "deployment", "web")
+    assert not cluster.available("fargate", NS, "deployment", "web")
     rolled: dict[str, Any] = {"observedGeneration": 1, "updatedReplicas": 3, "availableReplicas": 2}
     green.set_status("deployments", NS, "web", rolled)
-    assert not cluster.healthy("fargate", NS, "deployment", "web")
+    assert not cluster.available("fargate", NS, "deployment", "web")
     green.set_status("deployments", NS, "web", {**rolled, "availableReplicas": 3})
-    assert cluster.healthy("fargate", NS, "deployment", "web")
+    assert cluster.available("fargate", NS, "deployment", "web")
     green.set_status("deployments", NS, "web", {**rolled, "availableReplicas": 3, "observedGeneration": 0})
-    assert not cluster.healthy("fargate", NS, "deployment", "web")
-    assert not cluster.healthy("fargate", NS, "statefulset", "absent")
+    assert not cluster.available("fargate", NS, "deployment", "web")
+    assert not cluster.available("fargate", NS, "statefulset", "absent")
 
 
 def test_zero_replicas_is_healthy_once_observed(doubles: Doubles, cluster: KubernetesCluster) -> None:
     green = doubles["fargate"]
     green.put_object(deployment("web", replicas=0))
     green.set_status("deployments", NS, "web", {})
-    assert not cluster.healthy("fargate", NS, "deployment", "web")
+    assert not cluster.available("fargate", NS, "deployment", "web")
     green.set_status("deployments", NS, "web", {"observedGeneration": 1})
-    assert cluster.healthy("fargate", NS, "deployment", "web")
+    assert cluster.available("fargate", NS, "deployment", "web")
 
 
 def test_daemonset_health_counts_scheduled_pods(doubles: Doubles, cluster: KubernetesCluster) -> None:
     doubles["eks"].put_object(daemonset("log-agent"))
     status = {"observedGeneration": 1, "desiredNumberScheduled": 4, "updatedNumberScheduled": 4}
     doubles["eks"].set_status("daemonsets", NS, "log-agent", {**status, "numberAvailable": 3})
-    assert not cluster.healthy("eks", NS, "daemonset", "log-agent")
+    assert not cluster.available("eks", NS, "daemonset", "log-agent")
     doubles["eks"].set_status("daemonsets", NS, "log-agent", {**status, "numberAvailable": 4})
-    assert cluster.healthy("eks", NS, "daemonset", "log-agent")
+    assert cluster.available("eks", NS, "daemonset", "log-agent")
 
 
 def test_cronjob_is_healthy_once_it_exists(doubles: Doubles, cluster: KubernetesCluster) -> None:
-    assert not cluster.healthy("fargate", NS, "cronjob", "nightly")
+    assert not cluster.available("fargate", NS, "cronjob", "nightly")
     doubles["fargate"].put_object(cronjob("nightly", suspend=True))
-    assert cluster.healthy("fargate", NS, "cronjob", "nightly")
+    assert cluster.available("fargate", NS, "cronjob", "nightly")
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_error_mapping(
 ) -> None:
     doubles["fargate"].fail_next(code, reason)
     with pytest.raises(PlatformError) as caught:
-        cluster.healthy("fargate", NS, "deployment", "web")
+        cluster.available("fargate", NS, "deployment", "web")
     assert type(caught.value) is error_type and caught.value.kind == f"k8s.{code}"
     assert str(code) in str(caught.value) and "fargate" in str(caught.value)
 

@@ -119,36 +119,38 @@ def test_active_jobs_follow_the_simulated_controller(doubles: Doubles, cluster: 
 
 
 # --- runs --------------------------------------------------------------------------------------
-def test_run_cron_looks_once_at_the_newest_owned_job(doubles: Doubles, cluster: KubernetesCluster) -> None:
+def test_first_run_outcome_looks_once_at_the_newest_owned_job(
+    doubles: Doubles, cluster: KubernetesCluster
+) -> None:
     green = doubles["fargate"]
     uid = green.put_object(cronjob("nightly"))["metadata"]["uid"]
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is None  # no Job yet
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-1") is None  # no Job yet
     green.put_object(job("other-1", "2026-01-09T00:00:00Z", job_status("failed"), uid, owner="other"))
     green.put_object(job("nightly-1", "2026-01-01T00:00:00Z", job_status("failed"), uid))
     green.put_object(job("nightly-2", "2026-01-02T00:00:00Z", job_status("succeeded"), uid))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is True
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-1") is True
     green.put_object(job("nightly-3", "2026-01-03T00:00:00Z", job_status("failed"), uid))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-2") is False
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-2") is False
     green.put_object(job("nightly-4", "2026-01-04T00:00:00Z", {"failed": 1}, uid))  # retrying
-    assert cluster.run_cron("fargate", NS, "nightly", "run-3") is None
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-3") is None
     green.set_status("jobs", NS, "nightly-4", job_status("succeeded"))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-3") is True
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-3") is True
 
 
-def test_run_cron_ignores_jobs_of_an_earlier_cronjob_of_the_same_name(
+def test_first_run_outcome_ignores_jobs_of_an_earlier_cronjob_of_the_same_name(
     doubles: Doubles, cluster: KubernetesCluster
 ) -> None:
     green = doubles["fargate"]
     uid = green.put_object(cronjob("nightly"))["metadata"]["uid"]
     green.put_object(job("nightly-old", "2026-01-05T00:00:00Z", job_status("failed"), "an-earlier-copy"))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is None
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-1") is None
     green.put_object(job("nightly-1", "2026-01-01T00:00:00Z", job_status("succeeded"), uid))
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is True
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-1") is True
 
 
-def test_run_cron_of_a_missing_cronjob_is_permanent(cluster: KubernetesCluster) -> None:
+def test_first_run_outcome_of_a_missing_cronjob_is_permanent(cluster: KubernetesCluster) -> None:
     with pytest.raises(PermanentError) as caught:
-        cluster.run_cron("fargate", NS, "nightly", "run-1")
+        cluster.first_run_outcome("fargate", NS, "nightly", "run-1")
     assert caught.value.kind == "k8s.404"
     assert caught.value.message == "cronjob/shop/nightly (run run-1) does not exist in fargate"
 
@@ -163,6 +165,6 @@ def test_hand_over_sequence_against_simulated_schedules(doubles: Doubles, cluste
     assert cluster.active_cron_jobs("eks", NS, "nightly") == []
     cluster.set_cron_suspended("fargate", NS, "nightly", False)
     assert blue.run_schedules() == [] and len(green.run_schedules(fail={"nightly"})) == 1
-    assert cluster.run_cron("fargate", NS, "nightly", "run-1") is False
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-1") is False
     green.run_schedules()
-    assert cluster.run_cron("fargate", NS, "nightly", "run-2") is True
+    assert cluster.first_run_outcome("fargate", NS, "nightly", "run-2") is True

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import seed
-from cutover.models import MESSAGE_MAX, SENDER_MAX, TIMELINE_LIMIT, Control, Outcome
+from cutover.models import MESSAGE_MAX, SENDER_MAX, TIMELINE_LIMIT, Control, EventKind, Outcome
 from cutover.platform.local import State
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
@@ -116,7 +116,7 @@ async def test_a_signal_with_a_request_id_gets_a_receipt(
         receipts = {r.request_id: (r.applied, r.message) for r in status.receipts}
         assert receipts["p1"][0] and receipts["p2"] == (True, "already paused") == receipts["p3"]
         assert receipts["a1"] == (False, "approve of uat refused: 'mallory' is not an approver")
-        assert [e.kind for e in status.timeline].count("paused") == 1, "repeated pauses are one event"
+        assert [e.kind for e in status.timeline].count(EventKind.PAUSED) == 1, "repeated pauses are one event"
 
 
 async def test_a_burst_of_pause_and_resume_cannot_freeze_it(

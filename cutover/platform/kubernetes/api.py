@@ -11,6 +11,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from cutover.models import WorkloadKind
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 
 Obj = dict[str, Any]
@@ -29,10 +30,10 @@ class KindApi:
 
 # cutover's kind name -> (typed API class, method suffix, apiVersion, kind)
 KINDS: dict[str, tuple[Callable[[client.ApiClient], Any], str, str, str]] = {
-    "cronjob": (client.BatchV1Api, "cron_job", "batch/v1", "CronJob"),
-    "daemonset": (client.AppsV1Api, "daemon_set", "apps/v1", "DaemonSet"),
-    "deployment": (client.AppsV1Api, "deployment", "apps/v1", "Deployment"),
-    "statefulset": (client.AppsV1Api, "stateful_set", "apps/v1", "StatefulSet"),
+    WorkloadKind.CRONJOB: (client.BatchV1Api, "cron_job", "batch/v1", "CronJob"),
+    WorkloadKind.DAEMONSET: (client.AppsV1Api, "daemon_set", "apps/v1", "DaemonSet"),
+    WorkloadKind.DEPLOYMENT: (client.AppsV1Api, "deployment", "apps/v1", "Deployment"),
+    WorkloadKind.STATEFULSET: (client.AppsV1Api, "stateful_set", "apps/v1", "StatefulSet"),
 }
 
 

@@ -16,7 +16,7 @@ from kubernetes.config.incluster_config import (
     InClusterConfigLoader,
 )
 
-from cutover.models import ServiceRef, Workload
+from cutover.models import ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError
 from cutover.platform.kubernetes.api import KINDS, Obj, kind_api, not_found, raw, translate
 from cutover.platform.kubernetes.config_parity import ConfigRef, Side, compare, config_refs, digests
@@ -37,9 +37,9 @@ MERGE_PATCH = "application/merge-patch+json"
 
 def _zero_patch(kind: str, what: str) -> Obj:
     """What keeps a workload in place but idle: no replicas, or a suspended schedule."""
-    if kind == "cronjob":
+    if kind == WorkloadKind.CRONJOB:
         return {"spec": {"suspend": True}}
-    if kind in ("deployment", "statefulset"):
+    if kind in (WorkloadKind.DEPLOYMENT, WorkloadKind.STATEFULSET):
         return {"spec": {"replicas": 0}}
     raise PermanentError(f"{what} cannot be scaled to zero", "k8s.BadKind")
 
@@ -49,7 +49,7 @@ def _rolled_out(kind: str, obj: Obj) -> bool:
     meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
     if int(status.get("observedGeneration", 0)) < int(meta.get("generation", 0)):
         return False
-    if kind == "daemonset":
+    if kind == WorkloadKind.DAEMONSET:
         wanted = int(status.get("desiredNumberScheduled", 0))
         updated, available = status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0)
     else:
@@ -68,12 +68,16 @@ def _as_workload(
     return Workload(
         service=name,
         namespace=namespace,
-        kind=kind,
+        kind=WorkloadKind(kind),
         name=name,
-        exposed=exposers is not None and kind != "cronjob" and exposers.expose(template_labels(obj)),
-        replicas=int(spec.get("replicas", 1)) if kind in ("deployment", "statefulset") else 1,
+        exposed=exposers is not None
+        and kind != WorkloadKind.CRONJOB
+        and exposers.expose(template_labels(obj)),
+        replicas=int(spec.get("replicas", 1))
+        if kind in (WorkloadKind.DEPLOYMENT, WorkloadKind.STATEFULSET)
+        else 1,
         image=app_containers[0].get("image", ""),
-        suspended=kind == "cronjob" and bool(spec.get("suspend", False)),
+        suspended=kind == WorkloadKind.CRONJOB and bool(spec.get("suspend", False)),
         unsupported="; ".join(blockers),
     )
 
@@ -224,7 +228,7 @@ class KubernetesCluster:
         obj = self._read(env, namespace, kind, name)
         if obj is None:
             return None
-        exposers = None if kind == "cronjob" else self._exposers(env, namespace)
+        exposers = None if kind == WorkloadKind.CRONJOB else self._exposers(env, namespace)
         return _as_workload(namespace, kind, obj, exposers, self._blockers(env, namespace, obj))
 
     def discover(self, env: str, namespace: str, selector: str) -> list[Workload]:
@@ -270,7 +274,7 @@ class KubernetesCluster:
         api = kind_api(self._client(ref.env), ref.kind)
         body = pin_recorded_state(clean_copy(obj), ref)
         body["apiVersion"], body["kind"] = api.api_version, api.kind
-        if ref.kind == "cronjob":
+        if ref.kind == WorkloadKind.CRONJOB:
             # A re-run copy must not undo a hand-over: keep the target's suspend state if it exists.
             existing = self._read(ref.env, ref.namespace, ref.kind, ref.name)
             if existing is not None:
@@ -304,12 +308,12 @@ class KubernetesCluster:
             if error.status != 404:
                 raise translate(error, "scale to zero" if scale_to_zero else "delete", what, env) from error
 
-    def healthy(self, env: str, namespace: str, kind: str, name: str) -> bool:
+    def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
         """Rolled out and fully available (zero wanted replicas: once observed); a CronJob once it exists."""
         obj = self._read(env, namespace, kind, name)
         if obj is None:
             return False
-        return kind == "cronjob" or _rolled_out(kind, obj)
+        return kind == WorkloadKind.CRONJOB or _rolled_out(kind, obj)
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
         """Merge-patch spec.suspend; a missing CronJob is a 404 (permanent) naming it."""
@@ -329,7 +333,7 @@ class KubernetesCluster:
 
     def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
         """Jobs of this CronJob (by uid) not finished yet (rule: kubernetes_jobs); none if it is absent."""
-        cron = self._read(env, namespace, "cronjob", name)
+        cron = self._read(env, namespace, WorkloadKind.CRONJOB, name)
         if cron is None:
             return []
         jobs = self._owned_jobs(env, namespace, cron)
@@ -338,17 +342,17 @@ class KubernetesCluster:
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         enabled = []
         for env in self.environments():
-            obj = self._read(env, namespace, "cronjob", name)
+            obj = self._read(env, namespace, WorkloadKind.CRONJOB, name)
             if obj is not None and not (obj.get("spec") or {}).get("suspend", False):
                 enabled.append(env)
         return enabled
 
-    def run_cron(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+    def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
         """One look at the newest Job of this CronJob (by uid): None while there is none or it runs.
 
         Kubernetes runs the schedule itself, so this only observes and never starts a run; key only
         names the run in errors. Jobs an earlier CronJob of the same name left behind do not count."""
-        cron = self._read(env, namespace, "cronjob", name)
+        cron = self._read(env, namespace, WorkloadKind.CRONJOB, name)
         if cron is None:
             raise not_found(f"cronjob/{namespace}/{name} (run {key})", env)
         jobs = self._owned_jobs(env, namespace, cron)

@@ -2,7 +2,7 @@
 
 import json
 
-from cutover.models import ServiceRef
+from cutover.models import ServiceRef, WorkloadKind
 from cutover.platform.kubernetes.api import Obj
 
 FARGATE_LABEL = "cutover.dev/fargate"
@@ -74,7 +74,7 @@ def clean_copy(obj: Obj) -> Obj:
 
 def pin_recorded_state(obj: Obj, ref: ServiceRef) -> Obj:
     """Deploy what preparation recorded (replicas, first image), not whatever blue runs by now."""
-    if ref.kind != "cronjob" and ref.replicas > 0:
+    if ref.kind != WorkloadKind.CRONJOB and ref.replicas > 0:
         obj["spec"]["replicas"] = ref.replicas
     app_containers = pod_spec(obj).get("containers") or []
     if ref.image and app_containers:
