@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cutover.demo.devserver import temporal_binary
-from cutover.demo.local_servers import ServerStartError, port_open
+from cutover.demo.local_servers import ServerStartError, port_open, refuse_taken_ports
 from cutover.workflows.search_attributes import REGISTRATION
 
 
@@ -30,11 +30,7 @@ def start_dev_server(
     data_dir: Path, port: int = 7233, ui_port: int = 8233, timeout: float = 60.0
 ) -> DevServer:
     """Run `temporal server start-dev` with cutover's search attributes; wait until it answers."""
-    for p in (port, ui_port):
-        if port_open(p):
-            raise ServerStartError(
-                f"port {p} is already in use (another Temporal server?); pick others with --port/--ui-port"
-            )
+    refuse_taken_ports(port, ui_port)
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [
         temporal_binary(),

@@ -10,7 +10,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from cutover.demo.local_servers import ServerStartError, port_open
+from cutover.demo.local_servers import ServerStartError, refuse_taken_ports
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.workflows.search_attributes import SEARCH_ATTRIBUTES
 
@@ -40,12 +40,7 @@ async def start_dev_server(
     data_dir: Path, port: int = 7233, ui_port: int = 8233, timeout: float = 60.0
 ) -> DevServer:
     """Start the dev server with cutover's search attributes; return once a client is connected."""
-    for p in (port, ui_port):
-        # start_local would wait out its whole timeout on a taken port before failing
-        if port_open(p):
-            raise ServerStartError(
-                f"port {p} is already in use (another Temporal server?); pick others with --port/--ui-port"
-            )
+    refuse_taken_ports(port, ui_port)  # start_local would wait out its whole timeout, then fail vaguely
     data_dir.mkdir(parents=True, exist_ok=True)
     address = f"127.0.0.1:{port}"
     try:

@@ -24,3 +24,12 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         if sock.connect_ex((host, port)) != 0:
             return False
         return bool(sock.getsockname()[1] != port)
+
+
+def refuse_taken_ports(*ports: int) -> None:
+    """One clear line before starting a server on a port something already listens on."""
+    for port in ports:
+        if port_open(port):
+            raise ServerStartError(
+                f"port {port} is already in use (another Temporal server?); pick others with --port/--ui-port"
+            )

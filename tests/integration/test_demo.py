@@ -5,6 +5,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,25 @@ def test_demo_auto_approve_runs_to_the_end(tmp_path: Path) -> None:
     assert "demo-approver | approved: gate full-cutover" in review
     assert alb_weights(result.stdout) == {"shop/catalog": (0, 100), "shop/checkout": (0, 100)}
     assert_went_through_moto(tmp_path, result.stdout)
+
+
+def test_demo_on_a_taken_port_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "cutover.cli.main", "demo", "--data-dir", str(tmp_path / "demo")]
+            + ["--port", str(free_port()), "--ui-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: port {port} is already in use (another Temporal server?); pick others with --port/--ui-port"
+    ]
+    assert not (tmp_path / "demo" / "temporal.db").exists()
 
 
 def test_demo_failure_injection_rolls_back_and_exits_non_zero(tmp_path: Path) -> None:
