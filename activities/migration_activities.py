@@ -2,6 +2,8 @@
 
 Each activity is idempotent: it sets an absolute state (a copy exists, a weight is N) or
 carries a key derived from the workflow and activity ids, so a retry never acts twice.
+All are async (cutover.activities.running): short ones run their blocking body on a thread while
+they heartbeat; the waits sleep on the event loop between looks, so an abort cancels them at once.
 """
 
 from collections.abc import Callable
@@ -12,8 +14,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from cutover.activities.platform_errors import platform_errors
-from cutover.activities.polling import poll_until
+from cutover.activities.running import in_thread, platform_activity, poll_until, waiting_activity
 from cutover.logs import get_logger
 from cutover.models import (
     AnalysisRequest,
@@ -74,7 +75,7 @@ class MigrationActivities:
         self.review_store = review_store
 
     @activity.defn(name="discover")
-    @platform_errors
+    @platform_activity
     def discover(self, plan: Plan) -> Inventory:
         """Find and classify every planned workload in blue, recording its state for rollback.
 
@@ -94,14 +95,14 @@ class MigrationActivities:
         return Inventory(workloads=found, blue_weights=weights)
 
     @activity.defn(name="prepare_target")
-    @platform_errors
-    def prepare_target(self, target: TargetCapacity) -> str:
+    @waiting_activity
+    async def prepare_target(self, target: TargetCapacity) -> str:
         """Make sure green can schedule the namespaces (EKS Fargate profile); heartbeats while EKS works."""
         capacity = self.capacity
         if capacity is None:
             return "no Fargate profile configured for the worker; green's capacity is assumed"
-        capacity.request(target.namespaces)
-        arn = poll_until(lambda: capacity.active_arn(target.namespaces), capacity.timeout)
+        await in_thread(lambda: capacity.request(target.namespaces))
+        arn = await poll_until(lambda: capacity.active_arn(target.namespaces), capacity.timeout)
         if arn is None:
             raise ApplicationError(
                 f"{capacity.description} not ACTIVE within {capacity.timeout}",
@@ -112,65 +113,67 @@ class MigrationActivities:
         return f"fargate profile {arn} active for namespaces {', '.join(sorted(target.namespaces))}"
 
     @activity.defn(name="deploy_copy")
-    @platform_errors
+    @platform_activity
     def deploy_copy(self, ref: ServiceRef) -> None:
         _log(service=ref.service).info("deploy copy", env=ref.env, replicas=ref.replicas)
         self.cluster.apply_copy(ref)
 
     @activity.defn(name="remove_copy")
-    @platform_errors
+    @platform_activity
     def remove_copy(self, ref: ServiceRef) -> None:
         _log(service=ref.service).info("remove copy", env=ref.env, scale_to_zero=ref.keep_at_zero)
         self.cluster.remove_copy(ref.env, ref.namespace, ref.kind, ref.name, scale_to_zero=ref.keep_at_zero)
 
     @activity.defn(name="check_health")
-    @platform_errors
+    @platform_activity
     def check_health(self, ref: ServiceRef) -> ServiceCheck:
         healthy = self.cluster.available(ref.env, ref.namespace, ref.kind, ref.name)
         _log(service=ref.service).info("health", env=ref.env, healthy=healthy)
         return ServiceCheck(ref=ref, healthy=healthy)
 
     @activity.defn(name="await_rollout")
-    @platform_errors
-    def await_rollout(self, wait: RolloutWait) -> bool:
+    @waiting_activity
+    async def await_rollout(self, wait: RolloutWait) -> bool:
         """True once the copy is rolled out and available; False if the plan's timeout passed first."""
         ref = wait.ref
-        done = poll_until(
+        done = await poll_until(
             lambda: self.cluster.available(ref.env, ref.namespace, ref.kind, ref.name) or None, wait.timeout
         )
         _log(service=ref.service).info("rollout", env=ref.env, rolled_out=bool(done))
         return bool(done)
 
     @activity.defn(name="hand_over_cron")
-    @platform_errors
-    def hand_over_cron(self, handover: CronHandover) -> list[str]:
+    @waiting_activity
+    async def hand_over_cron(self, handover: CronHandover) -> list[str]:
         """Suspend in disable_in, let its running Jobs finish, then resume in enable_in.
 
         A gap is safer than a double run: the schedule is never enabled in both clusters.
         """
-        ns, name = handover.namespace, handover.name
-        if self.cluster.find(handover.enable_in, ns, WorkloadKind.CRONJOB, name) is None:
+        ns, name, cluster = handover.namespace, handover.name, self.cluster
+        if await in_thread(lambda: cluster.find(handover.enable_in, ns, WorkloadKind.CRONJOB, name)) is None:
             raise ApplicationError(
                 f"cronjob/{ns}/{name} does not exist in {handover.enable_in}",
                 non_retryable=True,
                 type="NotFound",
             )
-        if self.cluster.find(handover.disable_in, ns, WorkloadKind.CRONJOB, name) is not None:
-            self.cluster.set_cron_suspended(handover.disable_in, ns, name, True)
-            drained = poll_until(
-                lambda: not self.cluster.active_cron_jobs(handover.disable_in, ns, name) or None,
+        if await in_thread(lambda: cluster.find(handover.disable_in, ns, WorkloadKind.CRONJOB, name)):
+            await in_thread(lambda: cluster.set_cron_suspended(handover.disable_in, ns, name, True))
+            drained = await poll_until(
+                lambda: not cluster.active_cron_jobs(handover.disable_in, ns, name) or None,
                 handover.active_jobs_timeout,
             )
             if not drained:
-                running = self.cluster.active_cron_jobs(handover.disable_in, ns, name)
+                running = await in_thread(lambda: cluster.active_cron_jobs(handover.disable_in, ns, name))
                 raise ApplicationError(
                     f"cronjob/{ns}/{name} is suspended in {handover.disable_in} but its Jobs {running} "
                     f"still run after {handover.active_jobs_timeout}",
                     non_retryable=True,
                     type="ActiveJobs",
                 )
-        self.cluster.set_cron_suspended(handover.enable_in, ns, name, handover.keep_suspended)
-        enabled = self.cluster.cron_enabled_in(ns, name)
+        await in_thread(
+            lambda: cluster.set_cron_suspended(handover.enable_in, ns, name, handover.keep_suspended)
+        )
+        enabled = await in_thread(lambda: cluster.cron_enabled_in(ns, name))
         _log(service=handover.service).info("cron handed over", enabled_in=enabled)
         expected = [] if handover.keep_suspended else [handover.enable_in]
         if enabled != expected:
@@ -178,7 +181,7 @@ class MigrationActivities:
         return enabled
 
     @activity.defn(name="run_cron")
-    @platform_errors
+    @platform_activity
     def look_at_first_run(self, ref: ServiceRef) -> bool:
         """One look at the first green run (histories before await_cron_run); retried until it finished."""
         info = activity.info()
@@ -191,12 +194,12 @@ class MigrationActivities:
         return ok
 
     @activity.defn(name="await_cron_run")
-    @platform_errors
-    def await_cron_run(self, wait: CronRunWait) -> bool:
+    @waiting_activity
+    async def await_cron_run(self, wait: CronRunWait) -> bool:
         """Outcome of green's first scheduled run, heartbeating while it waits up to the plan's timeout."""
         ref, info = wait.ref, activity.info()
         key = f"{info.workflow_id}/{info.activity_id}"
-        ok = poll_until(
+        ok = await poll_until(
             lambda: self.cluster.first_run_outcome(ref.env, ref.namespace, ref.name, key), wait.timeout
         )
         if ok is None:
@@ -209,13 +212,13 @@ class MigrationActivities:
         return ok
 
     @activity.defn(name="set_green_percent")
-    @platform_errors
+    @platform_activity
     def set_green_percent(self, change: WeightChange) -> None:
         _log(service=change.service).info("set weights", green=change.green_percent)
         self.router.set_green_percent(change)
 
     @activity.defn(name="analyse")
-    @platform_errors
+    @platform_activity
     def analyse(self, request: AnalysisRequest) -> AnalysisResult:
         """Compare green against blue and against the plan's absolute limits."""
         green_err, green_p99 = self.metrics.sample(request.green_env, request.namespace, request.service)
@@ -246,7 +249,7 @@ class MigrationActivities:
         return result
 
     @activity.defn(name="write_report")
-    @platform_errors
+    @platform_activity
     def write_report(self, request: ReportRequest) -> str:
         self.report_dir.mkdir(parents=True, exist_ok=True)
         path = self.report_dir / f"{request.workflow_id}.md"

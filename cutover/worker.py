@@ -5,7 +5,7 @@ import asyncio
 import logging
 import os
 import signal
-from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -29,6 +29,11 @@ from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.service_migration import ServiceMigrationWorkflow
 
 WORKFLOWS = [MigrationWorkflow, ServiceMigrationWorkflow, MigrationLeasesWorkflow, WorkloadLeaseWorkflow]
+ACTIVITY_SLOTS = 100
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
+# A workflow task waiting for a worker that died goes back to the shared queue after this
+# (the SDK's default is 10 s): the next worker takes over within seconds.
+STICKY_TIMEOUT = timedelta(seconds=2)
 
 
 def configured_activities() -> MigrationActivities:
@@ -46,13 +51,21 @@ def configured_activities() -> MigrationActivities:
 
 
 def build_worker(client: Client, task_queue: str, activities: MigrationActivities) -> Worker:
-    """The client must use cutover.temporal.payloads.DATA_CONVERTER: it is what makes every input readable."""
+    """The client must use cutover.temporal.payloads.DATA_CONVERTER: it is what makes every input readable.
+
+    Every activity is async (cutover.activities.running): no activity slot holds a thread, and the
+    adapters' blocking calls share a bounded pool. Heartbeats reach the server at least every
+    HEARTBEAT_THROTTLE, so a cancellation (abort) reaches an activity within about that.
+    """
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[*activities.all(), LeaseActivities(client).await_leases],
-        activity_executor=ThreadPoolExecutor(max_workers=8),
+        max_concurrent_activities=ACTIVITY_SLOTS,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
 
 

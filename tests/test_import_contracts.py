@@ -23,7 +23,7 @@ BREAKS = {
     "Workflows reach the platform": ("workflows/details.py", "import cutover.platform.local"),
     "The workflow sandbox loads no adapter library": ("workflows/options.py", "import botocore"),
     "The platform knows nothing of Temporal": ("platform/local.py", "import temporalio"),
-    "The CLI imports no activities": ("cli/errors.py", "import cutover.activities.polling"),
+    "The CLI imports no activities": ("cli/errors.py", "import cutover.activities.running"),
 }
 
 

@@ -13,26 +13,30 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from cutover.activities.polling import HEARTBEAT_TIMEOUT
+    from cutover.activities.running import HEARTBEAT_TIMEOUT
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 FORWARD_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
 UNDO_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 
+# Every activity heartbeats (cutover.activities.running): one lost with its worker is retried
+# after HEARTBEAT_TIMEOUT, not after its start-to-close timeout.
 # A step forward: a few retries, then the migration rolls back.
 FORWARD: Final[workflow.ActivityConfig] = {
     "start_to_close_timeout": ACTIVITY_TIMEOUT,
+    "heartbeat_timeout": HEARTBEAT_TIMEOUT,
     "retry_policy": FORWARD_RETRY,
 }
 # A step of the rollback: fewer retries, then the undo waits for a human (`resume`).
 UNDO: Final[workflow.ActivityConfig] = {
     "start_to_close_timeout": ACTIVITY_TIMEOUT,
+    "heartbeat_timeout": HEARTBEAT_TIMEOUT,
     "retry_policy": UNDO_RETRY,
 }
 
 
 def heartbeating(wait: timedelta, retry: RetryPolicy = FORWARD_RETRY) -> workflow.ActivityConfig:
-    """An activity that polls for up to `wait`, heartbeating, so a lost worker is noticed quickly."""
+    """An activity that polls for up to `wait` (its heartbeats carry the deadline across retries)."""
     return {
         "start_to_close_timeout": wait + ACTIVITY_TIMEOUT,
         "heartbeat_timeout": HEARTBEAT_TIMEOUT,

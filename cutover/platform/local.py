@@ -2,8 +2,10 @@
 
 State lives in one JSON file, written atomically under a lock, so it survives a worker
 restart and several worker processes can share it. Nothing here pretends to be production.
-Failure injection (``failures``): green_error_from_weight, failing_cron, router_down, and
-never_ready (a workload name whose green copy never becomes available).
+Failure injection (``failures``): green_error_from_weight, failing_cron, router_down,
+never_ready (a workload name whose green copy never becomes available), jobs_running (a
+CronJob name whose Jobs in blue never finish) and run_pending (a CronJob name whose first green
+run never finishes).
 """
 
 import fcntl
@@ -181,14 +183,16 @@ class LocalEnvironment:
         self.update(change)
 
     def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
-        """Simulated runs finish the moment they start, so nothing is ever still running."""
-        return []
+        """Simulated runs finish the moment they start, unless a failure keeps one running."""
+        return [f"{name}-still-running"] if self.read()["failures"].get("jobs_running") == name else []
 
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         return _enabled_in(self.read(), _key(namespace, WorkloadKind.CRONJOB, name))
 
     def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
-        def change(state: State) -> bool:
+        def change(state: State) -> bool | None:
+            if state["failures"].get("run_pending") == name:
+                return None
             for run in state["cron_runs"]:
                 if run["key"] == key:
                     return bool(run["ok"])
@@ -199,7 +203,8 @@ class LocalEnvironment:
             state["cron_runs"].append({"key": key, "env": env, "cron": cron, "ok": ok})
             return ok
 
-        return bool(self.update(change))
+        outcome: bool | None = self.update(change)
+        return outcome
 
     # --- TrafficRouter -------------------------------------------------------------------
     def set_green_percent(self, change: WeightChange) -> None:

@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cutover.durations import Duration
 from cutover.plan.model import validation_problems
-from cutover.platform.aws.config import AlbRoute, FargateTarget, TargetGroupMetrics, WeightedRecord
+from cutover.platform.aws.config import (
+    INSYNC_TIMEOUT,
+    INSYNC_TIMEOUT_LIMIT,
+    AlbRoute,
+    FargateTarget,
+    TargetGroupMetrics,
+    WeightedRecord,
+)
 from cutover.platform.interfaces import (
     CapacityProvisioner,
     Cluster,
@@ -92,13 +99,29 @@ class AlbConfig(Aws):
 
 
 class Route53Config(Aws):
+    """`insync_timeout` bounds the wait for a change to be INSYNC, inside the activity's timeout."""
+
     kind: Literal["route53"]
     records: dict[str, WeightedRecord]
+    insync_timeout: Duration = INSYNC_TIMEOUT
+
+    @field_validator("insync_timeout")
+    @classmethod
+    def _inside_the_activity(cls, value: timedelta) -> timedelta:
+        seconds, limit = int(value.total_seconds()), int(INSYNC_TIMEOUT_LIMIT.total_seconds())
+        if value <= timedelta(0):
+            raise ValueError(f"must be more than 0s, got {seconds}s")
+        if value >= INSYNC_TIMEOUT_LIMIT:
+            raise ValueError(
+                f"must be under {limit}s, so the wait ends inside the set_green_percent activity's "
+                f"timeout, got {seconds}s"
+            )
+        return value
 
     def build(self) -> "Route53Router":
         from cutover.platform.aws.route53 import Route53Router
 
-        return Route53Router(self.client("route53"), self.records)
+        return Route53Router(self.client("route53"), self.records, self.insync_timeout)
 
 
 class CloudWatchConfig(Aws):

@@ -3,6 +3,7 @@
 And every activity keeps the type name recorded histories use, whatever its method is called.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,7 @@ from temporalio.testing import ActivityEnvironment
 
 from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
-from cutover.activities.platform_errors import platform_errors
-from cutover.models import ServiceRef, Workload, WorkloadKind
+from cutover.models import CronHandover, ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 from cutover.platform.local import LocalEnvironment
 
@@ -76,44 +76,51 @@ def failing_activities(error: PlatformError, tmp_path: Path) -> MigrationActivit
     return MigrationActivities(FailingCluster(error), local, local, tmp_path / "reports")
 
 
-def test_a_permanent_error_fails_the_activity_for_good(tmp_path: Path) -> None:
+async def test_a_permanent_error_fails_the_activity_for_good(tmp_path: Path) -> None:
     error = PermanentError(
         "copy deployment/shop/checkout to green refused: pod uses hostNetwork", "k8s.Unsupported"
     )
     with pytest.raises(ApplicationError) as caught:
-        ActivityEnvironment().run(failing_activities(error, tmp_path).deploy_copy, REF)
+        await ActivityEnvironment().run(failing_activities(error, tmp_path).deploy_copy, REF)
     assert caught.value.non_retryable
     assert caught.value.type == "k8s.Unsupported"
     assert caught.value.message == error.message
     assert caught.value.__cause__ is error
 
 
-def test_a_transient_error_fails_the_attempt_only(tmp_path: Path) -> None:
+async def test_a_transient_error_fails_the_attempt_only(tmp_path: Path) -> None:
     error = TransientError(
         "read deployment/shop/checkout in green failed: 500 InternalError: boom", "k8s.500"
     )
     with pytest.raises(ApplicationError) as caught:
-        ActivityEnvironment().run(failing_activities(error, tmp_path).check_health, REF)
+        await ActivityEnvironment().run(failing_activities(error, tmp_path).check_health, REF)
     assert not caught.value.non_retryable
     assert caught.value.type == "k8s.500"
     assert caught.value.message == error.message
     assert caught.value.__cause__ is error
 
 
-def test_an_error_without_a_kind_keeps_an_untyped_failure(tmp_path: Path) -> None:
+async def test_an_error_without_a_kind_keeps_an_untyped_failure(tmp_path: Path) -> None:
     """Errors that never had a type (e.g. an unconfigured route) still fail without one."""
     error = PermanentError("no ALB route configured for shop/checkout")
     with pytest.raises(ApplicationError) as caught:
-        ActivityEnvironment().run(failing_activities(error, tmp_path).remove_copy, REF)
+        await ActivityEnvironment().run(failing_activities(error, tmp_path).remove_copy, REF)
     assert caught.value.non_retryable and caught.value.type is None
 
 
-def test_only_synchronous_activities_can_be_wrapped() -> None:
-    async def asynchronous() -> None:
-        pass
-
-    with pytest.raises(TypeError, match="synchronous activities only"):
-        platform_errors(asynchronous)
+async def test_a_waiting_activity_translates_too(tmp_path: Path) -> None:
+    error = TransientError("read cronjob/billing/nightly in blue failed: 503", "k8s.503")
+    handover = CronHandover(
+        service="nightly",
+        namespace="billing",
+        name="nightly",
+        enable_in="green",
+        disable_in="blue",
+        active_jobs_timeout=timedelta(minutes=1),
+    )
+    with pytest.raises(ApplicationError) as caught:
+        await ActivityEnvironment().run(failing_activities(error, tmp_path).hand_over_cron, handover)
+    assert not caught.value.non_retryable and caught.value.type == "k8s.503"
 
 
 def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:

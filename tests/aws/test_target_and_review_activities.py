@@ -24,13 +24,13 @@ def activities(tmp_path: Path, **extras: Any) -> MigrationActivities:
     return MigrationActivities(local, local, local, tmp_path / "reports", **extras)
 
 
-def test_prepare_target_creates_the_profile_for_the_plan_namespaces(aws: Any, tmp_path: Path) -> None:
+async def test_prepare_target_creates_the_profile_for_the_plan_namespaces(aws: Any, tmp_path: Path) -> None:
     name, subnets = cluster(aws)
     target = FargateTarget(cluster=name, pod_execution_role_arn=ROLE, subnets=subnets)
     acts = activities(tmp_path, capacity=FargateProvisioner(aws("eks"), target))
     capacity = TargetCapacity(namespaces=["shop", "billing"])
-    message = ActivityEnvironment().run(acts.prepare_target, capacity)
-    again = ActivityEnvironment().run(acts.prepare_target, capacity)
+    message = await ActivityEnvironment().run(acts.prepare_target, capacity)
+    again = await ActivityEnvironment().run(acts.prepare_target, capacity)
     assert message == again and "active for namespaces billing, shop" in message
     profile = aws("eks").describe_fargate_profile(clusterName=name, fargateProfileName="cutover")[
         "fargateProfile"
@@ -39,20 +39,20 @@ def test_prepare_target_creates_the_profile_for_the_plan_namespaces(aws: Any, tm
     assert sorted(s["namespace"] for s in profile["selectors"]) == ["billing", "shop"]
 
 
-def test_without_a_fargate_config_preparation_says_so(tmp_path: Path) -> None:
-    message = ActivityEnvironment().run(
+async def test_without_a_fargate_config_preparation_says_so(tmp_path: Path) -> None:
+    message = await ActivityEnvironment().run(
         activities(tmp_path).prepare_target, TargetCapacity(namespaces=["shop"])
     )
     assert message.startswith("no Fargate profile configured")
 
 
-def test_review_is_written_locally_and_copied_to_s3(aws: Any, tmp_path: Path) -> None:
+async def test_review_is_written_locally_and_copied_to_s3(aws: Any, tmp_path: Path) -> None:
     bucket = f"reviews-{uuid.uuid4().hex[:6]}"
     aws("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     acts = activities(tmp_path, review_store=S3ReviewStore(aws("s3"), bucket, "cutover/"))
     status = MigrationStatus(plan_name="shop")
     request = ReportRequest(workflow_id=f"migration-{uuid.uuid4()}", status=status)
-    path = ActivityEnvironment().run(acts.write_report, request)
+    path = await ActivityEnvironment().run(acts.write_report, request)
     local = Path(path).read_text()
     copied = (
         aws("s3").get_object(Bucket=bucket, Key=f"cutover/{request.workflow_id}.md")["Body"].read().decode()
@@ -60,7 +60,7 @@ def test_review_is_written_locally_and_copied_to_s3(aws: Any, tmp_path: Path) ->
     assert copied == local and local.startswith("# Post-release review")
 
 
-def test_platform_config_names_fargate_and_review_bucket(tmp_path: Path) -> None:
+async def test_platform_config_names_fargate_and_review_bucket(tmp_path: Path) -> None:
     path = tmp_path / "platform.yaml"
     path.write_text(
         "fargate: {region: eu-west-1, cluster: shop-green, pod_execution_role_arn: r,"

@@ -41,4 +41,8 @@ def test_histories_are_present() -> None:
         "service_v3_cronjob",
         "leases_v3_keeper",
         "leases_v3_workload",
+        "migration_v4_succeeded",
+        "migration_v4_rolled_back_at_25",
+        "service_v4_cronjob",
+        "leases_v4_keeper",
     }

@@ -71,13 +71,15 @@ def test_mypy_reports_an_activity_input_of_the_wrong_type(tmp_path: Path) -> Non
     assert not [line for line in errors if "right_input.py" in line], errors
     expected = {
         'Argument 1 to "call"': 11,
-        'Argument 1 to "execute_activity_method"': 15,
         'Argument 2 to "Undo"': 19,
     }
     for call, line in expected.items():
         found = [e for e in errors if re.search(rf"wrong_input\.py:{line}: error: {call} ", e)]
         assert len(found) == 1, (call, errors)
         assert found[0].endswith("[arg-type]"), found[0]
-        assert '"Callable[[MigrationActivities, ServiceRef], None]"' in found[0], found[0]
+        assert "Callable[[MigrationActivities, ServiceRef]," in found[0], found[0]
         assert "WeightChange" in found[0], found[0]
-    assert len(errors) == len(expected), errors
+    # The SDK's own overloads for an async method report the mismatch as an inference failure.
+    sdk = [e for e in errors if re.search(r"wrong_input\.py:15: error: ", e)]
+    assert len(sdk) == 1 and 'of "execute_activity_method"' in sdk[0], errors
+    assert len(errors) == len(expected) + len(sdk), errors

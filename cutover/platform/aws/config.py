@@ -3,7 +3,20 @@
 Plain models, apart from the adapters: reading the config loads no AWS client.
 """
 
+from datetime import timedelta
+
 from pydantic import BaseModel
+
+# Route 53's wait for a change to be INSYNC runs inside the set_green_percent activity, which has a
+# 2-minute start-to-close timeout (cutover.workflows.options.ACTIVITY_TIMEOUT, which the platform
+# may not import: tests/aws/test_route53_router.py checks these against it). The wait
+# ends well inside that, leaving room for the UPSERT and the read-back; a change still PENDING then
+# fails the attempt as transient, and the retry UPSERTs the same weights again (an absolute state).
+INSYNC_TIMEOUT = timedelta(seconds=60)
+# The router's `insync_timeout` is refused at or above this.
+INSYNC_TIMEOUT_LIMIT = timedelta(seconds=100)
+# Between two GetChange calls: short next to the wait, gentle on Route 53's 5 requests/s per account.
+INSYNC_POLL_INTERVAL = timedelta(seconds=5)
 
 
 class AlbRoute(BaseModel):

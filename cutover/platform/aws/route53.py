@@ -2,29 +2,36 @@
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cutover.durations import format_duration
 from cutover.models import WeightChange
-from cutover.platform.aws.config import WeightedRecord
+from cutover.platform.aws.config import INSYNC_POLL_INTERVAL, INSYNC_TIMEOUT, WeightedRecord
 from cutover.platform.aws.errors import translate
 from cutover.platform.errors import PermanentError, TransientError
 
 
 class Route53Router:
+    """`insync_timeout` bounds the wait for INSYNC; the platform config keeps it inside the activity's
+    timeout (see cutover.platform.aws.config). `clock` and `sleep` are there for tests."""
+
     def __init__(
         self,
         route53: Any,
         records: dict[str, WeightedRecord],
-        insync_timeout: float = 300.0,
-        poll_interval: float = 2.0,
+        insync_timeout: timedelta = INSYNC_TIMEOUT,
+        poll_interval: timedelta = INSYNC_POLL_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.route53 = route53
         self.records = records
         self.insync_timeout = insync_timeout
         self.poll_interval = poll_interval
+        self.clock = clock
         self.sleep = sleep
 
     def _record(self, namespace: str, service: str) -> WeightedRecord:
@@ -45,7 +52,7 @@ class Route53Router:
                 HostedZoneId=record.zone_id,
                 ChangeBatch={"Comment": f"cutover: {change.green_percent}% green", "Changes": changes},
             )
-            self._wait_insync(response["ChangeInfo"]["Id"], record.name)
+            self._wait_insync(response["ChangeInfo"]["Id"], record)
         except ClientError as error:
             raise translate(error, "UPSERT weighted records", f"{record.zone_id}/{record.name}") from error
         actual = self.green_percent(change.namespace, change.service)
@@ -54,13 +61,15 @@ class Route53Router:
                 f"{record.name}: green weight reads back as {actual}%, expected {change.green_percent}%"
             )
 
-    def _wait_insync(self, change_id: str, name: str) -> None:
-        waited = 0.0
-        while self.route53.get_change(Id=change_id)["ChangeInfo"]["Status"] != "INSYNC":
-            if waited >= self.insync_timeout:
-                raise TransientError(f"Route 53 change {change_id} for {name} not INSYNC after {waited:.0f}s")
-            self.sleep(self.poll_interval)
-            waited += self.poll_interval
+    def _wait_insync(self, change_id: str, record: WeightedRecord) -> None:
+        def status() -> str:
+            return str(self.route53.get_change(Id=change_id)["ChangeInfo"]["Status"])
+
+        if not wait_until_insync(status, self.insync_timeout, self.poll_interval, self.clock, self.sleep):
+            raise TransientError(
+                f"Route 53 change {change_id} for {record.zone_id}/{record.name} not INSYNC within "
+                f"{format_duration(self.insync_timeout)}"
+            )
 
     def green_percent(self, namespace: str, service: str) -> int:
         record = self._record(namespace, service)
@@ -78,6 +87,28 @@ class Route53Router:
         }
         total = sum(weights.values())
         return round(100 * weights.get(record.green_set_id, 0) / total) if total else 0
+
+
+def wait_until_insync(
+    status: Callable[[], str],
+    timeout: timedelta,
+    interval: timedelta,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Read a change's status until it is INSYNC (True) or `timeout` has passed on `clock` (False).
+
+    Reads at once, then every `interval`; never sleeps past the deadline, and reads once more at it.
+    The time the reads take counts against `timeout`.
+    """
+    deadline = clock() + timeout.total_seconds()
+    while True:
+        if status() == "INSYNC":
+            return True
+        left = deadline - clock()
+        if left <= 0:
+            return False
+        sleep(min(interval.total_seconds(), left))
 
 
 def _upsert(record: WeightedRecord, set_id: str, value: str, weight: int) -> dict[str, Any]:
