@@ -183,8 +183,10 @@ class LocalEnvironment:
         self.update(change)
 
     def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
-        """Simulated runs finish the moment they start, unless a failure keeps one running."""
-        return [f"{name}-still-running"] if self.read()["failures"].get("jobs_running") == name else []
+        """Simulated runs finish the moment they start, unless a failure keeps blue's running."""
+        state = self.read()
+        stuck = state["failures"].get("jobs_running") == name and env == state["blue"]
+        return [f"{name}-still-running"] if stuck else []
 
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         return _enabled_in(self.read(), _key(namespace, WorkloadKind.CRONJOB, name))
