@@ -14,13 +14,16 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from cutover.activities.cron_catch_up import run_missed
 from cutover.activities.running import in_thread, platform_activity, poll_until, waiting_activity
+from cutover.cron_ticks import ScheduleError
 from cutover.logs import get_logger
 from cutover.models import (
     AnalysisRequest,
     AnalysisResult,
     CronHandover,
     CronRunWait,
+    HandoverOutcome,
     Inventory,
     ReportRequest,
     RolloutWait,
@@ -144,8 +147,9 @@ class MigrationActivities:
 
     @activity.defn(name="hand_over_cron")
     @waiting_activity
-    async def hand_over_cron(self, handover: CronHandover) -> list[str]:
-        """Suspend in disable_in, let its running Jobs finish, then resume in enable_in.
+    async def hand_over_cron(self, handover: CronHandover) -> HandoverOutcome:
+        """Suspend in disable_in, let its running Jobs finish, resume in enable_in, then start there
+        the runs whose scheduled time fell in between (cron_catch_up).
 
         A gap is safer than a double run: the schedule is never enabled in both clusters.
         """
@@ -156,7 +160,8 @@ class MigrationActivities:
                 non_retryable=True,
                 type="NotFound",
             )
-        if await in_thread(lambda: cluster.find(handover.disable_in, ns, WorkloadKind.CRONJOB, name)):
+        was_there = await in_thread(lambda: cluster.find(handover.disable_in, ns, WorkloadKind.CRONJOB, name))
+        if was_there:
             await in_thread(lambda: cluster.set_cron_suspended(handover.disable_in, ns, name, True))
             drained = await poll_until(
                 lambda: not cluster.active_cron_jobs(handover.disable_in, ns, name) or None,
@@ -174,11 +179,17 @@ class MigrationActivities:
             lambda: cluster.set_cron_suspended(handover.enable_in, ns, name, handover.keep_suspended)
         )
         enabled = await in_thread(lambda: cluster.cron_enabled_in(ns, name))
-        _log(service=handover.service).info("cron handed over", enabled_in=enabled)
         expected = [] if handover.keep_suspended else [handover.enable_in]
         if enabled != expected:
             raise ApplicationError(f"cronjob {name} enabled in {enabled} after handover, expected {expected}")
-        return enabled
+        caught_up: list[str] = []
+        if was_there:
+            try:
+                caught_up = await in_thread(lambda: run_missed(cluster, handover))
+            except ScheduleError as error:
+                _log(service=handover.service).warning("missed runs not caught up", error=str(error))
+        _log(service=handover.service).info("cron handed over", enabled_in=enabled, caught_up=caught_up)
+        return HandoverOutcome(enabled_in=enabled, caught_up=caught_up)
 
     @activity.defn(name="run_cron")
     @platform_activity

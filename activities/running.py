@@ -32,7 +32,7 @@ _THREADS = ThreadPoolExecutor(max_workers=PLATFORM_THREADS, thread_name_prefix="
 HEARTBEAT_EVERY = timedelta(seconds=1)
 POLL_INTERVAL = timedelta(seconds=2)
 # A worker that stops heartbeating is given up after this; its activity is retried elsewhere.
-HEARTBEAT_TIMEOUT = timedelta(seconds=5)
+HEARTBEAT_TIMEOUT = timedelta(seconds=3)
 
 
 async def in_thread(call: Callable[[], T]) -> T:

@@ -1,4 +1,8 @@
-"""A whole migration of N services on the time-skipping server: wall time and history size.
+"""A whole migration of N services on the time-skipping server: wall time, history size, replay time.
+
+Replay time is what a worker that did not have the migration cached (a restarted one) spends inside
+one workflow task before the migration moves again: it must fit the workflow task timeout
+(cutover.temporal.start_options).
 
 python bench/bench_migration.py [N ...]     (default: 5 20 50)
 """
@@ -11,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.devserver import temporal_binary
@@ -74,11 +79,16 @@ async def run_one(env: WorkflowEnvironment, services: int) -> None:
             await env.sleep(600)
         status: MigrationStatus = await handle.result()
         elapsed = time.perf_counter() - started
-        events = len((await handle.fetch_history()).events)
+        history = await handle.fetch_history()
+    replayer = Replayer(workflows=[MigrationWorkflow], data_converter=DATA_CONVERTER)
+    replay_started = time.perf_counter()
+    await replayer.replay_workflow(history)
+    replay = time.perf_counter() - replay_started
+    events = len(history.events)
     print(
         f"{services:4d} services: {elapsed:6.2f} s wall, {events:5d} history events "
         f"(worst-case estimate {estimate_history(plan_for(services)).total}), "
-        f"{len(status.timeline):4d} timeline entries, outcome {status.outcome.value}"
+        f"{len(status.timeline):4d} timeline entries, replay {replay:5.2f} s, outcome {status.outcome.value}"
     )
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from cutover.text import clip
 
@@ -278,6 +278,33 @@ class CronHandover(BaseModel):
     active_jobs_timeout: timedelta = Field(
         default=timedelta(minutes=30), description="how long disable_in's running Jobs may take to finish"
     )
+    since: datetime | None = Field(
+        default=None,
+        description="when the hand-over was asked for: scheduled times after it that disable_in did not "
+        "run are run once in enable_in (histories before v5 have none and catch nothing up)",
+    )
+
+
+class HandoverOutcome(BaseModel):
+    """Where the schedule is enabled after a hand-over, and the missed runs it started there."""
+
+    enabled_in: list[str]
+    caught_up: list[str] = Field(default_factory=list, description="Jobs started for missed scheduled times")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_v4(cls, data: object) -> object:
+        """Histories before v5 recorded the hand-over's result as the list of environments."""
+        return {"enabled_in": data} if isinstance(data, list) else data
+
+
+class CronSchedule(BaseModel):
+    """A CronJob's schedule in one environment, as the hand-over needs it to find missed runs."""
+
+    schedule: str
+    time_zone: str | None = None
+    last_scheduled: datetime | None = Field(default=None, description="when it last started a run")
+    resumed_at: datetime | None = Field(default=None, description="when a hand-over last enabled it")
 
 
 class ReportRequest(BaseModel):

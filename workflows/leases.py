@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from cutover.leases import HOLDER_MEMO, WorkloadKey
+    from cutover.workflows.options import CHILD_TASK_TIMEOUT
 
 
 class LeaseRequest(BaseModel):
@@ -105,6 +106,7 @@ class MigrationLeasesWorkflow:
                 WorkloadLeaseWorkflow.run,
                 holder,
                 id=key.lease_id,
+                task_timeout=CHILD_TASK_TIMEOUT,
                 parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
                 memo={HOLDER_MEMO: holder},
             )

@@ -1,7 +1,7 @@
 """MigrationWorkflow: one durable slow-injection blue-green migration, plan to review."""
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
     from cutover.plan.model import Plan, RetireMode, TimeoutAction, traffic_gate
     from cutover.workflow_inputs import Refused, read_input, read_plan_input
-    from cutover.workflows.calls import call
+    from cutover.workflows.calls import Interrupted, Stop, call, call_unless, until_stopped
     from cutover.workflows.decisions import (
         DecisionQuery,
         DecisionRefusal,
@@ -65,8 +65,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from cutover.workflows.leases import LeaseRequest, MigrationLeasesWorkflow
     from cutover.workflows.options import (
+        CHILD_TASK_TIMEOUT,
         FORWARD,
         HEARTBEAT_WAITS,
+        INTERRUPTIBLE_STEPS,
         LEASE_TIMEOUT,
         OUTCOME_ATTRIBUTE,
         PREPARE_TARGET,
@@ -94,6 +96,7 @@ INPUT_EVENTS = frozenset({EventKind.REFUSED, EventKind.PAUSED, EventKind.RESUMED
 INPUT_LOG_LINES = 10  # per workflow task; the timeline keeps every one
 Payload = TypeVar("Payload", bound=SignalPayload)
 In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 class MigrationStopped(Exception):
@@ -292,7 +295,7 @@ class MigrationWorkflow:
             await self._validation()
             await self._full_cutover()
             self._status.outcome = Outcome.SUCCEEDED
-        except (MigrationStopped, ActivityError, ChildWorkflowError) as stop:
+        except (MigrationStopped, Interrupted, ActivityError, ChildWorkflowError) as stop:
             await self._rollback(_reason(stop))
         await self._release_leases()
         await self._review()
@@ -308,7 +311,7 @@ class MigrationWorkflow:
         if workflow.patched(WORKLOAD_LEASES):
             await self._take_leases()
         self._step("discover and classify workloads in blue; record blue's state")
-        self._inventory = await call(MigrationActivities.discover, self.plan, FORWARD)
+        self._inventory = await self._act(MigrationActivities.discover, self.plan, FORWARD)
         for w in self._inventory.workloads:
             self._event(
                 EventKind.DISCOVERED,
@@ -319,7 +322,7 @@ class MigrationWorkflow:
             self._step("make sure green can schedule the migrated namespaces")
             capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
             provisioning = heartbeating(PROVISION_TIMEOUT)
-            prepared = await call(MigrationActivities.prepare_target, capacity, provisioning)
+            prepared = await self._act(MigrationActivities.prepare_target, capacity, provisioning)
             self._event(EventKind.TARGET, prepared)
         self._status.weights = dict(self._inventory.blue_weights)
         self._update_traffic_attribute()
@@ -335,6 +338,7 @@ class MigrationWorkflow:
                     MigrationLeasesWorkflow.run,
                     LeaseRequest(holder=holder, workloads=planned_workloads(self.plan, env)),
                     id=keeper_id(holder, role),
+                    task_timeout=CHILD_TASK_TIMEOUT,
                     parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
                 )
             except WorkflowAlreadyStartedError:
@@ -342,7 +346,7 @@ class MigrationWorkflow:
             self._lease_keepers.append(keeper)
         keepers = [keeper.id for keeper in self._lease_keepers]
         check = LeaseCheck(keepers=keepers, timeout=LEASE_TIMEOUT)
-        held = await call(LeaseActivities.await_leases, check, heartbeating(LEASE_TIMEOUT))
+        held = await self._act(LeaseActivities.await_leases, check, heartbeating(LEASE_TIMEOUT))
         if held:
             raise MigrationStopped("workloads leased by other migrations: " + "; ".join(held))
         self._event(
@@ -399,10 +403,11 @@ class MigrationWorkflow:
                     disable_in=self.plan.target.name,
                     keep_suspended=workload.suspended,
                     active_jobs_timeout=cronjobs.active_jobs_timeout,
+                    since=workflow.now(),
                 ),
                 wait=cronjobs.active_jobs_timeout,
             )
-        result = await workflow.execute_child_workflow(
+        result = await self._child(
             ServiceMigrationWorkflow.run,
             ServiceMigrationInput(
                 green=green,
@@ -422,10 +427,10 @@ class MigrationWorkflow:
             green = self._ref(w, self.plan.target.name)
             self._register_undo(f"remove {w.service} from green", MigrationActivities.remove_copy, green)
             self._step(f"deploy {w.service} to green at 0% traffic")
-            await call(MigrationActivities.deploy_copy, green, FORWARD)
+            await self._act(MigrationActivities.deploy_copy, green, FORWARD)
             if workflow.patched(HEARTBEAT_WAITS):
                 self._step(f"wait for {w.service} to roll out in green")
-                failure = await rollout_failure(green, self.plan.rollout.timeout)
+                failure = await rollout_failure(green, self.plan.rollout.timeout, self._stopper())
                 if failure:
                     raise MigrationStopped(failure)
         settings = self.plan.parallel_operation
@@ -488,7 +493,7 @@ class MigrationWorkflow:
                 once=True,
             )
             self._step(f"set {w.service} to {weight}% green")
-            await call(MigrationActivities.set_green_percent, self._weight(w, weight), FORWARD)
+            await self._act(MigrationActivities.set_green_percent, self._weight(w, weight), FORWARD)
             self._status.weights[w.service] = weight
             self._event(EventKind.WEIGHTS, f"{w.service}: {weight}% green")
         self._update_traffic_attribute()
@@ -508,7 +513,7 @@ class MigrationWorkflow:
                 weight=weight,
                 **limits.model_dump(),
             )
-            result = await call(MigrationActivities.analyse, request, FORWARD)
+            result = await self._act(MigrationActivities.analyse, request, FORWARD)
             self._status.add_analysis(result)
             verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
             self._event(EventKind.ANALYSIS, f"{label} {w.service}: {verdict}")
@@ -519,7 +524,7 @@ class MigrationWorkflow:
     async def _health_check_both(self) -> None:
         for w in self._exposed():
             for env in (self.plan.source.name, self.plan.target.name):
-                check = await call(MigrationActivities.check_health, self._ref(w, env), FORWARD)
+                check = await self._act(MigrationActivities.check_health, self._ref(w, env), FORWARD)
                 if not check.healthy:
                     raise MigrationStopped(f"health check failed: {w.service} in {env}")
         self._event(EventKind.HEALTH, "both environments healthy")
@@ -583,8 +588,9 @@ class MigrationWorkflow:
 
     def _stop_if_aborted(self) -> None:
         self._guard_history()
-        if self._abort:
-            raise MigrationStopped(f"aborted by {self._abort.sender}: {self._abort.reason}")
+        reason = self._abort_reason()
+        if reason:
+            raise MigrationStopped(reason)
 
     # ---- rollback -------------------------------------------------------------------------
     def _register_undo(
@@ -629,6 +635,35 @@ class MigrationWorkflow:
         self._event(EventKind.ROLLBACK, "blue serves everything it served before the migration")
 
     # ---- helpers --------------------------------------------------------------------------
+    def _stopper(self) -> Stop | None:
+        """What interrupts a step in flight: an abort (histories before the patch wait for the step)."""
+        if not workflow.patched(INTERRUPTIBLE_STEPS):
+            return None
+        return self._abort_reason
+
+    def _abort_reason(self) -> str | None:
+        return f"aborted by {self._abort.sender}: {self._abort.reason}" if self._abort else None
+
+    async def _act(
+        self, method: Callable[[Any, In], Awaitable[Out]], arg: In, config: workflow.ActivityConfig
+    ) -> Out:
+        """A forward step, cancelled on abort (calls.Interrupted names who aborted)."""
+        stop = self._stopper()
+        return await (call_unless(stop, method, arg, config) if stop else call(method, arg, config))
+
+    async def _child(
+        self,
+        run: Callable[[ServiceMigrationWorkflow, ServiceMigrationInput], Awaitable[str]],
+        request: ServiceMigrationInput,
+        id: str,
+    ) -> str:
+        """A non-exposed service's migration, cancelled (and waited for) on abort."""
+        stop = self._stopper()
+        if stop is None:
+            return await workflow.execute_child_workflow(run, request, id=id, task_timeout=CHILD_TASK_TIMEOUT)
+        child = await workflow.start_child_workflow(run, request, id=id, task_timeout=CHILD_TASK_TIMEOUT)
+        return await until_stopped(stop, child)
+
     def _exposed(self) -> list[Workload]:
         return [w for w in self._inventory.workloads if w.exposed]
 

@@ -11,6 +11,7 @@ from typing import Final
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.running import HEARTBEAT_TIMEOUT
@@ -20,18 +21,21 @@ FORWARD_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(secon
 UNDO_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 
 # Every activity heartbeats (cutover.activities.running): one lost with its worker is retried
-# after HEARTBEAT_TIMEOUT, not after its start-to-close timeout.
+# after HEARTBEAT_TIMEOUT, not after its start-to-close timeout. A cancelled activity (abort) is
+# waited for until it has stopped, so no undo runs while it could still act.
 # A step forward: a few retries, then the migration rolls back.
 FORWARD: Final[workflow.ActivityConfig] = {
     "start_to_close_timeout": ACTIVITY_TIMEOUT,
     "heartbeat_timeout": HEARTBEAT_TIMEOUT,
     "retry_policy": FORWARD_RETRY,
+    "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 }
 # A step of the rollback: fewer retries, then the undo waits for a human (`resume`).
 UNDO: Final[workflow.ActivityConfig] = {
     "start_to_close_timeout": ACTIVITY_TIMEOUT,
     "heartbeat_timeout": HEARTBEAT_TIMEOUT,
     "retry_policy": UNDO_RETRY,
+    "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 }
 
 
@@ -41,6 +45,7 @@ def heartbeating(wait: timedelta, retry: RetryPolicy = FORWARD_RETRY) -> workflo
         "start_to_close_timeout": wait + ACTIVITY_TIMEOUT,
         "heartbeat_timeout": HEARTBEAT_TIMEOUT,
         "retry_policy": retry,
+        "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     }
 
 
@@ -57,3 +62,8 @@ PREPARE_TARGET = "prepare-target"
 WORKLOAD_LEASES = "workload-leases"
 # Patch id: the MigrationOutcome search attribute (running, then succeeded / rolled-back).
 OUTCOME_ATTRIBUTE = "outcome-attribute"
+# A child's history is short, so replaying it fits a short workflow task timeout, and a worker
+# killed in the middle of a child's task costs only that (cutover.temporal.start_options).
+CHILD_TASK_TIMEOUT = timedelta(seconds=4)
+# Patch id: an abort cancels the activity or child workflow in flight instead of waiting for it.
+INTERRUPTIBLE_STEPS = "interruptible-steps"

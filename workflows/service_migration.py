@@ -50,8 +50,13 @@ class ServiceMigrationWorkflow:
             disable_in=request.blue_env,
             keep_suspended=request.blue_suspended,
             active_jobs_timeout=request.active_jobs_timeout,
+            since=workflow.now(),
         )
-        await call(MigrationActivities.hand_over_cron, handover, heartbeating(request.active_jobs_timeout))
+        handed = await call(
+            MigrationActivities.hand_over_cron, handover, heartbeating(request.active_jobs_timeout)
+        )
+        missed = f"; ran {len(handed.caught_up)} missed run(s): {', '.join(handed.caught_up)}"
+        caught_up = missed if handed.caught_up else ""
         if request.blue_suspended:
             return f"cronjob {green.service} was suspended in {request.blue_env}; copied suspended"
         if not waits:
@@ -63,4 +68,4 @@ class ServiceMigrationWorkflow:
             raise ApplicationError(
                 f"first run of cronjob {green.name} in {green.env} failed", non_retryable=True
             )
-        return f"cronjob {green.service} handed over to {green.env}; first run succeeded"
+        return f"cronjob {green.service} handed over to {green.env}{caught_up}; first run succeeded"

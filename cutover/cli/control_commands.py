@@ -27,6 +27,7 @@ from cutover.plan.model import Plan
 from cutover.platform.errors import PlatformError
 from cutover.temporal.lease_lookup import held_lines, lease_holders
 from cutover.temporal.settings import TemporalSettings
+from cutover.temporal.start_options import migration_task_timeout
 from cutover.workflows.decisions import DecisionQuery, Verb
 from cutover.workflows.migration import MigrationWorkflow
 
@@ -75,6 +76,7 @@ async def start_migration(client: Client, plan: Plan, workflow_id: str, task_que
             plan,
             id=workflow_id,
             task_queue=task_queue,
+            task_timeout=migration_task_timeout(plan),
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"migration {workflow_id!r} is already running") from None

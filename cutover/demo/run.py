@@ -24,6 +24,7 @@ from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.aws.alb import AlbRouter
 from cutover.platform.local import LocalEnvironment
+from cutover.temporal.start_options import migration_task_timeout
 from cutover.workflows.migration import MigrationWorkflow
 
 DEMO_APPROVER = "demo-approver"
@@ -161,7 +162,13 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         worker = start_worker(options.data_dir, server.address, platform_config)
         plan = demo_plan()
         workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"
-        await client.start_workflow(MigrationWorkflow.run, plan, id=workflow_id, task_queue="cutover")
+        await client.start_workflow(
+            MigrationWorkflow.run,
+            plan,
+            id=workflow_id,
+            task_queue="cutover",
+            task_timeout=migration_task_timeout(plan),
+        )
         link = f"{server.ui_url}/namespaces/default/workflows/{workflow_id}"
         echo(f"Migration {workflow_id} started. Watch it: {link}")
         if not options.auto_approve:

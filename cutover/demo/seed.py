@@ -1,6 +1,7 @@
 """A ready-made local environment: blue with a shop's workloads, green empty but for its configuration."""
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cutover.platform.local import LocalEnvironment, State, empty_state, record_cron_snapshot
@@ -34,6 +35,7 @@ def demo_state(failures: dict[str, object] | None = None) -> State:
         "billing/cronjob/nightly-invoices": {
             "replicas": 1,
             "image": "billing:4.2",
+            "schedule": "0 2 * * *",
             "suspended": False,
             "exposed": False,
             "ready": True,
@@ -43,6 +45,8 @@ def demo_state(failures: dict[str, object] | None = None) -> State:
         "billing/cronjob/ledger-export": {
             "replicas": 1,
             "image": "ledger:1.9",
+            "schedule": "30 3 * * *",
+            "time_zone": "Europe/Berlin",
             "suspended": False,
             "exposed": False,
             "ready": True,
@@ -87,6 +91,8 @@ def demo_state(failures: dict[str, object] | None = None) -> State:
 
 
 def seed(path: Path, failures: dict[str, object] | None = None) -> LocalEnvironment:
+    """The demo shop, with its clock stopped now: scheduled times come only with advance_clock."""
     env = LocalEnvironment(path)
     env.create(demo_state(failures))
+    env.freeze_clock(datetime.now(UTC).replace(microsecond=0))
     return env

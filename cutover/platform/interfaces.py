@@ -5,10 +5,10 @@ provisioner assumes green can schedule the workloads, one without a review store
 post-release review on its disk only. Implementations raise cutover.platform.errors' types.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from cutover.models import ServiceRef, WeightChange, Workload
+from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload
 
 
 class Cluster(Protocol):
@@ -43,7 +43,18 @@ class Cluster(Protocol):
         wait polls it with heartbeats, and the health checks during the bakes ask it once."""
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
-        """Set the CronJob's suspend flag in env (idempotent)."""
+        """Set the CronJob's suspend flag in env (idempotent).
+
+        Resuming counts from now: the platform does not run times missed while it was suspended (the
+        hand-over runs the ones its gap caused) and records when it resumed; resuming a CronJob that
+        is not suspended changes nothing."""
+
+    def cron_schedule(self, env: str, namespace: str, name: str) -> CronSchedule:
+        """The CronJob's schedule, time zone, last scheduled run and last resume in env."""
+
+    def start_scheduled_run(self, env: str, namespace: str, name: str, scheduled: datetime) -> bool:
+        """Start the run due at `scheduled` now, as a Job from the CronJob (`kubectl create job
+        --from=cronjob/...`) named as the controller names that time's Job; False if it exists."""
 
     def active_cron_jobs(self, env: str, namespace: str, name: str) -> list[str]:
         """Names of the Jobs this CronJob (by uid) started in env that are still running."""

@@ -6,6 +6,7 @@ Failure injection (``failures``): green_error_from_weight, failing_cron, router_
 never_ready (a workload name whose green copy never becomes available), jobs_running (a
 CronJob name whose Jobs in blue never finish) and run_pending (a CronJob name whose first green
 run never finishes).
+CronJobs with a `schedule` run it (cutover.platform.local_schedules).
 """
 
 import fcntl
@@ -14,10 +15,12 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cutover.models import ServiceRef, WeightChange, Workload, WorkloadKind
+from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload, WorkloadKind
+from cutover.platform import local_schedules
 
 State = dict[str, Any]
 
@@ -75,6 +78,7 @@ class LocalEnvironment:
     def update(self, change: Callable[[State], Any]) -> Any:
         with self.locked():
             state = self.read()
+            local_schedules.run_due(state)
             result = change(state)
             self.write(state)
             return result
@@ -146,6 +150,9 @@ class LocalEnvironment:
             }
             if ref.kind == WorkloadKind.CRONJOB:
                 cluster[key].setdefault("suspended", True)
+                for field in ("schedule", "time_zone"):
+                    if field in source:
+                        cluster[key][field] = source[field]
             state["operations"].append({"op": "apply", "env": ref.env, "workload": key})
             record_cron_snapshot(state)
 
@@ -177,6 +184,8 @@ class LocalEnvironment:
             cron = self._cluster(state, env).get(key)
             if cron is None:
                 raise KeyError(f"cronjob {key} does not exist in {env}")
+            if cron.get("suspended") and not suspended:
+                local_schedules.resumed(state, cron)
             cron["suspended"] = suspended
             record_cron_snapshot(state)
 
@@ -191,14 +200,50 @@ class LocalEnvironment:
     def cron_enabled_in(self, namespace: str, name: str) -> list[str]:
         return _enabled_in(self.read(), _key(namespace, WorkloadKind.CRONJOB, name))
 
+    def cron_schedule(self, env: str, namespace: str, name: str) -> CronSchedule:
+        key = _key(namespace, WorkloadKind.CRONJOB, name)
+        cron = self._cluster(self.update(lambda state: state), env).get(key)
+        if cron is None:
+            raise KeyError(f"cronjob {key} does not exist in {env}")
+        return CronSchedule(
+            schedule=cron.get("schedule", ""),
+            time_zone=cron.get("time_zone"),
+            last_scheduled=cron.get("last_schedule"),
+            resumed_at=cron.get("resumed_at"),
+        )
+
+    def start_scheduled_run(self, env: str, namespace: str, name: str, scheduled: datetime) -> bool:
+        key = _key(namespace, WorkloadKind.CRONJOB, name)
+
+        def change(state: State) -> bool:
+            if key not in self._cluster(state, env):
+                raise KeyError(f"cronjob {key} does not exist in {env}")
+            return local_schedules.start(state, env, key, scheduled, by="hand-over")
+
+        started: bool = self.update(change)
+        return started
+
+    def freeze_clock(self, at: datetime) -> None:
+        """Stop the simulated clock at `at`: scheduled times then come only with advance_clock."""
+        self.update(lambda state: local_schedules.freeze(state, at))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the simulated clock forward (tests and benches: make a scheduled time come now)."""
+        self.update(lambda state: local_schedules.advance(state, seconds))
+
+    def scheduled_runs(self) -> list[dict[str, Any]]:
+        """Every run of a scheduled time so far (due ones are run first), oldest first."""
+        state: State = self.update(lambda state: state)
+        return [run for run in state["cron_runs"] if "scheduled" in run]
+
     def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
         def change(state: State) -> bool | None:
             if state["failures"].get("run_pending") == name:
                 return None
-            for run in state["cron_runs"]:
-                if run["key"] == key:
-                    return bool(run["ok"])
             cron = _key(namespace, WorkloadKind.CRONJOB, name)
+            for run in state["cron_runs"]:
+                if run["key"] == key or (run["env"] == env and run["cron"] == cron and "scheduled" in run):
+                    return bool(run["ok"])
             if env not in _enabled_in(state, cron):
                 raise RuntimeError(f"cronjob {cron} is not enabled in {env}")
             ok = bool(state["failures"].get("failing_cron") != name)

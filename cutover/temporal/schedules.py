@@ -24,6 +24,7 @@ from temporalio.client import (
 
 from cutover.durations import parse_duration
 from cutover.plan.model import Plan
+from cutover.temporal.start_options import migration_task_timeout
 from cutover.workflows.migration import MigrationWorkflow
 
 DEFAULT_CATCHUP = timedelta(minutes=10)
@@ -117,7 +118,11 @@ def migration_schedule(
     """Start MigrationWorkflow(plan) at `when`; Temporal appends the start time to workflow_id."""
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            MigrationWorkflow.run, plan, id=workflow_id, task_queue=task_queue
+            MigrationWorkflow.run,
+            plan,
+            id=workflow_id,
+            task_queue=task_queue,
+            task_timeout=migration_task_timeout(plan),
         ),
         spec=spec_for(when),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=catchup),

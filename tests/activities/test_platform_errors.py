@@ -3,7 +3,7 @@
 And every activity keeps the type name recorded histories use, whatever its method is called.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from temporalio.testing import ActivityEnvironment
 
 from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
-from cutover.models import CronHandover, ServiceRef, Workload, WorkloadKind
+from cutover.models import CronHandover, CronSchedule, ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 from cutover.platform.local import LocalEnvironment
 
@@ -68,6 +68,12 @@ class FailingCluster:
         raise self.error
 
     def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
+        raise self.error
+
+    def cron_schedule(self, env: str, namespace: str, name: str) -> CronSchedule:
+        raise self.error
+
+    def start_scheduled_run(self, env: str, namespace: str, name: str, scheduled: datetime) -> bool:
         raise self.error
 
 

@@ -1,5 +1,6 @@
 """CronJob suspend flags, the Jobs still running, and one-look run outcomes (Jobs matched by CronJob uid)."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -54,14 +55,58 @@ def test_set_cron_suspended_merge_patches_the_flag_idempotently(
     assert cluster.cron_enabled_in(NS, "nightly") == ["eks"]
 
 
-@pytest.mark.parametrize(("suspended", "action"), [(True, "suspend"), (False, "resume")])
+@pytest.mark.parametrize(
+    ("suspended", "message"),
+    [
+        (True, "suspend cronjob/shop/nightly in fargate failed: 404"),
+        (False, "cronjob/shop/nightly does not exist in fargate"),
+    ],
+)
 def test_set_cron_suspended_on_a_missing_cronjob_is_permanent(
-    cluster: KubernetesCluster, suspended: bool, action: str
+    cluster: KubernetesCluster, suspended: bool, message: str
 ) -> None:
     with pytest.raises(PermanentError) as caught:
         cluster.set_cron_suspended("fargate", NS, "nightly", suspended)
     assert caught.value.kind == "k8s.404"
-    assert caught.value.message.startswith(f"{action} cronjob/shop/nightly in fargate failed: 404")
+    assert caught.value.message.startswith(message)
+
+
+# --- resuming counts from now; missed times run once, by the controller's Job name ---------------
+def test_resume_counts_from_now_and_is_recorded_once(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    blue = doubles["eks"]
+    cron = cronjob("nightly")
+    cron["spec"]["suspend"] = True
+    cron["status"] = {"lastScheduleTime": "2026-01-01T02:00:00Z"}
+    blue.put_object(cron)
+    before = datetime.now(UTC).replace(microsecond=0)
+    cluster.set_cron_suspended("eks", NS, "nightly", False)
+    schedule = cluster.cron_schedule("eks", NS, "nightly")
+    assert schedule.schedule == "0 2 * * *" and schedule.time_zone is None
+    assert schedule.resumed_at is not None and schedule.resumed_at >= before
+    assert schedule.last_scheduled == schedule.resumed_at, "the controller would start the missed 02:00"
+    status_patch = next(r for r in blue.requests if r.path == CRON_PATH + "/status")
+    assert status_patch.method == "PATCH"
+    writes = len([r for r in blue.requests if r.method != "GET"])
+    cluster.set_cron_suspended("eks", NS, "nightly", False)  # a retried hand-over
+    assert len([r for r in blue.requests if r.method != "GET"]) == writes, "an enabled CronJob was touched"
+    assert cluster.cron_schedule("eks", NS, "nightly").resumed_at == schedule.resumed_at
+
+
+def test_a_missed_time_runs_once_as_the_controllers_job(doubles: Doubles, cluster: KubernetesCluster) -> None:
+    green = doubles["fargate"]
+    cron = cronjob("nightly")
+    green.put_object(cron)
+    uid = green.get_object("cronjobs", NS, "nightly")["metadata"]["uid"]  # type: ignore[index]
+    due = datetime(2026, 1, 1, 2, tzinfo=UTC)
+    assert cluster.start_scheduled_run("fargate", NS, "nightly", due) is True
+    name = f"nightly-{int(due.timestamp()) // 60}"
+    job = green.get_object("jobs", NS, name)
+    assert job is not None
+    assert job["metadata"]["ownerReferences"][0]["uid"] == uid
+    assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+    assert job["spec"] == cron["spec"]["jobTemplate"]["spec"]
+    assert cluster.start_scheduled_run("fargate", NS, "nightly", due) is False, "the same time ran twice"
+    assert cluster.active_cron_jobs("fargate", NS, "nightly") == [name]
 
 
 def test_copy_again_after_hand_over_keeps_green_enabled(doubles: Doubles, cluster: KubernetesCluster) -> None:

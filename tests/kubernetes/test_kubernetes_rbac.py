@@ -1,5 +1,6 @@
 """Every request KubernetesCluster makes is allowed by deploy/rbac.yaml (blue: source role, green: target)."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -50,7 +51,8 @@ def requested(journal: list[tuple[str, str, str]]) -> set[tuple[str, str, str, s
         start = parts.index("namespaces") + 2 if "namespaces" in parts else (3 if group == "" else 4)
         rest = parts[start:]
         verb = "list" if method == "GET" and len(rest) == 1 else VERBS[method]
-        seen.add((env, group, rest[0], verb))
+        resource = f"{rest[0]}/{rest[2]}" if len(rest) == 3 else rest[0]  # a subresource: cronjobs/status
+        seen.add((env, group, resource, verb))
     return seen
 
 
@@ -94,6 +96,8 @@ def whole_life(doubles: Doubles, cluster: KubernetesCluster) -> None:
     cluster.set_cron_suspended("eks", NS, "nightly", True)
     cluster.active_cron_jobs("eks", NS, "nightly")
     cluster.set_cron_suspended("fargate", NS, "nightly", False)
+    cluster.cron_schedule("fargate", NS, "nightly")
+    cluster.start_scheduled_run("fargate", NS, "nightly", datetime(2026, 1, 1, 2, tzinfo=UTC))
     doubles["fargate"].run_schedules()
     cluster.first_run_outcome("fargate", NS, "nightly", "run-1")
     cluster.cron_enabled_in(NS, "nightly")
@@ -103,6 +107,8 @@ def whole_life(doubles: Doubles, cluster: KubernetesCluster) -> None:
     cluster.set_cron_suspended("fargate", NS, "nightly", True)
     cluster.active_cron_jobs("fargate", NS, "nightly")
     cluster.set_cron_suspended("eks", NS, "nightly", False)
+    cluster.cron_schedule("eks", NS, "nightly")
+    cluster.start_scheduled_run("eks", NS, "nightly", datetime(2026, 1, 1, 2, tzinfo=UTC))
     cluster.first_run_outcome("eks", NS, "nightly", "run-2")
     for kind, name in (("deployment", "web"), ("cronjob", "nightly")):
         cluster.remove_copy("fargate", NS, kind, name, scale_to_zero=True)
@@ -120,6 +126,10 @@ def test_every_call_is_allowed_by_the_deployed_rbac(doubles: Doubles, cluster: K
         ("eks", "apps", "deployments", "patch"),
         ("eks", "batch", "cronjobs", "patch"),
         ("eks", "batch", "jobs", "list"),
+        ("eks", "batch", "jobs", "create"),
+        ("eks", "batch", "cronjobs/status", "patch"),
+        ("fargate", "batch", "cronjobs/status", "patch"),
+        ("fargate", "batch", "jobs", "create"),
         ("eks", "", "secrets", "get"),
         ("fargate", "", "configmaps", "get"),
         ("fargate", "gateway.networking.k8s.io", "httproutes", "list"),

@@ -1,4 +1,8 @@
-"""Pause holds a migration still; abort in any phase puts the environment back as it was."""
+"""Pause holds a migration still; abort in any phase puts the environment back as it was.
+
+An abort that lands inside an activity or child workflow is tested on the dev server
+(tests/integration/test_abort_in_flight.py): the time-skipping server cannot cancel a child reliably.
+"""
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -9,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cutover.models import Control, MigrationStatus, Outcome, Phase
 from tests.workflows.helpers import Harness, migration
-from tests.workflows.support import assert_restored, decide, drive, poll, signal, writes_blocked
+from tests.workflows.support import assert_restored, decide, drive, signal
 
 FROZEN_FOR = timedelta(hours=6)
 
@@ -68,13 +72,6 @@ async def test_pause_at_a_gate_holds_after_the_approval(
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
 
 
-async def _in_non_exposed(h: Harness) -> None:
-    """No timers in this phase: block the environment's writes so the abort lands inside it."""
-    with writes_blocked(h.local):
-        await poll(h, lambda s: s.phase == Phase.NON_EXPOSED)
-        await signal(h, "abort", "carol", "stop now")
-
-
 def _at(stop: Callable[[MigrationStatus], bool]) -> Callable[[Harness], Awaitable[None]]:
     async def reach_and_abort(h: Harness) -> None:
         await drive(h, stop)
@@ -89,7 +86,6 @@ def _gate(name: str) -> Callable[[MigrationStatus], bool]:
 
 ABORTS: dict[str, tuple[Phase, Callable[[Harness], Awaitable[None]] | None]] = {
     "preparation": (Phase.PREPARATION, None),
-    "non-exposed": (Phase.NON_EXPOSED, _in_non_exposed),
     "parallel-bake": (Phase.PARALLEL, _at(lambda s: s.step.startswith("bake side by side"))),
     "validation-gate": (Phase.VALIDATION, _at(_gate("uat"))),
     "validation-bake": (Phase.VALIDATION, _at(lambda s: s.step.startswith("bake at 25%"))),

@@ -45,4 +45,8 @@ def test_histories_are_present() -> None:
         "migration_v4_rolled_back_at_25",
         "service_v4_cronjob",
         "leases_v4_keeper",
+        "migration_v5_succeeded",
+        "migration_v5_rolled_back_at_25",
+        "service_v5_cronjob",
+        "leases_v5_keeper",
     }

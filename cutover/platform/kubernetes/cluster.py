@@ -6,6 +6,7 @@ anything else (timeouts, 5xx, 409) is a TransientError, which the activity retri
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes import client
@@ -16,13 +17,14 @@ from kubernetes.config.incluster_config import (
     InClusterConfigLoader,
 )
 
-from cutover.models import ServiceRef, Workload, WorkloadKind
+from cutover.cron_ticks import job_name
+from cutover.models import CronSchedule, ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError
 from cutover.platform.kubernetes.api import KINDS, Obj, kind_api, not_found, raw, translate
 from cutover.platform.kubernetes.config_parity import ConfigRef, Side, compare, config_refs, digests
 from cutover.platform.kubernetes.exposure import GATEWAY_GROUP, Exposers
 from cutover.platform.kubernetes.fargate import fargate_blockers
-from cutover.platform.kubernetes.jobs import newest, outcome, owned_by
+from cutover.platform.kubernetes.jobs import RESUMED_AT, newest, outcome, owned_by, scheduled_job
 from cutover.platform.kubernetes.manifests import (
     clean_copy,
     pin_recorded_state,
@@ -316,16 +318,58 @@ class KubernetesCluster:
         return kind == WorkloadKind.CRONJOB or _rolled_out(kind, obj)
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
-        """Merge-patch spec.suspend; a missing CronJob is a 404 (permanent) naming it."""
-        api = client.BatchV1Api(self._client(env))
-        patch = {"spec": {"suspend": suspended}}
+        """Merge-patch spec.suspend; a missing CronJob is a 404 (permanent) naming it.
+
+        Resuming a suspended CronJob first sets status.lastScheduleTime to now, so the controller
+        does not start a time missed while it was suspended (the hand-over runs the ones its gap
+        caused), and records the moment in an annotation."""
+        api, what = client.BatchV1Api(self._client(env)), f"cronjob/{namespace}/{name}"
+        patch: Obj = {"spec": {"suspend": suspended}}
         try:
+            if not suspended:
+                cron = self._read(env, namespace, WorkloadKind.CRONJOB, name)
+                if cron is None:
+                    raise not_found(what, env)
+                if not (cron.get("spec") or {}).get("suspend", False):
+                    return
+                moment = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+                status = {"status": {"lastScheduleTime": moment}}
+                api.patch_namespaced_cron_job_status(
+                    name, namespace, status, _content_type=MERGE_PATCH, _preload_content=False
+                )
+                patch["metadata"] = {"annotations": {RESUMED_AT: moment}}
             api.patch_namespaced_cron_job(
                 name, namespace, patch, _content_type=MERGE_PATCH, _preload_content=False
             )
         except ApiException as error:
             action = "suspend" if suspended else "resume"
-            raise translate(error, action, f"cronjob/{namespace}/{name}", env) from error
+            raise translate(error, action, what, env) from error
+
+    def cron_schedule(self, env: str, namespace: str, name: str) -> CronSchedule:
+        cron = self._read(env, namespace, WorkloadKind.CRONJOB, name)
+        if cron is None:
+            raise not_found(f"cronjob/{namespace}/{name}", env)
+        spec, status = cron.get("spec") or {}, cron.get("status") or {}
+        return CronSchedule(
+            schedule=spec.get("schedule", ""),
+            time_zone=spec.get("timeZone"),
+            last_scheduled=status.get("lastScheduleTime"),
+            resumed_at=(cron["metadata"].get("annotations") or {}).get(RESUMED_AT),
+        )
+
+    def start_scheduled_run(self, env: str, namespace: str, name: str, scheduled: datetime) -> bool:
+        what = f"cronjob/{namespace}/{name}"
+        cron = self._read(env, namespace, WorkloadKind.CRONJOB, name)
+        if cron is None:
+            raise not_found(what, env)
+        job = scheduled_job(cron, job_name(name, scheduled), scheduled)
+        try:
+            client.BatchV1Api(self._client(env)).create_namespaced_job(namespace, job, _preload_content=False)
+        except ApiException as error:
+            if error.status == 409:
+                return False
+            raise translate(error, "start a missed run of", what, env) from error
+        return True
 
     def _owned_jobs(self, env: str, namespace: str, cron: Obj) -> list[Obj]:
         name, uid = cron["metadata"]["name"], cron["metadata"]["uid"]

@@ -8,6 +8,8 @@ backoff limit, then adds ``Failed``), one whose ``succeeded`` count has not reac
 and one marked ``SuccessCriteriaMet`` / ``FailureTarget`` while its pods are still terminating.
 """
 
+from datetime import datetime
+
 from cutover.platform.kubernetes.api import Obj
 
 TERMINAL = ("Complete", "Failed")
@@ -40,3 +42,38 @@ def outcome(job: Obj) -> bool | None:
 def newest(jobs: list[Obj]) -> Obj:
     """The most recently created Job (name breaks ties: the controller suffixes the scheduled time)."""
     return max(jobs, key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"]))
+
+
+RESUMED_AT = "cutover.io/resumed-at"  # annotation: when a hand-over last enabled the CronJob
+
+
+def scheduled_job(cron: Obj, name: str, scheduled: datetime) -> Obj:
+    """The Job the controller would have started for `scheduled`, as `kubectl create job --from` makes
+    it: the CronJob's job template, owned by the CronJob, marked as started by hand."""
+    meta, template = cron["metadata"], (cron.get("spec") or {}).get("jobTemplate") or {}
+    template_meta = template.get("metadata") or {}
+    owner = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    annotations = {
+        **(template_meta.get("annotations") or {}),
+        "cronjob.kubernetes.io/instantiate": "manual",
+        "batch.kubernetes.io/cronjob-scheduled-timestamp": scheduled.isoformat(),
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": meta["namespace"],
+            "labels": template_meta.get("labels") or {},
+            "annotations": annotations,
+            "ownerReferences": [owner],
+        },
+        "spec": template.get("spec") or {},
+    }
