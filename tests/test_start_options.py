@@ -13,7 +13,9 @@ from tests.workflows.helpers import make_plan
 
 
 def many_services(count: int) -> list[dict[str, str]]:
-    return [{"name": f"svc-{i}", "workload": f"deployment/svc-{i}", "namespace": "apps"} for i in range(count)]
+    return [
+        {"name": f"svc-{i}", "workload": f"deployment/svc-{i}", "namespace": "apps"} for i in range(count)
+    ]
 
 
 def test_a_small_plan_gets_the_short_timeout() -> None:

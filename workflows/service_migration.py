@@ -1,5 +1,6 @@
 """Child workflow: move one non-exposed service (worker or CronJob) to green."""
 
+import asyncio
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -32,8 +33,10 @@ class ServiceMigrationWorkflow:
         green = request.green
         waits = workflow.patched(HEARTBEAT_WAITS)
         await call(MigrationActivities.deploy_copy, green, FORWARD)
+        _stop_if_cancelled()
         if waits:
             failure = await rollout_failure(green, request.rollout_timeout)
+            _stop_if_cancelled()
             if failure:
                 raise ApplicationError(failure, non_retryable=True)
         else:
@@ -55,6 +58,7 @@ class ServiceMigrationWorkflow:
         handed = await call(
             MigrationActivities.hand_over_cron, handover, heartbeating(request.active_jobs_timeout)
         )
+        _stop_if_cancelled()
         missed = f"; ran {len(handed.caught_up)} missed run(s): {', '.join(handed.caught_up)}"
         caught_up = missed if handed.caught_up else ""
         if request.blue_suspended:
@@ -69,3 +73,11 @@ class ServiceMigrationWorkflow:
                 f"first run of cronjob {green.name} in {green.env} failed", non_retryable=True
             )
         return f"cronjob {green.service} handed over to {green.env}{caught_up}; first run succeeded"
+
+
+def _stop_if_cancelled() -> None:
+    """The parent cancels a child when the migration is aborted. An activity that finished anyway
+    swallows that cancellation, so the child checks before its next step instead of going on to a
+    wait that could last hours."""
+    if workflow.cancellation_reason() is not None:
+        raise asyncio.CancelledError("the migration was aborted")

@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.models import MigrationStatus, Outcome, Phase
@@ -45,6 +47,36 @@ async def _deploying(h: Harness) -> None:
         await abort(h)
 
 
+async def _deploy_finishing(h: Harness) -> None:
+    """The deploy finishes although its child was asked to stop: the writes are let go the moment
+    the cancellation is recorded, before the activity's next heartbeat could deliver it. The child
+    must still stop, not go on to its first-run wait (run_pending: it never ends)."""
+    child = h.env.client.get_workflow_handle(f"{h.handle.id}/nightly-invoices")
+
+    async def deploy_running() -> bool:
+        try:
+            pending = (await child.describe()).raw_description.pending_activities
+        except RPCError:
+            return False  # not started yet
+        return any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in pending)
+
+    async def cancel_requested() -> bool:
+        kinds = [e.event_type async for e in child.fetch_history_events()]
+        return EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED in kinds
+
+    with writes_blocked(h.local):
+        await until(deploy_running, "the deploy never started")
+        await abort(h)
+        await until(cancel_requested, "the deploy was never asked to stop")
+
+
+async def until(look: Callable[[], Awaitable[bool]], failure: str) -> None:
+    deadline = asyncio.get_running_loop().time() + REACH_LIMIT
+    while not await look():
+        assert asyncio.get_running_loop().time() < deadline, failure
+        await asyncio.sleep(0.02)
+
+
 def _step(prefix: str) -> Callable[[Harness], Awaitable[None]]:
     async def reach_and_abort(h: Harness) -> None:
         await poll(h, lambda s: s.step.startswith(prefix), REACH_LIMIT)
@@ -72,6 +104,7 @@ async def abort(h: Harness) -> None:
 # case: (failure injected into the local environment, how to reach the step and abort, phase)
 CASES: dict[str, tuple[dict[str, object], Callable[[Harness], Awaitable[None]], Phase]] = {
     "deploy": ({}, _deploying, Phase.NON_EXPOSED),
+    "deploy-finishing": ({"run_pending": "nightly-invoices"}, _deploy_finishing, Phase.NON_EXPOSED),
     "rollout-wait": ({"never_ready": "checkout"}, _step("wait for checkout to roll out"), Phase.PARALLEL),
     # Draining: suspended in blue, not yet enabled in green. First run: enabled in green only.
     "cronjob-drain": (

@@ -83,7 +83,7 @@ def _cron_keys(state: State) -> set[str]:
 SCHEDULE_BOOKKEEPING = ("last_schedule", "resumed_at")
 
 
-def _workloads(state: State) -> State:
+def workloads(state: State) -> State:
     return {
         env: {
             key: {f: v for f, v in item.items() if f not in SCHEDULE_BOOKKEEPING}
@@ -96,7 +96,7 @@ def _workloads(state: State) -> State:
 def assert_restored(before: State, after: State) -> None:
     """Rollback must leave the environment as the migration found it, not merely 'mostly'."""
     blue, green = before["blue"], _green_env(before)
-    before, after = {**before, "clusters": _workloads(before)}, {**after, "clusters": _workloads(after)}
+    before, after = {**before, "clusters": workloads(before)}, {**after, "clusters": workloads(after)}
     assert after["clusters"][blue] == before["clusters"][blue], "blue's workloads changed"
     added = sorted(after["clusters"][green].keys() - before["clusters"][green].keys())
     assert after["clusters"][green] == before["clusters"][green], f"green changed; added {added}"

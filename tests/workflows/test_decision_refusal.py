@@ -15,13 +15,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from cutover.cli.control_commands import refuse_unless_open
-from cutover.cli.errors import CliError
-from cutover.models import GateDecision, MigrationStatus, OpenGate
-from cutover.workflows.decisions import DecisionQuery, decision_refusal
-from cutover.workflows.migration import MigrationWorkflow
-from tests.workflows.helpers import migration
-from tests.workflows.support import poll
+# The stand-in workflow below is defined here, so the sandbox imports this module: what it imports
+# (the CLI, the local environment, croniter) is passed through, as the real workflows' imports are.
+with workflow.unsafe.imports_passed_through():
+    from cutover.cli.control_commands import refuse_unless_open
+    from cutover.cli.errors import CliError
+    from cutover.models import GateDecision, MigrationStatus, OpenGate
+    from cutover.workflows.decisions import DecisionQuery, decision_refusal
+    from cutover.workflows.migration import MigrationWorkflow
+    from tests.workflows.helpers import migration
+    from tests.workflows.support import poll
 
 GATES = ["uat", "traffic-2", "traffic-25", "full-cutover"]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ from temporalio.testing import WorkflowEnvironment
 from cutover.demo.seed import BLUE, GREEN
 from cutover.models import Outcome
 from tests.workflows.helpers import migration
-from tests.workflows.support import assert_restored, no_gate_plan, signal
+from tests.workflows.support import assert_restored, no_gate_plan, signal, workloads
 
 
 @pytest.mark.parametrize("service", ["email-worker", "catalog"])  # a child's copy, an exposed one
@@ -35,7 +35,7 @@ async def test_rollback_can_keep_green_copies_at_zero(
         result = await h.handle.result()
     after = h.local.read()
     assert result.outcome == Outcome.ROLLED_BACK
-    assert after["clusters"][BLUE] == before["clusters"][BLUE]
+    assert workloads(after)[BLUE] == workloads(before)[BLUE]
     green = after["clusters"][GREEN]
     for name in ("email-worker", "checkout", "catalog"):
         assert green[f"shop/deployment/{name}"]["replicas"] == 0, name
