@@ -29,10 +29,10 @@ T = TypeVar("T")
 # Threads for the adapters' blocking calls, shared by every activity of the worker.
 PLATFORM_THREADS = 16
 _THREADS = ThreadPoolExecutor(max_workers=PLATFORM_THREADS, thread_name_prefix="platform")
-HEARTBEAT_EVERY = timedelta(seconds=1)
+HEARTBEAT_EVERY = timedelta(milliseconds=500)
 POLL_INTERVAL = timedelta(seconds=2)
 # A worker that stops heartbeating is given up after this; its activity is retried elsewhere.
-HEARTBEAT_TIMEOUT = timedelta(seconds=3)
+HEARTBEAT_TIMEOUT = timedelta(seconds=2)  # four heartbeats: one late beat is no crash
 
 
 async def in_thread(call: Callable[[], T]) -> T:

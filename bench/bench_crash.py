@@ -94,6 +94,7 @@ from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.models import EventKind, GateDecision, MigrationStatus, Outcome, Phase
 from cutover.platform.local import LocalEnvironment, State
 from cutover.temporal.payloads import DATA_CONVERTER
+from cutover.temporal.start_options import migration_task_timeout
 from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.search_attributes import SEARCH_ATTRIBUTES
 
@@ -537,6 +538,7 @@ class Bench:
                 demo_plan(),
                 id=workflow_id,
                 task_queue=self.workers.env["CUTOVER_TASK_QUEUE"],
+                task_timeout=migration_task_timeout(demo_plan()),  # as `cutover start` sets it
             )
             watcher = Watcher(handle)
             status = await self.kill_during(handle, watcher, number, wanted)

@@ -30,7 +30,7 @@ from cutover.workflows.service_migration import ServiceMigrationWorkflow
 
 WORKFLOWS = [MigrationWorkflow, ServiceMigrationWorkflow, MigrationLeasesWorkflow, WorkloadLeaseWorkflow]
 ACTIVITY_SLOTS = 100
-HEARTBEAT_THROTTLE = timedelta(seconds=1)
+HEARTBEAT_THROTTLE = timedelta(milliseconds=500)
 # A workflow task waiting for a worker that died goes back to the shared queue after this
 # (the SDK's default is 10 s): the next worker takes over within seconds.
 STICKY_TIMEOUT = timedelta(seconds=2)

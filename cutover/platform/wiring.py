@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from cutover.platform.kubernetes.cluster import KubernetesCluster
 
 IN_CLUSTER = "in-cluster"
+# Seconds; 3 tries of at most 25 s each stay inside an activity's 2-minute start-to-close timeout.
+AWS_CONNECT_TIMEOUT = 5
+AWS_READ_TIMEOUT = 20
+AWS_RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 3}
 
 
 class Strict(BaseModel):
@@ -55,9 +59,17 @@ class Aws(Strict):
     endpoint_url: str | None = None
 
     def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client whose every call, retries included, ends inside its activity's 2-minute
+        timeout (botocore's defaults, 60 s to connect and 60 s to read per try, do not)."""
         import boto3
+        from botocore.config import Config
 
-        return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url)
+        bounded = Config(
+            connect_timeout=AWS_CONNECT_TIMEOUT, read_timeout=AWS_READ_TIMEOUT, retries=AWS_RETRIES
+        )
+        return boto3.client(
+            service, region_name=region or self.region, endpoint_url=self.endpoint_url, config=bounded
+        )
 
 
 class LocalRole(Strict):

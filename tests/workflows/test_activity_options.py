@@ -2,7 +2,7 @@
 
 Replay checks which activities run, not their timeouts or retries. So a migration rolled back at
 25% and its CronJob child run again here, and every activity they schedule (type, timeouts, retry
-policy, in order) must equal the latest recorded history's (v5: every activity heartbeats, within 3 s).
+policy, in order) must equal the latest recorded history's (v5: every activity heartbeats, within 2 s).
 """
 
 import json
