@@ -1,0 +1,104 @@
+"""The analysis decision on synthetic counts: alpha holds over many looks, a clear regression
+fails fast, no traffic or too little is inconclusive and never a pass, one noisy p99 never decides."""
+
+import random
+
+from cutover.analysis.counts import Side, Window
+from cutover.analysis.decision import Limits, State, Verdict, at_end, look
+from cutover.analysis.sequential import compare, fresh
+
+LIMITS = Limits(alpha=0.01, max_error_rate=0.01, min_requests=1000)
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """Normal approximation: the means here are in the hundreds or more."""
+    return max(0, round(rng.gauss(mean, mean**0.5)))
+
+
+def window(rng: random.Random, green: tuple[float, float], blue: tuple[float, float]) -> Window:
+    """(requests per window, error rate) per side; errors are rare events (Poisson)."""
+    sides = []
+    for requests_mean, rate in (green, blue):
+        requests = poisson(rng, requests_mean)
+        sides.append(Side(requests, min(requests, poisson(rng, requests * rate))))
+    return Window(sides[0], sides[1])
+
+
+def run(rng: random.Random, green_rate: float, looks: int = 120) -> Verdict:
+    state = State.start()
+    for _ in range(looks):
+        decision = look(state, window(rng, (300, green_rate), (5700, 0.01)), LIMITS)
+        if decision.verdict is Verdict.FAIL:
+            return Verdict.FAIL
+        state = decision.state
+    return at_end(state, LIMITS).verdict
+
+
+def test_equal_error_rates_keep_alpha_over_many_looks() -> None:
+    rng = random.Random(1)
+    runs = 400
+    failed = sum(run(rng, 0.01) is Verdict.FAIL for _ in range(runs))
+    assert failed / runs <= LIMITS.alpha, f"{failed} of {runs} A/A runs failed over 120 looks"
+
+
+def test_a_clear_regression_fails_within_a_few_looks() -> None:
+    rng = random.Random(2)
+    state, looks = State.start(), 0
+    while True:
+        looks += 1
+        decision = look(state, window(rng, (300, 0.05), (5700, 0.01)), LIMITS)
+        state = decision.state
+        if decision.verdict is Verdict.FAIL:
+            break
+        assert looks < 10, "5x blue's error rate went unnoticed for 10 looks"
+    assert any("blue's" in reason for reason in decision.reasons), decision.reasons
+
+
+def test_no_green_traffic_is_inconclusive_never_a_pass() -> None:
+    state = State.start()
+    for _ in range(30):
+        decision = look(state, Window(Side(0, 0), Side(6000, 60)), LIMITS)
+        assert decision.verdict is Verdict.WATCHING
+        state = decision.state
+    end = at_end(state, LIMITS)
+    assert end.verdict is Verdict.INCONCLUSIVE and "0 requests" in end.reasons[0]
+
+
+def test_fewer_requests_than_the_minimum_are_inconclusive() -> None:
+    state = look(State.start(), Window(Side(999, 0), Side(6000, 60)), LIMITS).state
+    assert at_end(state, LIMITS).verdict is Verdict.INCONCLUSIVE
+    state = look(state, Window(Side(1, 0), Side(6000, 60)), LIMITS).state
+    assert at_end(state, LIMITS).verdict is Verdict.PASS
+
+
+def test_a_side_without_requests_leaves_the_comparison_unchanged() -> None:
+    evidence = fresh()
+    assert compare(evidence, 0, 0, 6000, 60).evidence == evidence
+    assert compare(evidence, 6000, 600, 0, 0).evidence == evidence, "100% green compared with an empty blue"
+
+
+def test_green_over_the_absolute_limit_fails_even_with_blue_as_bad() -> None:
+    rng = random.Random(3)
+    state = State.start()
+    for _ in range(30):
+        decision = look(state, window(rng, (3000, 0.05), (3000, 0.05)), LIMITS)
+        state = decision.state
+        if decision.verdict is Verdict.FAIL:
+            break
+    assert decision.verdict is Verdict.FAIL
+    assert len(decision.reasons) == 1 and decision.reasons[0].startswith("green's error rate is above 0.01")
+
+
+def test_latency_fails_only_after_consecutive_bad_windows() -> None:
+    def latency(green_p99: float) -> Window:
+        return Window(Side(1000, 0, green_p99, 1000), Side(1000, 0, 100.0, 1000))
+
+    state = State.start()
+    for p99 in (200.0, 200.0, 100.0, 200.0, 200.0):  # a good window resets the count
+        decision = look(state, latency(p99), LIMITS)
+        assert decision.verdict is Verdict.WATCHING
+        state = decision.state
+    few = Window(Side(1000, 0, 900.0, 10), Side(1000, 0, 100.0, 1000))
+    state = look(state, few, LIMITS).state
+    assert state.bad_latency_windows == 2, "a p99 from 10 samples counted, or reset the count"
+    assert look(state, latency(200.0), LIMITS).verdict is Verdict.FAIL
