@@ -8,6 +8,7 @@ post-release review on its disk only. Implementations raise cutover.platform.err
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from cutover.analysis.counts import Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload
 
 
@@ -76,6 +77,10 @@ class TrafficRouter(Protocol):
 class MetricsSource(Protocol):
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         """Return (error rate 0..1, p99 latency ms) for the service in env."""
+
+    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
+        """Requests and 5xx errors over the last window, and its p99 with the number of samples it
+        rests on: a window without traffic is zero requests, never a 0% error rate."""
 
 
 class CapacityProvisioner(Protocol):

@@ -15,10 +15,11 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cutover.analysis.counts import Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload, WorkloadKind
 from cutover.platform import local_schedules
 
@@ -27,6 +28,7 @@ State = dict[str, Any]
 BASE_ERROR_RATE = 0.002
 BASE_P99_MS = 120.0
 FAILING_ERROR_RATE = 0.08
+LOCAL_REQUESTS_PER_SECOND = 100  # each service's simulated traffic, blue and green together
 
 
 def _key(namespace: str, kind: str, name: str) -> str:
@@ -269,6 +271,20 @@ class LocalEnvironment:
         return int(self.read()["routes"].get(f"{namespace}/{service}", 0))
 
     # --- MetricsSource -------------------------------------------------------------------
+    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
+        """LOCAL_REQUESTS_PER_SECOND split by the route's weight, errors at the synthetic rate."""
+        state = self.read()
+        green_share = state["routes"].get(f"{namespace}/{service}", 0) / 100
+        share = 1 - green_share if env == state.get("blue") else green_share
+        requests = round(LOCAL_REQUESTS_PER_SECOND * window.total_seconds() * share)
+        error_rate, p99 = self.sample(env, namespace, service)
+        return Side(
+            requests=requests,
+            errors=round(requests * error_rate),
+            p99_ms=p99 if requests else None,
+            latency_samples=requests,
+        )
+
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         state = self.read()
         return synthetic_sample(

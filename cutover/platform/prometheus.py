@@ -9,18 +9,25 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from string import Template
 from typing import Any
 
 from pydantic import BaseModel
 
+from cutover.analysis.counts import Side
 from cutover.platform.errors import PermanentError, TransientError
 
 
 class PrometheusQueries(BaseModel):
     error_rate: str
     p99_latency_ms: str
+    # Counts over the window ($window, e.g. "60s"), for count-based analysis:
+    # sum(increase(http_requests_total{...}[$window])), the same with code=~"5..", and optionally
+    # the number of latency observations (e.g. the histogram's _count); requests stand in for it.
+    requests: str | None = None
+    errors: str | None = None
+    latency_samples: str | None = None
 
 
 class PrometheusMetrics:
@@ -35,6 +42,33 @@ class PrometheusMetrics:
         error_rate = self.instant(Template(self.queries.error_rate).substitute(names))
         latency = self.instant(Template(self.queries.p99_latency_ms).substitute(names))
         return error_rate or 0.0, latency or 0.0
+
+    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
+        """Counts from the `requests` / `errors` templates; a series with no samples is zero requests
+        and no p99, never a 0% error rate (increase() of nothing, or NaN, reads as none)."""
+        if self.queries.requests is None or self.queries.errors is None:
+            raise PermanentError("prometheus queries `requests` and `errors` are needed to count requests")
+        names = {
+            "env": env,
+            "namespace": namespace,
+            "service": service,
+            "window": f"{int(window.total_seconds())}s",
+        }
+        requests = round(self.instant(Template(self.queries.requests).substitute(names)) or 0.0)
+        errors = round(self.instant(Template(self.queries.errors).substitute(names)) or 0.0)
+        latency = self.instant(Template(self.queries.p99_latency_ms).substitute(names))
+        samples_query = self.queries.latency_samples
+        samples = (
+            round(self.instant(Template(samples_query).substitute(names)) or 0.0)
+            if samples_query
+            else requests
+        )
+        return Side(
+            requests=requests,
+            errors=min(errors, requests),
+            p99_ms=latency if requests and samples else None,
+            latency_samples=samples,
+        )
 
     def instant(self, query: str) -> float | None:
         """The single value of an instant query, or None when it returns no series."""

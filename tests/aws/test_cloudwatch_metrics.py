@@ -110,3 +110,21 @@ def test_an_environment_in_another_region_is_read_there(
     assert source.sample("green", "shop", "search") == pytest.approx((0.03, 200.0))
     without_regions = CloudWatchMetrics(aws("cloudwatch"), targets, latency_stat="Maximum", clock=lambda: NOW)
     assert without_regions.sample("green", "shop", "search") == (0.0, 0.0), "green's data is not in eu-west-1"
+
+
+def test_counts_say_what_the_figures_rest_on(aws: Any) -> None:
+    target = TargetGroupMetrics(load_balancer="app/shop/1", target_group="targetgroup/counted/4")
+    publish(aws, target, requests=400, errors=6, latencies=[0.2, 0.25, 0.3])
+    metrics = CloudWatchMetrics(
+        aws("cloudwatch"), {"green/shop/counted": target}, latency_stat="Maximum", clock=lambda: NOW
+    )
+    counted = metrics.counts("green", "shop", "counted", timedelta(minutes=5))
+    assert (counted.requests, counted.errors, counted.latency_samples) == (400, 6, 3)
+    assert counted.p99_ms == pytest.approx(300.0)
+
+
+def test_no_traffic_counts_as_no_requests_and_no_latency(aws: Any) -> None:
+    target = TargetGroupMetrics(load_balancer="app/shop/1", target_group="targetgroup/quiet/5")
+    metrics = CloudWatchMetrics(aws("cloudwatch"), {"green/shop/quiet": target}, clock=lambda: NOW)
+    counted = metrics.counts("green", "shop", "quiet", timedelta(minutes=1))
+    assert (counted.requests, counted.errors, counted.p99_ms, counted.latency_samples) == (0, 0, None, 0)

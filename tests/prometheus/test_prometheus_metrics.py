@@ -15,6 +15,8 @@ QUERIES = PrometheusQueries(
     error_rate=f'sum(rate(http_requests_total{{code="500",{SELECTOR}}}[10s]))'
     f" / sum(rate(http_requests_total{{{SELECTOR}}}[10s]))",
     p99_latency_ms=f"max(request_latency_p99_ms{{{SELECTOR}}})",
+    requests=f"sum(increase(http_requests_total{{{SELECTOR}}}[$window]))",
+    errors=f'sum(increase(http_requests_total{{code="500",{SELECTOR}}}[$window]))',
 )
 
 
@@ -55,3 +57,22 @@ def test_unreachable_prometheus_is_transient() -> None:
     metrics = PrometheusMetrics(f"http://127.0.0.1:{free_port()}", QUERIES, timeout=1)
     with pytest.raises(TransientError, match="unreachable"):
         metrics.sample("blue", "shop", "checkout")
+
+
+def test_counts_over_a_window(prometheus_url: str) -> None:
+    metrics = PrometheusMetrics(prometheus_url, QUERIES)
+    wait_for_rates(metrics)
+    for (env, _, _), (ok, failed, p99) in TRAFFIC.items():
+        counted = metrics.counts(env, "shop", "checkout", timedelta(seconds=10))
+        assert counted.requests > 0 and counted.latency_samples == counted.requests
+        # increase() extrapolates to the window's edges: within one scrape's worth of the profile
+        assert abs(counted.errors - counted.requests * failed / (ok + failed)) <= failed + 1, counted
+        assert counted.p99_ms == p99
+    nothing = metrics.counts("purple", "shop", "checkout", timedelta(seconds=10))
+    assert (nothing.requests, nothing.errors, nothing.p99_ms) == (0, 0, None), "no traffic read as a rate"
+
+
+def test_counts_need_their_queries(prometheus_url: str) -> None:
+    metrics = PrometheusMetrics(prometheus_url, PrometheusQueries(error_rate="1", p99_latency_ms="1"))
+    with pytest.raises(PermanentError, match="`requests` and `errors` are needed"):
+        metrics.counts("blue", "shop", "checkout", timedelta(seconds=10))

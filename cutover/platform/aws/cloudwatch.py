@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cutover.analysis.counts import Side
 from cutover.platform.aws.config import TargetGroupMetrics
 from cutover.platform.aws.errors import translate
 from cutover.platform.errors import PermanentError
@@ -33,6 +34,26 @@ class CloudWatchMetrics:
 
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         """(5xx / requests, response time in ms at latency_stat) over the last window."""
+        figures = self._figures(env, namespace, service, self.window)
+        requests, errors = sum(figures["requests"]), sum(figures["errors"])
+        latency_seconds = max(figures["latency"], default=0.0)
+        return (errors / requests if requests else 0.0), latency_seconds * 1000
+
+    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
+        """RequestCount and HTTPCode_Target_5XX_Count sums, TargetResponseTime at latency_stat and
+        its SampleCount, over the last window (one period); no data is zero requests, no p99."""
+        figures = self._figures(env, namespace, service, window)
+        requests, errors = round(sum(figures["requests"])), round(sum(figures["errors"]))
+        samples = round(sum(figures["samples"]))
+        latency = max(figures["latency"], default=None)
+        return Side(
+            requests=requests,
+            errors=min(errors, requests),
+            p99_ms=None if latency is None or not samples else latency * 1000,
+            latency_samples=samples,
+        )
+
+    def _figures(self, env: str, namespace: str, service: str, window: timedelta) -> dict[str, list[float]]:
         key = f"{env}/{namespace}/{service}"
         if key not in self.targets:
             raise PermanentError(f"no CloudWatch target group configured for {key}")
@@ -41,7 +62,7 @@ class CloudWatchMetrics:
             {"Name": "LoadBalancer", "Value": target.load_balancer},
             {"Name": "TargetGroup", "Value": target.target_group},
         ]
-        period = max(60, int(self.window.total_seconds()))
+        period = max(60, int(window.total_seconds()))
 
         def query(query_id: str, metric: str, stat: str) -> dict[str, Any]:
             return {
@@ -61,14 +82,12 @@ class CloudWatchMetrics:
                     query("requests", "RequestCount", "Sum"),
                     query("errors", "HTTPCode_Target_5XX_Count", "Sum"),
                     query("latency", "TargetResponseTime", self.latency_stat),
+                    query("samples", "TargetResponseTime", "SampleCount"),
                 ],
-                StartTime=end - self.window,
+                StartTime=end - window,
                 EndTime=end,
             )
         except ClientError as error:
             raise translate(error, "GetMetricData", target.target_group) from error
-        values = {r["Id"]: r["Values"] for r in response["MetricDataResults"]}
-        requests = sum(values.get("requests", []))
-        errors = sum(values.get("errors", []))
-        latency_seconds = max(values.get("latency", []), default=0.0)
-        return (errors / requests if requests else 0.0), latency_seconds * 1000
+        values = {r["Id"]: [float(v) for v in r["Values"]] for r in response["MetricDataResults"]}
+        return {name: values.get(name, []) for name in ("requests", "errors", "latency", "samples")}
