@@ -6,7 +6,8 @@ Traffic: 100 requests/s in all unless said otherwise, green's share as given, a 
 a 30-minute bake. Per window each side's requests are Poisson, its errors Poisson at its error
 rate (rare events), and its p99 the estimate from that many lognormal latencies (sigma 0.5): normal
 around the true p99 with the order statistic's spread. Limits are the plan's defaults
-(max_error_rate 1%, latency ratio 1.5, alpha 1% for the whole migration).
+(max_error_rate 1%, latency ratio 1.5, alpha 1% for the whole migration, split evenly over its five
+analysed steps: 0.2% each).
 
 Cases: A/A at 1% 5xx (false aborts per step); green at 2x blue's 5xx rate at 2%, 5% and 25% of
 traffic (detected within the bake, median and p90 time); green at 2x blue's p99 at 5%; green at
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cutover.analysis.counts import Side, Window
-from cutover.analysis.decision import Limits, State, Verdict, at_end, look
+from cutover.analysis.decision import Limits, State, Verdict, at_end, look, step_alpha
 
 LOOK_S = 60
 BAKE_LOOKS = 30
@@ -31,7 +32,8 @@ RATE = 100.0  # requests/s, both sides together
 P99_MS = 120.0
 SIGMA = 0.5
 Z99, PHI_Z99 = 2.3263, 0.026652  # standard normal 99th percentile and its density
-LIMITS = Limits(max_error_rate=0.01)
+STEPS = 5  # 2%, 25%, 75%, 100% and the monitoring window
+LIMITS = Limits(alpha=step_alpha(0.01, STEPS), max_error_rate=0.01)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ def migration_fails(rng: random.Random) -> bool:
     return False
 
 
+def late_regression(rng: random.Random) -> tuple[Verdict, float | None]:
+    """Healthy at 2% and 25%, then green at 2x blue's 5xx from 75%: found as fast as in a first step?"""
+    state = State.start()
+    for share in (0.02, 0.25):
+        verdict, _, state = one_step(rng, Traffic(share=share), state.next_step())
+        if verdict is Verdict.FAIL:
+            return verdict, None  # a false abort before the regression: not a detection
+    verdict, when, _ = one_step(rng, Traffic(0.75, 0.02), state.next_step())
+    return verdict, when
+
+
 def pct(part: int, whole: int) -> float:
     return 100.0 * part / whole
 
@@ -136,6 +149,9 @@ def main() -> None:
         found = detection(f"green 2x blue's 5xx at {share:.0%}", step_case(rng, Traffic(share, 0.02), runs))
         if share == 0.05:
             headline = found
+    detection(
+        "green 2x blue's 5xx from 75%, after healthy steps", [late_regression(rng) for _ in range(runs)]
+    )
     detection("green 2x blue's p99 at 5%", step_case(rng, Traffic(0.05, green_p99=2 * P99_MS), runs))
     quiet = step_case(rng, Traffic(share=0.01, rate=10.0), runs)
     inconclusive = pct(sum(v is Verdict.INCONCLUSIVE for v, _ in quiet), runs)

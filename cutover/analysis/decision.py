@@ -1,6 +1,7 @@
 """One look at a window of counts: fail now, keep watching, or (at the end of a step) pass or
 inconclusive. Error rates are judged by anytime-valid e-processes (cutover.analysis.sequential)
-that run over the whole migration; latency by a persistence rule on per-window p99s.
+that run over one step (a bake or the monitoring window), each step with its share of the
+migration's alpha (step_alpha); latency by a persistence rule on per-window p99s.
 
 Why latency differs: a p99 from a window is a quantile estimate, not a count, and most sources
 (CloudWatch's TargetResponseTime p99) give no histogram to test; a green p99 above the limits in
@@ -9,7 +10,7 @@ window never decides.
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from cutover.analysis.counts import Window
@@ -25,7 +26,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Limits:
-    alpha: float = 0.01  # false-abort budget of the whole migration (errors: comparison + limit)
+    alpha: float = 0.002  # false-abort budget of one step (errors: comparison + limit); see step_alpha
     tolerance: float = 1.0  # green may have up to this many times blue's error rate
     max_error_rate: float = 0.05  # green's error rate must not be shown to exceed this
     min_requests: int = 1000  # green requests a step needs before it can pass
@@ -37,7 +38,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class State:
-    """Carried from look to look; the evidence spans the migration, the counts the current step."""
+    """Carried from look to look within a step."""
 
     comparison: Evidence
     absolute: Evidence
@@ -50,7 +51,12 @@ class State:
         return cls(comparison=fresh(), absolute=fresh())
 
     def next_step(self) -> "State":
-        return replace(self, step_green_requests=0, step_green_errors=0, bad_latency_windows=0)
+        return State.start()
+
+
+def step_alpha(migration_alpha: float, steps: int) -> float:
+    """Each step's share of the migration's false-abort budget (a union bound over its steps)."""
+    return migration_alpha / max(1, steps)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ nothing and changes nothing (at 100% green the comparison rests; the absolute li
 Green against an absolute limit: the same construction for a binomial error rate against
 `limit`, mixed over rates above it.
 
-The state is a tuple of log likelihood ratios, one per grid point: small, serialisable, and
-carried across looks, steps and the monitoring window, so one alpha covers a whole migration.
+The state is a tuple of log likelihood ratios, one per grid point: small, serialisable, carried
+across the looks of one step. Not across steps: healthy traffic drives the logs far below zero,
+and a regression that starts in a later step would first have to climb back (bench case "late").
 """
 
 import math
