@@ -648,8 +648,7 @@ class MigrationWorkflow:
         self, method: Callable[[Any, In], Awaitable[Out]], arg: In, config: workflow.ActivityConfig
     ) -> Out:
         """A forward step, cancelled on abort (calls.Interrupted names who aborted)."""
-        stop = self._stopper()
-        return await (call_unless(stop, method, arg, config) if stop else call(method, arg, config))
+        return await call_unless(self._stopper(), method, arg, config)
 
     async def _child(
         self,

@@ -8,7 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.activities.migration_activities import MigrationActivities
     from cutover.durations import format_duration
     from cutover.models import RolloutWait, ServiceRef
-    from cutover.workflows.calls import Stop, call, call_unless
+    from cutover.workflows.calls import Stop, call_unless
     from cutover.workflows.options import heartbeating
 
 
@@ -19,7 +19,7 @@ async def rollout_failure(green: ServiceRef, timeout: timedelta, stop: Stop | No
     """
     wait, config = RolloutWait(ref=green, timeout=timeout), heartbeating(timeout)
     method = MigrationActivities.await_rollout
-    rolled_out = await (call_unless(stop, method, wait, config) if stop else call(method, wait, config))
+    rolled_out = await call_unless(stop, method, wait, config)
     if rolled_out:
         return None
     return f"{green.service} did not roll out in {green.env} within {format_duration(timeout)}"

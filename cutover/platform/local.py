@@ -85,6 +85,11 @@ class LocalEnvironment:
             self.write(state)
             return result
 
+    def _now_state(self) -> State:
+        """The state once the scheduled times that have come ran (a write, unlike read())."""
+        state: State = self.update(lambda state: state)
+        return state
+
     def create(self, state: State) -> None:
         with self.locked():
             self.write(state)
@@ -204,7 +209,7 @@ class LocalEnvironment:
 
     def cron_schedule(self, env: str, namespace: str, name: str) -> CronSchedule:
         key = _key(namespace, WorkloadKind.CRONJOB, name)
-        cron = self._cluster(self.update(lambda state: state), env).get(key)
+        cron = self._cluster(self._now_state(), env).get(key)
         if cron is None:
             raise KeyError(f"cronjob {key} does not exist in {env}")
         return CronSchedule(
@@ -235,8 +240,7 @@ class LocalEnvironment:
 
     def scheduled_runs(self) -> list[dict[str, Any]]:
         """Every run of a scheduled time so far (due ones are run first), oldest first."""
-        state: State = self.update(lambda state: state)
-        return [run for run in state["cron_runs"] if "scheduled" in run]
+        return [run for run in self._now_state()["cron_runs"] if "scheduled" in run]
 
     def first_run_outcome(self, env: str, namespace: str, name: str, key: str) -> bool | None:
         def change(state: State) -> bool | None:
