@@ -6,8 +6,9 @@ Traffic: 100 requests/s in all unless said otherwise, green's share as given, a 
 a 30-minute bake. Per window each side's requests are Poisson, its errors Poisson at its error
 rate (rare events), and its p99 the estimate from that many lognormal latencies (sigma 0.5): normal
 around the true p99 with the order statistic's spread. Limits are the plan's defaults
-(max_error_rate 1%, latency ratio 1.5, alpha 1% for the whole migration, split evenly over its five
-analysed steps: 0.2% each).
+(max_error_rate 1%, latency ratio 1.5, alpha 1% for the whole migration, spread over its analysed
+steps by cutover.analysis.decision.spread_alpha). A single-step case runs with the first step's share:
+a green that is worse is worse from its first request.
 
 Cases: A/A at 1% 5xx (false aborts per step); green at 2x blue's 5xx rate at 2%, 5% and 25% of
 traffic (detected within the bake, median and p90 time); green at 2x blue's p99 at 5%; green at
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cutover.analysis.counts import Side, Window
-from cutover.analysis.decision import Limits, State, Verdict, at_end, look, step_alpha
+from cutover.analysis.decision import Limits, State, StepAlpha, Verdict, at_end, look, spread_alpha
 
 LOOK_S = 60
 BAKE_LOOKS = 30
@@ -32,8 +33,9 @@ RATE = 100.0  # requests/s, both sides together
 P99_MS = 120.0
 SIGMA = 0.5
 Z99, PHI_Z99 = 2.3263, 0.026652  # standard normal 99th percentile and its density
-STEPS = 5  # 2%, 25%, 75%, 100% and the monitoring window
-LIMITS = Limits(alpha=step_alpha(0.01, STEPS), max_error_rate=0.01)
+SHARES = (0.02, 0.25, 0.75, 1.0)  # the default plan's steps; then the monitoring window at 100%
+ALPHA = spread_alpha(0.01, [share < 1 for share in SHARES] + [False])
+LIMITS = Limits(max_error_rate=0.01)
 
 
 @dataclass(frozen=True)
@@ -86,21 +88,23 @@ def one_step(rng: random.Random, traffic: Traffic, state: State) -> tuple[Verdic
     return at_end(state, LIMITS).verdict, None, state
 
 
-def step_case(rng: random.Random, traffic: Traffic, runs: int) -> list[tuple[Verdict, float | None]]:
+def step_case(
+    rng: random.Random, traffic: Traffic, runs: int, alpha: StepAlpha = ALPHA[0]
+) -> list[tuple[Verdict, float | None]]:
     results = []
     for _ in range(runs):
-        verdict, when, _ = one_step(rng, traffic, State.start())
+        verdict, when, _ = one_step(rng, traffic, State.start().next_step(alpha))
         results.append((verdict, when))
     return results
 
 
 def migration_fails(rng: random.Random) -> bool:
     state = State.start()
-    for share in (0.02, 0.25, 0.75, 1.0):
-        verdict, _, state = one_step(rng, Traffic(share=share), state.next_step())
+    for share, alpha in zip(SHARES, ALPHA, strict=False):
+        verdict, _, state = one_step(rng, Traffic(share=share), state.next_step(alpha))
         if verdict is Verdict.FAIL:
             return True
-    state = state.next_step()
+    state = state.next_step(ALPHA[-1])
     for window in windows(rng, Traffic(share=1.0), 8, seconds=20 * 60):
         decision = look(state, window, LIMITS)
         if decision.verdict is Verdict.FAIL:
@@ -112,11 +116,11 @@ def migration_fails(rng: random.Random) -> bool:
 def late_regression(rng: random.Random) -> tuple[Verdict, float | None]:
     """Healthy at 2% and 25%, then green at 2x blue's 5xx from 75%: found as fast as in a first step?"""
     state = State.start()
-    for share in (0.02, 0.25):
-        verdict, _, state = one_step(rng, Traffic(share=share), state.next_step())
+    for share, alpha in zip(SHARES[:2], ALPHA, strict=False):
+        verdict, _, state = one_step(rng, Traffic(share=share), state.next_step(alpha))
         if verdict is Verdict.FAIL:
             return verdict, None  # a false abort before the regression: not a detection
-    verdict, when, _ = one_step(rng, Traffic(0.75, 0.02), state.next_step())
+    verdict, when, _ = one_step(rng, Traffic(0.75, 0.02), state.next_step(ALPHA[2]))
     return verdict, when
 
 
@@ -129,7 +133,11 @@ def detection(label: str, results: list[tuple[Verdict, float | None]]) -> tuple[
     detected = pct(len(times), len(results))
     median = statistics.median(times) if times else float("nan")
     p90 = times[int(0.9 * (len(times) - 1))] if times else float("nan")
-    print(f"{label}: detected {detected:.1f}%, median {median:.0f} s, p90 {p90:.0f} s")
+    by_5_min = pct(sum(when <= 300 for when in times), len(results))
+    print(
+        f"{label}: detected {detected:.1f}% ({by_5_min:.1f}% within 5 min), "
+        f"median {median:.0f} s, p90 {p90:.0f} s"
+    )
     return detected, median
 
 
@@ -156,7 +164,8 @@ def main() -> None:
     quiet = step_case(rng, Traffic(share=0.01, rate=10.0), runs)
     inconclusive = pct(sum(v is Verdict.INCONCLUSIVE for v, _ in quiet), runs)
     print(f"green 1% of 10 req/s: inconclusive {inconclusive:.1f}%")
-    zero = at_end(look(State.start(), Window(Side(0, 0), Side(6000, 60)), LIMITS).state, LIMITS)
+    nothing = look(State.start().next_step(ALPHA[0]), Window(Side(0, 0), Side(6000, 60)), LIMITS)
+    zero = at_end(nothing.state, LIMITS)
     print(f"no green traffic at all: {zero.verdict.value} ({'; '.join(zero.reasons)})")
     migration = pct(sum(migration_fails(rng) for _ in range(runs)), runs)
     print(f"whole migration, A/A at 1% 5xx: false aborts {migration:.2f}% per migration ({runs} runs)")

@@ -21,17 +21,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-# Alternatives, in multiples of the null's rate. Each point takes a share of the evidence the
-# mixture needs, so fewer points decide sooner on what they cover; a larger regression is still
-# caught by 3.0 at once. 2x at 5% of traffic: median 300 s with these, 360 s with 1.5..5 and with
-# 1.25..10 (bench/analysis_quality.py, looks every 60 s).
+# Alternatives, in multiples of the null's rate, and their weights in the mixture. A point's
+# weight is the share of the evidence it can claim: 2x, the regression a migration must catch
+# quickly, gets half; 1.5x is still caught, later; a larger regression is caught by 3.0 at once.
+# Fewer points decide sooner on what they cover: with 1.5..5 or 1.25..10 evenly, 2x at 5% of
+# traffic took a minute longer (bench/analysis_quality.py).
 RATIOS: tuple[float, ...] = (1.5, 2.0, 3.0)
+WEIGHTS: tuple[float, ...] = (0.25, 0.5, 0.25)
 
 
 def _mixture(logs: Sequence[float]) -> float:
-    """log of the mean of exp(logs): the mixture's e-value, computed without overflow."""
+    """log of the weighted mean of exp(logs): the mixture's e-value, computed without overflow."""
     top = max(logs)
-    return top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
+    return top + math.log(sum(w * math.exp(v - top) for w, v in zip(WEIGHTS, logs, strict=True)))
 
 
 @dataclass(frozen=True)

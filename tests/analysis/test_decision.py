@@ -4,10 +4,11 @@ fails fast, no traffic or too little is inconclusive and never a pass, one noisy
 import random
 
 from cutover.analysis.counts import Side, Window
-from cutover.analysis.decision import Limits, State, Verdict, at_end, look
+from cutover.analysis.decision import Limits, State, StepAlpha, Verdict, at_end, look, spread_alpha, strongest
 from cutover.analysis.sequential import compare, fresh
 
-LIMITS = Limits(alpha=0.01, max_error_rate=0.01, min_requests=1000)
+LIMITS = Limits(max_error_rate=0.01, min_requests=1000)
+ALPHA = StepAlpha(comparison=0.008, absolute=0.002)  # 1% in all
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -25,7 +26,7 @@ def window(rng: random.Random, green: tuple[float, float], blue: tuple[float, fl
 
 
 def run(rng: random.Random, green_rate: float, looks: int = 120) -> Verdict:
-    state = State.start()
+    state = State.start().next_step(ALPHA)
     for _ in range(looks):
         decision = look(state, window(rng, (300, green_rate), (5700, 0.01)), LIMITS)
         if decision.verdict is Verdict.FAIL:
@@ -38,12 +39,13 @@ def test_equal_error_rates_keep_alpha_over_many_looks() -> None:
     rng = random.Random(1)
     runs = 400
     failed = sum(run(rng, 0.01) is Verdict.FAIL for _ in range(runs))
-    assert failed / runs <= LIMITS.alpha, f"{failed} of {runs} A/A runs failed over 120 looks"
+    budget = ALPHA.comparison + ALPHA.absolute
+    assert failed / runs <= budget, f"{failed} of {runs} A/A runs failed over 120 looks"
 
 
 def test_a_clear_regression_fails_within_a_few_looks() -> None:
     rng = random.Random(2)
-    state, looks = State.start(), 0
+    state, looks = State.start().next_step(ALPHA), 0
     while True:
         looks += 1
         decision = look(state, window(rng, (300, 0.05), (5700, 0.01)), LIMITS)
@@ -55,7 +57,7 @@ def test_a_clear_regression_fails_within_a_few_looks() -> None:
 
 
 def test_no_green_traffic_is_inconclusive_never_a_pass() -> None:
-    state = State.start()
+    state = State.start().next_step(ALPHA)
     for _ in range(30):
         decision = look(state, Window(Side(0, 0), Side(6000, 60)), LIMITS)
         assert decision.verdict is Verdict.WATCHING
@@ -65,7 +67,7 @@ def test_no_green_traffic_is_inconclusive_never_a_pass() -> None:
 
 
 def test_fewer_requests_than_the_minimum_are_inconclusive() -> None:
-    state = look(State.start(), Window(Side(999, 0), Side(6000, 60)), LIMITS).state
+    state = look(State.start().next_step(ALPHA), Window(Side(999, 0), Side(6000, 60)), LIMITS).state
     assert at_end(state, LIMITS).verdict is Verdict.INCONCLUSIVE
     state = look(state, Window(Side(1, 0), Side(6000, 60)), LIMITS).state
     assert at_end(state, LIMITS).verdict is Verdict.PASS
@@ -79,7 +81,7 @@ def test_a_side_without_requests_leaves_the_comparison_unchanged() -> None:
 
 def test_green_over_the_absolute_limit_fails_even_with_blue_as_bad() -> None:
     rng = random.Random(3)
-    state = State.start()
+    state = State.start().next_step(ALPHA)
     for _ in range(30):
         decision = look(state, window(rng, (3000, 0.05), (3000, 0.05)), LIMITS)
         state = decision.state
@@ -93,7 +95,7 @@ def test_latency_fails_only_after_consecutive_bad_windows() -> None:
     def latency(green_p99: float) -> Window:
         return Window(Side(1000, 0, green_p99, 1000), Side(1000, 0, 100.0, 1000))
 
-    state = State.start()
+    state = State.start().next_step(ALPHA)
     for p99 in (200.0, 200.0, 100.0, 200.0, 200.0):  # a good window resets the count
         decision = look(state, latency(p99), LIMITS)
         assert decision.verdict is Verdict.WATCHING
@@ -102,3 +104,38 @@ def test_latency_fails_only_after_consecutive_bad_windows() -> None:
     state = look(state, few, LIMITS).state
     assert state.bad_latency_windows == 2, "a p99 from 10 samples counted, or reset the count"
     assert look(state, latency(200.0), LIMITS).verdict is Verdict.FAIL
+
+
+def test_the_shares_of_alpha_add_up_and_nothing_compares_at_100_percent() -> None:
+    shares = spread_alpha(0.01, [True, True, True, False, False])
+    assert abs(sum(s.comparison + s.absolute for s in shares) - 0.01) < 1e-12
+    assert shares[0].comparison > shares[1].comparison == shares[2].comparison > 0
+    assert shares[3].comparison == shares[4].comparison == 0, "a comparison started with no blue traffic"
+    assert all(s.absolute > 0 for s in shares)
+
+
+def test_a_regression_that_starts_in_a_later_step_is_caught_by_that_steps_own_evidence() -> None:
+    rng = random.Random(4)
+    shares = spread_alpha(0.01, [True, True, True])
+    state = State.start()
+    for alpha in shares[:2]:  # two healthy steps sink the first step's evidence
+        state = state.next_step(alpha)
+        for _ in range(30):
+            state = look(state, window(rng, (1500, 0.01), (4500, 0.01)), LIMITS).state
+    first = strongest(state.comparison[:1])
+    assert first is not None and first.e_value < 1
+    decision = look(state.next_step(shares[2]), window(rng, (4500, 0.03), (1500, 0.01)), LIMITS)
+    assert decision.verdict is Verdict.FAIL, "a 3x regression at 75% went unnoticed at the first look"
+    assert "over its bound" in decision.reasons[0]
+
+
+def test_evidence_from_the_first_step_carries_on() -> None:
+    rng = random.Random(5)
+    shares = spread_alpha(0.01, [True, True])
+    state = State.start().next_step(shares[0])
+    for _ in range(5):  # 2x at 2%: not enough to decide in five looks
+        state = look(state, window(rng, (120, 0.02), (5880, 0.01)), LIMITS).state
+    before = state.comparison[0].evidence.log_e
+    state = look(state.next_step(shares[1]), window(rng, (1500, 0.02), (4500, 0.01)), LIMITS).state
+    assert len(state.comparison) == 2 and state.comparison[0].evidence.log_e > before
+    assert state.step_green_requests < 2000, "the new step's request count includes the last step's"
