@@ -7,6 +7,7 @@ they heartbeat; the waits sleep on the event loop between looks, so an abort can
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from temporalio.exceptions import ApplicationError
 
 from cutover.activities.cron_catch_up import run_missed
 from cutover.activities.running import in_thread, platform_activity, poll_until, waiting_activity
+from cutover.analysis.counts import Window
+from cutover.analysis.looks import LookRequest, ServiceLook, decide
 from cutover.cron_ticks import ScheduleError
 from cutover.logs import get_logger
 from cutover.models import (
@@ -259,6 +262,20 @@ class MigrationActivities:
         _log(service=request.service).info("analysis", weight=request.weight, passed=result.passed)
         return result
 
+    @activity.defn(name="look")
+    @platform_activity
+    def look(self, request: LookRequest) -> list[ServiceLook]:
+        """One look at every watched service's last window of counts, green against blue."""
+        window = timedelta(seconds=request.window_seconds)
+        looks = []
+        for watched in request.services:
+            green = self.metrics.counts(request.green_env, watched.namespace, watched.service, window)
+            blue = self.metrics.counts(request.blue_env, watched.namespace, watched.service, window)
+            looks.append(decide(watched, Window(green, blue), request.limits, request.final))
+        for seen in looks:
+            _log(service=seen.service).info("look", verdict=seen.verdict.value, green=seen.green.requests)
+        return looks
+
     @activity.defn(name="write_report")
     @platform_activity
     def write_report(self, request: ReportRequest) -> str:
@@ -285,5 +302,6 @@ class MigrationActivities:
             self.await_cron_run,
             self.set_green_percent,
             self.analyse,
+            self.look,
             self.write_report,
         ]

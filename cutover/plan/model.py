@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from cutover.analysis.decision import Limits
 from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
 from cutover.models import WorkloadKind
 from cutover.plan.file import PlanFileError, read_plan_file
@@ -52,6 +53,8 @@ DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
     "rollout.timeout": (SECOND, 24 * HOUR),
     "cronjobs.active_jobs_timeout": (SECOND, 7 * DAY),
     "cronjobs.first_run_timeout": (SECOND, 35 * DAY),  # a monthly schedule's first run may be 31 days away
+    "analysis.interval": (SECOND, DAY),
+    "analysis.bake_min": (timedelta(0), 7 * DAY),
 }
 
 
@@ -190,11 +193,48 @@ class ParallelOperation(Strict):
     )
 
 
+class InconclusiveAction(StrEnum):
+    """What a step does when its bake ends without enough green traffic to decide."""
+
+    PAUSE = "pause"
+    ROLLBACK = "rollback"
+    EXTEND = "extend"  # bake once more, then pause
+
+
 class AnalysisLimits(Strict):
     max_error_rate: Limit = Field(default=0.01, ge=0, le=1)
     max_p99_latency_ms: Limit = Field(default=500, gt=0)
     max_error_rate_increase: Limit = Field(default=0.005, ge=0, le=1)
     max_latency_ratio: Limit = Field(default=1.5, ge=1)
+    interval: Annotated[Duration, _bounded("analysis.interval")] = Field(
+        default=timedelta(minutes=1), description="how often the bakes and the monitoring window look"
+    )
+    alpha: Limit = Field(default=0.01, gt=0, lt=0.5, description="false-abort budget of the whole migration")
+    tolerance: Limit = Field(
+        default=1.0, ge=1, description="green may have this many times blue's error rate"
+    )
+    min_requests: StrictInt = Field(default=1000, ge=1, description="green requests a step needs to pass")
+    min_latency_samples: StrictInt = Field(default=100, ge=1)
+    latency_windows: StrictInt = Field(
+        default=3, ge=1, le=100, description="bad p99 windows in a row that fail"
+    )
+    bake_min: Annotated[Duration, _bounded("analysis.bake_min")] | None = Field(
+        default=None, description="a step with enough evidence may end after this instead of the whole bake"
+    )
+    on_inconclusive: InconclusiveAction = InconclusiveAction.PAUSE
+
+    def decision_limits(self) -> Limits:
+        """What cutover.analysis.decision judges a look by."""
+        return Limits(
+            alpha=self.alpha,
+            tolerance=self.tolerance,
+            max_error_rate=self.max_error_rate,
+            min_requests=self.min_requests,
+            max_latency_ratio=self.max_latency_ratio,
+            max_p99_latency_ms=self.max_p99_latency_ms,
+            latency_windows=self.latency_windows,
+            min_latency_samples=self.min_latency_samples,
+        )
 
 
 class Gates(Strict):
