@@ -145,6 +145,14 @@ class AnalysisResult(BaseModel):
     green_p99_ms: float
     blue_p99_ms: float
     reasons: list[str] = Field(default_factory=list)
+    # From continuous analysis (v6): the counts a look rests on, its evidence and its bound.
+    verdict: str | None = None
+    green_requests: int | None = None
+    green_errors: int | None = None
+    blue_requests: int | None = None
+    blue_errors: int | None = None
+    evidence: float | None = Field(default=None, description="e-value that green's error rate is worse")
+    bound: float | None = Field(default=None, description="the e-value at which it fails: 2 / alpha")
 
 
 class Workload(BaseModel):

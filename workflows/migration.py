@@ -17,6 +17,8 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
+    from cutover.analysis.decision import State, Verdict
+    from cutover.analysis.looks import LookRequest, ServiceLook, Watched
     from cutover.durations import format_duration
     from cutover.leases import keeper_id, planned_workloads
     from cutover.logs import get_logger
@@ -42,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
         WorkloadKind,
     )
     from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
-    from cutover.plan.model import Plan, RetireMode, TimeoutAction, traffic_gate
+    from cutover.plan.model import InconclusiveAction, Plan, RetireMode, TimeoutAction, traffic_gate
     from cutover.workflow_inputs import Refused, read_input, read_plan_input
     from cutover.workflows.calls import Interrupted, Stop, call, call_unless, until_stopped
     from cutover.workflows.decisions import (
@@ -66,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.leases import LeaseRequest, MigrationLeasesWorkflow
     from cutover.workflows.options import (
         CHILD_TASK_TIMEOUT,
+        CONTINUOUS_ANALYSIS,
         FORWARD,
         HEARTBEAT_WAITS,
         INTERRUPTIBLE_STEPS,
@@ -89,6 +92,7 @@ with workflow.unsafe.imports_passed_through():
         ServiceMigrationWorkflow,
     )
     from cutover.workflows.waits import rollout_failure
+    from cutover.workflows.watching import evidence, failure
 
 SYSTEM = "cutover"
 NOT_RUNNING = "the migration is not running"
@@ -138,6 +142,7 @@ class MigrationWorkflow:
         self._abort: Control | None = None
         self._retry_undo = False
         self._inventory = Inventory(workloads=[])
+        self._evidence: dict[str, State] = {}  # per exposed service, across the migration's looks
         self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
         self._input_logs: tuple[datetime | None, int] = (None, 0)
 
@@ -460,6 +465,10 @@ class MigrationWorkflow:
         self._step("final end-to-end and data checks")
         await self._health_check_both()
         monitoring = self.plan.monitoring
+        if workflow.patched(CONTINUOUS_ANALYSIS):
+            await self._watch(100, monitoring.window, "intensive monitoring")
+            self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
+            return
         elapsed = timedelta(0)
         while elapsed < monitoring.window:
             wait = min(monitoring.check_interval, monitoring.window - elapsed)
@@ -497,10 +506,71 @@ class MigrationWorkflow:
             self._status.weights[w.service] = weight
             self._event(EventKind.WEIGHTS, f"{w.service}: {weight}% green")
         self._update_traffic_attribute()
+        if workflow.patched(CONTINUOUS_ANALYSIS):
+            await self._watch(weight, self.plan.traffic.bake, f"bake at {weight}%")
+            return
         self._step(f"bake at {weight}% for {_fmt(self.plan.traffic.bake)}")
         await self._sleep(self.plan.traffic.bake)
         self._step(f"analyse at {weight}%")
         await self._analyse_all(weight, f"analysis at {weight}%")
+
+    async def _watch(self, weight: int, duration: timedelta, label: str) -> None:
+        """Look at every exposed service each analysis.interval while the bake lasts: roll back at the
+        first failure, end early on enough evidence if the plan allows, decide at the end."""
+        analysis = self.plan.analysis
+        for w in self._exposed():
+            self._evidence[w.service] = self._evidence.get(w.service, State.start()).next_step()
+        elapsed, extended = timedelta(0), False
+        while True:
+            wait = min(analysis.interval, duration - elapsed) if duration > elapsed else analysis.interval
+            self._step(
+                f"{label}: {_fmt(elapsed)} of {_fmt(duration)}, a look every {_fmt(analysis.interval)}"
+            )
+            await self._sleep(wait)
+            elapsed += wait
+            final = elapsed >= duration
+            looks = await self._look(wait, final)
+            failed = next((look for look in looks if look.verdict is Verdict.FAIL), None)
+            early = bool(analysis.bake_min is not None and elapsed >= analysis.bake_min) and all(
+                look.state.step_green_requests >= analysis.min_requests for look in looks
+            )
+            if not (failed or final or early):
+                continue
+            for look in looks:
+                self._status.add_analysis(evidence(look, weight, analysis.alpha))
+                self._event(EventKind.ANALYSIS, f"{label} {look.service}: {look.verdict.value}")
+            if failed:
+                raise MigrationStopped(failure(label, failed))
+            undecided = [look for look in looks if look.verdict is Verdict.INCONCLUSIVE]
+            if not undecided or (early and not final):
+                return
+            if analysis.on_inconclusive is InconclusiveAction.EXTEND and not extended:
+                elapsed, extended = timedelta(0), True
+                continue
+            reasons = "; ".join(f"{look.service}: {', '.join(look.reasons)}" for look in undecided)
+            if analysis.on_inconclusive is InconclusiveAction.ROLLBACK:
+                raise MigrationStopped(f"{label} inconclusive: {reasons}")
+            self._status.paused = True
+            self._event(EventKind.PAUSED, f"{label} inconclusive, waiting for a human (resume): {reasons}")
+            await self._checkpoint()
+            return
+
+    async def _look(self, window: timedelta, final: bool) -> list[ServiceLook]:
+        request = LookRequest(
+            services=[
+                Watched(service=w.service, namespace=w.namespace, state=self._evidence[w.service])
+                for w in self._exposed()
+            ],
+            blue_env=self.plan.source.name,
+            green_env=self.plan.target.name,
+            window_seconds=window.total_seconds(),
+            limits=self.plan.analysis.decision_limits(),
+            final=final,
+        )
+        looks = await self._act(MigrationActivities.look, request, FORWARD)
+        for look in looks:
+            self._evidence[look.service] = look.state
+        return looks
 
     async def _analyse_all(self, weight: int, label: str) -> None:
         limits = self.plan.analysis

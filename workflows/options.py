@@ -67,3 +67,5 @@ OUTCOME_ATTRIBUTE = "outcome-attribute"
 CHILD_TASK_TIMEOUT = timedelta(seconds=4)
 # Patch id: an abort cancels the activity or child workflow in flight instead of waiting for it.
 INTERRUPTIBLE_STEPS = "interruptible-steps"
+# Patch id: bakes and the monitoring window look every analysis.interval (cutover.analysis).
+CONTINUOUS_ANALYSIS = "continuous-analysis"
