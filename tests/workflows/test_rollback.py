@@ -20,14 +20,19 @@ async def test_failed_analysis_at_each_step_rolls_back(
         before = h.local.read()
         result = await h.handle.result()
     assert result.outcome == Outcome.ROLLED_BACK
-    assert f"analysis at {weight}% failed" in result.outcome_reason
-    assert "error rate" in result.outcome_reason
+    assert f"bake at {weight}% failed for checkout" in result.outcome_reason
+    assert "error rate" in result.outcome_reason and "errors, blue" in result.outcome_reason
+    moved = next(
+        e.time for e in result.timeline if e.kind == "weights" and e.message.endswith(f" {weight}% green")
+    )
+    stopped = next(e.time for e in result.timeline if e.kind == "phase" and "rolling-back" in e.message)
+    assert stopped - moved < timedelta(minutes=5), "the failure waited for the end of the 30-minute bake"
     reached = [
         int(e.message.split(": ")[1].removesuffix("% green")) for e in result.timeline if e.kind == "weights"
     ]
     assert max(reached) == weight, "traffic went past (or never reached) the failing step"
     failed = [a for a in result.analyses if not a.passed]
-    assert [a.weight for a in failed] == [weight]
+    assert {a.weight for a in failed} == {weight}
     assert all(a.passed for a in result.analyses if a.weight < weight)
     assert result.weights == {"checkout": 0, "catalog": 0}
     assert_restored(before, h.local.read())
