@@ -17,7 +17,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
-    from cutover.analysis.decision import State, Verdict
+    from cutover.analysis.decision import Limits, State, Verdict
     from cutover.analysis.looks import LookRequest, ServiceLook, Watched
     from cutover.durations import format_duration
     from cutover.leases import keeper_id, planned_workloads
@@ -537,7 +537,7 @@ class MigrationWorkflow:
             if not (failed or final or early):
                 continue
             for look in looks:
-                self._status.add_analysis(evidence(look, weight, analysis.alpha))
+                self._status.add_analysis(evidence(look, weight, self._limits().alpha))
                 self._event(EventKind.ANALYSIS, f"{label} {look.service}: {look.verdict.value}")
             if failed:
                 raise MigrationStopped(failure(label, failed))
@@ -555,6 +555,10 @@ class MigrationWorkflow:
             await self._checkpoint()
             return
 
+    def _limits(self) -> Limits:
+        """A step's share of the plan's alpha: every traffic step and the monitoring window."""
+        return self.plan.analysis.decision_limits(len(self.plan.traffic.steps) + 1)
+
     async def _look(self, window: timedelta, final: bool) -> list[ServiceLook]:
         request = LookRequest(
             services=[
@@ -564,7 +568,7 @@ class MigrationWorkflow:
             blue_env=self.plan.source.name,
             green_env=self.plan.target.name,
             window_seconds=window.total_seconds(),
-            limits=self.plan.analysis.decision_limits(),
+            limits=self._limits(),
             final=final,
         )
         looks = await self._act(MigrationActivities.look, request, FORWARD)

@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from cutover.analysis.decision import Limits
+from cutover.analysis.decision import Limits, step_alpha
 from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
 from cutover.models import WorkloadKind
 from cutover.plan.file import PlanFileError, read_plan_file
@@ -223,10 +223,10 @@ class AnalysisLimits(Strict):
     )
     on_inconclusive: InconclusiveAction = InconclusiveAction.PAUSE
 
-    def decision_limits(self) -> Limits:
-        """What cutover.analysis.decision judges a look by."""
+    def decision_limits(self, steps: int) -> Limits:
+        """What cutover.analysis.decision judges a look by, in one of the migration's analysed steps."""
         return Limits(
-            alpha=self.alpha,
+            alpha=step_alpha(self.alpha, steps),
             tolerance=self.tolerance,
             max_error_rate=self.max_error_rate,
             min_requests=self.min_requests,

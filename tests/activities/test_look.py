@@ -13,7 +13,7 @@ from tests.workflows.helpers import make_plan
 
 
 def request(services: list[Watched], final: bool = False) -> LookRequest:
-    limits = make_plan().analysis.decision_limits()
+    limits = make_plan().analysis.decision_limits(steps=1)
     return LookRequest(
         services=services, blue_env=BLUE, green_env=GREEN, window_seconds=60, limits=limits, final=final
     )
