@@ -80,17 +80,18 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     steps = sum(1 for s in sequence if s.kind is StepKind.TRAFFIC and s.weight != 100)
     gates = sum(1 for s in sequence if s.approval)
     health_rounds = _rounds(plan.parallel_operation.duration, plan.parallel_operation.health_check_interval)
-    monitoring_rounds = _rounds(plan.monitoring.window, plan.monitoring.check_interval)
-    per_service_activities = 8 + 2 * steps  # deploy, rollout, weights and analyses at each step, checks
+    interval = plan.analysis.interval
+    # one look (a timer and the batched look activity) per interval of each bake and of monitoring
+    looks = (steps + 1) * _rounds(plan.traffic.bake, interval) + _rounds(plan.monitoring.window, interval)
+    per_service_activities = 8 + steps  # deploy, rollout, the weight at each step, checks
     return HistoryEstimate(
         {
             "services": FIXED_EVENTS
             + EVENTS_PER_ACTIVITY * exposed * per_service_activities
             + EVENTS_PER_CHILD * children
-            + EVENTS_PER_TIMER * (steps + 1)
             + EVENTS_PER_GATE * gates,
             "parallel_operation": health_rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY * 2 * exposed),
-            "monitoring": monitoring_rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY * exposed),
+            "analysis": looks * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY),
             # worst case: every weight change and copy undone at the last moment
             "rollback": EVENTS_PER_ACTIVITY * exposed * (steps + 2),
         }
@@ -107,7 +108,7 @@ def history_problems(plan: Plan) -> list[str]:
         "services": "split the services into several plans",
         "rollback": "split the services into several plans",
         "parallel_operation": "raise parallel_operation.health_check_interval or shorten the duration",
-        "monitoring": "raise monitoring.check_interval or shorten the window",
+        "analysis": "raise analysis.interval, or shorten traffic.bake or monitoring.window",
     }[part]
     undecided = undecided_count(plan)
     if undecided:
