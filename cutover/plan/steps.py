@@ -65,17 +65,18 @@ def step_sequence(plan: Plan, exposed: dict[str, bool]) -> list[PlannedStep]:
     steps.append(_gate(plan, Phase.VALIDATION, "uat"))
     text = "validation: blue-vs-green performance comparison"
     steps.append(PlannedStep(Phase.VALIDATION, StepKind.COMPARE, text))
+    bake = f"{fmt(plan.traffic.bake)} looking every {fmt(plan.analysis.interval)}"
     for weight in plan.partial_steps():
-        text = f"validation: set {weight}% green, bake {fmt(plan.traffic.bake)}, analyse"
+        text = f"validation: set {weight}% green, bake {bake}"
         steps.append(PlannedStep(Phase.VALIDATION, StepKind.TRAFFIC, text, weight=weight))
         steps.append(_gate(plan, Phase.VALIDATION, traffic_gate(weight)))
     steps.append(_gate(plan, Phase.FULL_CUTOVER, "full-cutover"))
-    text = f"full cutover: set 100% green, bake {fmt(plan.traffic.bake)}, analyse"
+    text = f"full cutover: set 100% green, bake {bake}"
     steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.TRAFFIC, text, weight=100))
     text = "full cutover: final end-to-end checks in both environments"
     steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.FINAL_CHECKS, text))
     mon = plan.monitoring
-    text = f"full cutover: monitoring window {fmt(mon.window)}, analysis every {fmt(mon.check_interval)}"
+    text = f"full cutover: monitoring window {fmt(mon.window)}, looking every {fmt(plan.analysis.interval)}"
     steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.MONITOR, text))
     steps.append(PlannedStep(Phase.REVIEW, StepKind.REVIEW, "post-release review: write the report"))
     return steps

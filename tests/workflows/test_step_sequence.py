@@ -35,9 +35,9 @@ def planned(steps: list[PlannedStep]) -> list[Milestone]:
         elif step.kind is StepKind.GATE and step.approval:
             milestones.append(("gate", str(step.gate)))
         elif step.kind is StepKind.TRAFFIC:
-            milestones += [("traffic", str(step.weight)), ("analysis", f"analysis at {step.weight}%")]
+            milestones += [("traffic", str(step.weight)), ("analysis", f"bake at {step.weight}%")]
         elif step.kind is StepKind.MONITOR:
-            milestones.append(("analysis", "monitoring"))
+            milestones.append(("analysis", "intensive monitoring"))
         elif step.kind is StepKind.REVIEW:
             milestones.append(("review",))
     return _collapse(milestones)
@@ -55,7 +55,7 @@ def observed(timeline: list[Event]) -> list[Milestone]:
         elif event.kind == "weights":
             milestones.append(("traffic", _match(r": (\d+)% green$", event.message)))
         elif event.kind == "analysis":
-            milestones.append(("analysis", _match(r"^(.*) \S+: passed$", event.message)))
+            milestones.append(("analysis", _match(r"^(.*) \S+: (?:passed|pass)$", event.message)))
         elif event.kind == "review":
             milestones.append(("review",))
     return _collapse(milestones)
