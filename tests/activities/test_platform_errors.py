@@ -145,6 +145,7 @@ def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
         "await_cron_run",
         "set_green_percent",
         "analyse",
+        "look",
         "write_report",
         "await_leases",
     ]

@@ -168,8 +168,8 @@ PLAN_JSON = json.loads(make_plan().model_dump_json())
         ([raw(b"\x01\x02", b"binary/plain")], "got 2 bytes of binary data"),
         ([raw(b"{plan", b"json/plain")], "got an unreadable json/plain payload"),
         (
-            [{**PLAN_JSON, "monitoring": {"window": "7d", "check_interval": "1s"}}],
-            "monitoring: the migration",
+            [{**PLAN_JSON, "monitoring": {"window": "7d"}, "analysis": {"interval": "1s"}}],
+            "analysis: the migration",
         ),
     ],
 )

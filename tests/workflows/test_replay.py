@@ -49,4 +49,7 @@ def test_histories_are_present() -> None:
         "migration_v5_rolled_back_at_25",
         "service_v5_cronjob",
         "leases_v5_keeper",
+        "migration_v6_succeeded",
+        "migration_v6_rolled_back_at_25",
+        "service_v6_cronjob",
     }
