@@ -18,6 +18,7 @@ TIMELINE_LIMIT = 1000
 TIMELINE_HEAD = 100  # the first events (discovery, plan) are kept when the middle is dropped
 MESSAGE_MAX = 1200
 ANALYSES_KEPT = 1000
+SERIES_POINTS = 24  # per step and service, for the review's plot of green and blue error rates
 RECEIPTS_KEPT = 20
 REFUSALS_KEPT = 5
 
@@ -136,6 +137,44 @@ class OpenGate(BaseModel):
     deadline: datetime
 
 
+class LookCounts(BaseModel):
+    """What one look (or a run of neighbouring looks, merged) counted."""
+
+    green_requests: int = 0
+    green_errors: int = 0
+    blue_requests: int = 0
+    blue_errors: int = 0
+
+    def __add__(self, other: "LookCounts") -> "LookCounts":
+        return LookCounts(
+            green_requests=self.green_requests + other.green_requests,
+            green_errors=self.green_errors + other.green_errors,
+            blue_requests=self.blue_requests + other.blue_requests,
+            blue_errors=self.blue_errors + other.blue_errors,
+        )
+
+
+class Series(BaseModel):
+    """A step's looks at even spacing in at most SERIES_POINTS points: when full, neighbours merge
+    and each point then takes twice as many looks, so a long bake stays small."""
+
+    points: list[LookCounts] = Field(default_factory=list)
+    looks_per_point: int = 1
+    looks_in_last: int = 0
+
+    def add(self, counts: LookCounts) -> "Series":
+        points, per_point, in_last = list(self.points), self.looks_per_point, self.looks_in_last
+        if points and in_last < per_point:
+            points[-1], in_last = points[-1] + counts, in_last + 1
+        else:
+            points, in_last = [*points, counts], 1
+        if len(points) > SERIES_POINTS:
+            # An odd count (SERIES_POINTS is even): the last point stays alone with its looks.
+            points = [sum(points[i : i + 2], LookCounts()) for i in range(0, len(points), 2)]
+            per_point *= 2
+        return Series(points=points, looks_per_point=per_point, looks_in_last=in_last)
+
+
 class AnalysisResult(BaseModel):
     service: str
     weight: int
@@ -145,14 +184,17 @@ class AnalysisResult(BaseModel):
     green_p99_ms: float
     blue_p99_ms: float
     reasons: list[str] = Field(default_factory=list)
-    # From continuous analysis (v6): the counts a look rests on, its evidence and its bound.
+    # From continuous analysis (v6): the step's counts so far, the evidence and its bound, the looks.
     verdict: str | None = None
     green_requests: int | None = None
     green_errors: int | None = None
     blue_requests: int | None = None
     blue_errors: int | None = None
     evidence: float | None = Field(default=None, description="e-value that green's error rate is worse")
-    bound: float | None = Field(default=None, description="the e-value at which it fails: 2 / alpha")
+    bound: float | None = Field(default=None, description="the e-value at which that fails: 1 / its alpha")
+    limit_evidence: float | None = Field(default=None, description="e-value that it is over max_error_rate")
+    limit_bound: float | None = None
+    looks: Series | None = None
 
 
 class Workload(BaseModel):
@@ -188,6 +230,9 @@ class MigrationStatus(BaseModel):
     open_gate: OpenGate | None = None
     stuck_undo: str | None = None
     analyses: list[AnalysisResult] = Field(default_factory=list)
+    watching: list[AnalysisResult] = Field(
+        default_factory=list, description="the latest look per service while a bake or monitoring runs"
+    )
     timeline: list[Event] = Field(default_factory=list)
     events_recorded: int = Field(default=0, description="every event ever recorded, kept or not")
     timeline_omitted: int = Field(default=0, description="events dropped after the first TIMELINE_HEAD")

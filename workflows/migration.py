@@ -17,7 +17,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
-    from cutover.analysis.decision import Limits, State, Verdict
+    from cutover.analysis.decision import State, Verdict
     from cutover.analysis.looks import LookRequest, ServiceLook, Watched
     from cutover.durations import format_duration
     from cutover.leases import keeper_id, planned_workloads
@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         Receipt,
         ReportRequest,
+        Series,
         ServiceRef,
         SignalPayload,
         TargetCapacity,
@@ -92,7 +93,7 @@ with workflow.unsafe.imports_passed_through():
         ServiceMigrationWorkflow,
     )
     from cutover.workflows.waits import rollout_failure
-    from cutover.workflows.watching import evidence, failure
+    from cutover.workflows.watching import counted, evidence, failure
 
 SYSTEM = "cutover"
 NOT_RUNNING = "the migration is not running"
@@ -143,6 +144,7 @@ class MigrationWorkflow:
         self._retry_undo = False
         self._inventory = Inventory(workloads=[])
         self._evidence: dict[str, State] = {}  # per exposed service, across the migration's looks
+        self._analysed_steps = 0  # bakes and monitoring windows watched so far: their share of alpha
         self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
         self._input_logs: tuple[datetime | None, int] = (None, 0)
 
@@ -518,9 +520,12 @@ class MigrationWorkflow:
         """Look at every exposed service each analysis.interval while the bake lasts: roll back at the
         first failure, end early on enough evidence if the plan allows, decide at the end."""
         analysis = self.plan.analysis
+        alpha = self.plan.analysis.step_alphas(self.plan.traffic.steps)[self._analysed_steps]
+        self._analysed_steps += 1
         for w in self._exposed():
-            self._evidence[w.service] = self._evidence.get(w.service, State.start()).next_step()
+            self._evidence[w.service] = self._evidence.get(w.service, State.start()).next_step(alpha)
         elapsed, extended = timedelta(0), False
+        series = {w.service: Series() for w in self._exposed()}
         while True:
             wait = min(analysis.interval, duration - elapsed) if duration > elapsed else analysis.interval
             self._step(
@@ -529,20 +534,23 @@ class MigrationWorkflow:
             await self._sleep(wait)
             elapsed += wait
             final = elapsed >= duration
-            looks = await self._look(wait, final)
-            failed = next((look for look in looks if look.verdict is Verdict.FAIL), None)
-            early = bool(analysis.bake_min is not None and elapsed >= analysis.bake_min) and all(
-                look.state.step_green_requests >= analysis.min_requests for look in looks
-            )
-            if not (failed or final or early):
-                continue
+            may_end = final or (analysis.bake_min is not None and elapsed >= analysis.bake_min)
+            looks = await self._look(wait, may_end)
             for look in looks:
-                self._status.add_analysis(evidence(look, weight, self._limits().alpha))
+                series[look.service] = series[look.service].add(counted(look))
+            self._status.watching = [evidence(look, weight, series[look.service]) for look in looks]
+            failed = next((look for look in looks if look.verdict is Verdict.FAIL), None)
+            passed = all(look.verdict is Verdict.PASS for look in looks)
+            if not (failed or final or (may_end and passed)):
+                continue
+            self._status.watching = []
+            for look in looks:
+                self._status.add_analysis(evidence(look, weight, series[look.service]))
                 self._event(EventKind.ANALYSIS, f"{label} {look.service}: {look.verdict.value}")
             if failed:
                 raise MigrationStopped(failure(label, failed))
             undecided = [look for look in looks if look.verdict is Verdict.INCONCLUSIVE]
-            if not undecided or (early and not final):
+            if not undecided:
                 return
             if analysis.on_inconclusive is InconclusiveAction.EXTEND and not extended:
                 elapsed, extended = timedelta(0), True
@@ -555,10 +563,6 @@ class MigrationWorkflow:
             await self._checkpoint()
             return
 
-    def _limits(self) -> Limits:
-        """A step's share of the plan's alpha: every traffic step and the monitoring window."""
-        return self.plan.analysis.decision_limits(len(self.plan.traffic.steps) + 1)
-
     async def _look(self, window: timedelta, final: bool) -> list[ServiceLook]:
         request = LookRequest(
             services=[
@@ -568,7 +572,7 @@ class MigrationWorkflow:
             blue_env=self.plan.source.name,
             green_env=self.plan.target.name,
             window_seconds=window.total_seconds(),
-            limits=self._limits(),
+            limits=self.plan.analysis.decision_limits(),
             final=final,
         )
         looks = await self._act(MigrationActivities.look, request, FORWARD)

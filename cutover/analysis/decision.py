@@ -98,6 +98,8 @@ class State:
     bad_latency_windows: int = 0
     step_green_requests: int = 0
     step_green_errors: int = 0
+    step_blue_requests: int = 0
+    step_blue_errors: int = 0
 
     @classmethod
     def start(cls) -> "State":
@@ -163,6 +165,8 @@ def look(state: State, window: Window, limits: Limits) -> Decision:
         bad_latency_windows=streak,
         step_green_requests=state.step_green_requests + green.requests,
         step_green_errors=state.step_green_errors + green.errors,
+        step_blue_requests=state.step_blue_requests + blue.requests,
+        step_blue_errors=state.step_blue_errors + blue.errors,
     )
     reasons = []
     if crossed := [t for t in state.comparison if t.crossed]:

@@ -3,18 +3,16 @@
 Batched so a look costs the history a few events, however many services the step moves.
 """
 
-import math
-
 from pydantic import BaseModel, Field
 
 from cutover.analysis.counts import Side, Window
-from cutover.analysis.decision import Decision, Limits, State, Verdict, at_end, look
+from cutover.analysis.decision import Bound, Decision, Limits, State, Verdict, at_end, look, strongest
 
 
 class Watched(BaseModel):
     service: str
     namespace: str
-    state: State = Field(default_factory=State.start)
+    state: State
 
 
 class LookRequest(BaseModel):
@@ -27,15 +25,16 @@ class LookRequest(BaseModel):
 
 
 class ServiceLook(BaseModel):
-    """One service's decision with its evidence: the counts, the e-values, the verdict and why."""
+    """One service's decision with its evidence: the counts, the e-values against their bounds (the
+    test closest to failing; None where no test runs), the verdict and why."""
 
     service: str
     verdict: Verdict
     reasons: list[str]
     green: Side
     blue: Side
-    comparison_e: float
-    absolute_e: float
+    comparison: Bound | None
+    absolute: Bound | None
     state: State
 
 
@@ -51,11 +50,7 @@ def decide(watched: Watched, window: Window, limits: Limits, final: bool) -> Ser
         reasons=list(decision.reasons),
         green=window.green,
         blue=window.blue,
-        comparison_e=_e(state.comparison.log_e),
-        absolute_e=_e(state.absolute.log_e),
+        comparison=strongest(state.comparison),
+        absolute=strongest(state.absolute),
         state=state,
     )
-
-
-def _e(log_e: float) -> float:
-    return math.exp(min(log_e, 700.0))

@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from cutover.analysis.decision import Limits, step_alpha
+from cutover.analysis.decision import Limits, StepAlpha, spread_alpha
 from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
 from cutover.models import WorkloadKind
 from cutover.plan.file import PlanFileError, read_plan_file
@@ -223,10 +223,14 @@ class AnalysisLimits(Strict):
     )
     on_inconclusive: InconclusiveAction = InconclusiveAction.PAUSE
 
-    def decision_limits(self, steps: int) -> Limits:
-        """What cutover.analysis.decision judges a look by, in one of the migration's analysed steps."""
+    def step_alphas(self, weights: list[int]) -> list[StepAlpha]:
+        """The share of alpha each analysed step starts its tests with: the traffic steps, then the
+        monitoring window (no comparison where green serves 100%)."""
+        return spread_alpha(self.alpha, [weight < 100 for weight in weights] + [False])
+
+    def decision_limits(self) -> Limits:
+        """What cutover.analysis.decision judges a look by."""
         return Limits(
-            alpha=step_alpha(self.alpha, steps),
             tolerance=self.tolerance,
             max_error_rate=self.max_error_rate,
             min_requests=self.min_requests,

@@ -5,7 +5,7 @@ from pathlib import Path
 from temporalio.testing import ActivityEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
-from cutover.analysis.decision import Verdict
+from cutover.analysis.decision import State, StepAlpha, Verdict
 from cutover.analysis.looks import LookRequest, Watched
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.models import WeightChange
@@ -13,7 +13,7 @@ from tests.workflows.helpers import make_plan
 
 
 def request(services: list[Watched], final: bool = False) -> LookRequest:
-    limits = make_plan().analysis.decision_limits(steps=1)
+    limits = make_plan().analysis.decision_limits()
     return LookRequest(
         services=services, blue_env=BLUE, green_env=GREEN, window_seconds=60, limits=limits, final=final
     )
@@ -28,11 +28,13 @@ async def test_a_failing_green_fails_within_a_few_looks_and_a_healthy_one_watche
         )
         local.set_green_percent(change)
     activities = MigrationActivities(local, local, local, tmp_path / "reports")
-    watched = [Watched(service="checkout", namespace="shop"), Watched(service="catalog", namespace="shop")]
+    first = State.start().next_step(StepAlpha(comparison=0.005, absolute=0.005))
+    watched = [Watched(service=name, namespace="shop", state=first) for name in ("checkout", "catalog")]
     looks = await ActivityEnvironment().run(activities.look, request(watched))
     checkout, catalog = looks
     assert checkout.verdict is Verdict.FAIL, "8% errors against 0.2% went unnoticed"
-    assert checkout.green.requests == 1500 and checkout.comparison_e >= 1 / 0.005
+    assert checkout.green.requests == 1500
+    assert checkout.comparison is not None and checkout.comparison.e_value >= 1 / 0.005
     assert catalog.verdict is Verdict.WATCHING and catalog.green.requests == 120
     carried = [Watched(service="catalog", namespace="shop", state=catalog.state)]
     final = await ActivityEnvironment().run(activities.look, request(carried, final=True))
