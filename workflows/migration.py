@@ -451,11 +451,18 @@ class MigrationWorkflow:
 
     async def _validation(self) -> None:
         self._enter(Phase.VALIDATION)
-        self._step("stress check against green")
-        await self._analyse_all(0, "stress check")
-        await self._gate("uat")
-        self._step("compare blue and green performance")
-        await self._analyse_all(0, "blue-vs-green comparison")
+        if workflow.patched(CONTINUOUS_ANALYSIS):
+            # At 0% green has no users, so there is nothing to count or compare: check that both
+            # answer; the analysis starts with the first traffic step's bake.
+            self._step("check green answers before UAT")
+            await self._health_check_both()
+            await self._gate("uat")
+        else:
+            self._step("stress check against green")
+            await self._analyse_all(0, "stress check")
+            await self._gate("uat")
+            self._step("compare blue and green performance")
+            await self._analyse_all(0, "blue-vs-green comparison")
         for weight in self.plan.partial_steps():
             await self._traffic_step(weight)
             await self._gate(traffic_gate(weight))

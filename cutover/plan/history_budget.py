@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cutover.models import WorkloadKind
-from cutover.plan.model import Exposure, Plan
+from cutover.plan.model import Exposure, InconclusiveAction, Plan
 from cutover.plan.steps import StepKind, step_sequence
 
 HISTORY_EVENT_LIMIT = 51_200
@@ -81,8 +81,10 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     gates = sum(1 for s in sequence if s.approval)
     health_rounds = _rounds(plan.parallel_operation.duration, plan.parallel_operation.health_check_interval)
     interval = plan.analysis.interval
-    # one look (a timer and the batched look activity) per interval of each bake and of monitoring
-    looks = (steps + 1) * _rounds(plan.traffic.bake, interval) + _rounds(plan.monitoring.window, interval)
+    # one look (a timer and the batched look activity) per interval of each bake and of monitoring;
+    # on_inconclusive extend may bake each step twice
+    bakes = (steps + 1) * (2 if plan.analysis.on_inconclusive is InconclusiveAction.EXTEND else 1)
+    looks = bakes * _rounds(plan.traffic.bake, interval) + _rounds(plan.monitoring.window, interval)
     per_service_activities = 8 + steps  # deploy, rollout, the weight at each step, checks
     return HistoryEstimate(
         {

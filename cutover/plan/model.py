@@ -250,7 +250,10 @@ class Gates(Strict):
 
 class Monitoring(Strict):
     window: Annotated[Duration, _bounded("monitoring.window")] = timedelta(hours=2)
-    check_interval: Annotated[Duration, _bounded("monitoring.check_interval")] = timedelta(minutes=15)
+    check_interval: Annotated[Duration, _bounded("monitoring.check_interval")] = Field(
+        default=timedelta(minutes=15),
+        description="deprecated: read only by migrations started before 0.4; now analysis.interval",
+    )
 
 
 class RolloutSettings(Strict):
@@ -311,12 +314,27 @@ def traffic_gate(weight: int) -> str:
 
 def plan_problems(plan: Plan) -> list[str]:
     """'field.path: problem' lines for what no single field shows: clashes between fields."""
-    return [*_environment_problems(plan), *_service_problems(plan), *_gate_problems(plan)]
+    return [
+        *_environment_problems(plan),
+        *_service_problems(plan),
+        *_gate_problems(plan),
+        *_analysis_problems(plan),
+    ]
 
 
 def _environment_problems(plan: Plan) -> list[str]:
     if plan.source.name == plan.target.name:
         return [f"target.name: must differ from source.name ({shown(plan.source.name)})"]
+    return []
+
+
+def _analysis_problems(plan: Plan) -> list[str]:
+    bake_min, bake = plan.analysis.bake_min, plan.traffic.bake
+    if bake_min is not None and bake_min > bake:
+        return [
+            f"analysis.bake_min: {format_duration(bake_min)} is longer than traffic.bake "
+            f"({format_duration(bake)}), so no step could end early"
+        ]
     return []
 
 

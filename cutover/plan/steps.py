@@ -17,8 +17,7 @@ class StepKind(StrEnum):
     BATCH = "batch"
     DEPLOY = "deploy"
     BAKE = "bake"
-    STRESS = "stress"
-    COMPARE = "compare"
+    HEALTH = "health"
     GATE = "gate"
     TRAFFIC = "traffic"
     FINAL_CHECKS = "final-checks"
@@ -61,10 +60,9 @@ def step_sequence(plan: Plan, exposed: dict[str, bool]) -> list[PlannedStep]:
     po = plan.parallel_operation
     text = f"parallel operation: bake {fmt(po.duration)}, health checks every {fmt(po.health_check_interval)}"
     steps.append(PlannedStep(Phase.PARALLEL, StepKind.BAKE, text))
-    steps.append(PlannedStep(Phase.VALIDATION, StepKind.STRESS, "validation: stress check against green"))
+    text = "validation: check both environments answer (green has no users yet: analysis starts at 1st step)"
+    steps.append(PlannedStep(Phase.VALIDATION, StepKind.HEALTH, text))
     steps.append(_gate(plan, Phase.VALIDATION, "uat"))
-    text = "validation: blue-vs-green performance comparison"
-    steps.append(PlannedStep(Phase.VALIDATION, StepKind.COMPARE, text))
     bake = f"{fmt(plan.traffic.bake)} looking every {fmt(plan.analysis.interval)}"
     for weight in plan.partial_steps():
         text = f"validation: set {weight}% green, bake {bake}"

@@ -66,6 +66,20 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
         changed("analysis.max_p99_latency_ms", float("nan")),
         "analysis.max_p99_latency_ms: Input should be a finite number",
     ),
+    # continuous analysis
+    (changed("analysis.interval", "0s"), "analysis.interval: must be at least"),
+    (changed("analysis.alpha", 0), "analysis.alpha: Input should be greater than 0"),
+    (changed("analysis.alpha", 0.5), "analysis.alpha: Input should be less than 0.5"),
+    (
+        changed("analysis.min_requests", 0),
+        "analysis.min_requests: Input should be greater than or equal to 1",
+    ),
+    (changed("analysis.tolerance", 0.5), "analysis.tolerance: Input should be greater than or equal to 1"),
+    (changed("analysis.on_inconclusive", "ignore"), "analysis.on_inconclusive: Input should be 'pause'"),
+    (
+        changed("analysis.bake_min", "2h"),
+        "analysis.bake_min: 2h is longer than traffic.bake (30m), so no step could end early",
+    ),
     # approvers and required gates
     (changed("gates.approvers", [""]), "gates.approvers[0]: String should have at least 1 character"),
     (changed("gates.approvers", ["alice", "   "]), "gates.approvers[1]: must not be blank"),
@@ -228,7 +242,11 @@ def test_every_duration_is_bounded_and_its_default_lies_within() -> None:
 def test_each_bound_is_inclusive_and_one_second_past_it_is_refused(path: str) -> None:
     low, high = DURATION_BOUNDS[path]
     for inside in (low, high):
-        plan = parse_plan(changed(path, format_duration(inside)))
+        data = changed(path, format_duration(inside))
+        if path == "analysis.bake_min":  # no longer than the bake, and no more looks than a history holds
+            data["traffic"]["bake"] = format_duration(inside)
+            data["analysis"]["interval"] = format_duration(min(max(inside, ONE_SECOND), timedelta(days=1)))
+        plan = parse_plan(data)
         assert parse_plan(plan.model_dump(mode="json")) == plan
     outside = [(high + ONE_SECOND, f"must be at most {format_duration(high)}")]
     if low:

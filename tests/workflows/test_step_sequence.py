@@ -18,7 +18,6 @@ from cutover.plan.steps import PlannedStep, StepKind, step_sequence
 from tests.workflows.helpers import make_plan, migration
 
 Milestone = tuple[str, ...]
-ANALYSES = {StepKind.STRESS: "stress check", StepKind.COMPARE: "blue-vs-green comparison"}
 
 
 def planned(steps: list[PlannedStep]) -> list[Milestone]:
@@ -30,8 +29,6 @@ def planned(steps: list[PlannedStep]) -> list[Milestone]:
         phase = step.phase
         if step.kind is StepKind.BATCH:
             milestones.append(("batch",))
-        elif step.kind in ANALYSES:
-            milestones.append(("analysis", ANALYSES[step.kind]))
         elif step.kind is StepKind.GATE and step.approval:
             milestones.append(("gate", str(step.gate)))
         elif step.kind is StepKind.TRAFFIC:
