@@ -20,14 +20,14 @@ from cutover.platform.errors import PermanentError, TransientError
 
 
 class PrometheusQueries(BaseModel):
-    error_rate: str
-    p99_latency_ms: str
-    # Counts over the window ($window, e.g. "60s"), for count-based analysis:
+    # Counts over the window ($window, e.g. "60s"), which the analysis judges:
     # sum(increase(http_requests_total{...}[$window])), the same with code=~"5..", and optionally
     # the number of latency observations (e.g. the histogram's _count); requests stand in for it.
-    requests: str | None = None
-    errors: str | None = None
+    requests: str
+    errors: str
+    p99_latency_ms: str
     latency_samples: str | None = None
+    error_rate: str | None = None  # only for migrations started before 0.4 (one sample per step)
 
 
 class PrometheusMetrics:
@@ -38,7 +38,10 @@ class PrometheusMetrics:
 
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         """(error rate, p99 ms) now; a series with no samples yet reads as 0."""
-        names = {"env": env, "namespace": namespace, "service": service}
+        # $window in a query shared with counts (p99) reads the last 5 minutes here
+        names = {"env": env, "namespace": namespace, "service": service, "window": "5m"}
+        if self.queries.error_rate is None:
+            raise PermanentError("prometheus query `error_rate` is needed by migrations started before 0.4")
         error_rate = self.instant(Template(self.queries.error_rate).substitute(names))
         latency = self.instant(Template(self.queries.p99_latency_ms).substitute(names))
         return error_rate or 0.0, latency or 0.0
@@ -46,8 +49,6 @@ class PrometheusMetrics:
     def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
         """Counts from the `requests` / `errors` templates; a series with no samples is zero requests
         and no p99, never a 0% error rate (increase() of nothing, or NaN, reads as none)."""
-        if self.queries.requests is None or self.queries.errors is None:
-            raise PermanentError("prometheus queries `requests` and `errors` are needed to count requests")
         names = {
             "env": env,
             "namespace": namespace,

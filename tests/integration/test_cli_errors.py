@@ -20,7 +20,8 @@ def write_plan(folder: Path, **changes: object) -> Path:
     data.update(changes)
     data["traffic"]["bake"] = "1s"
     data["parallel_operation"] = {"duration": "2s", "health_check_interval": "1s"}
-    data["monitoring"] = {"window": "1s", "check_interval": "1s"}
+    data["monitoring"] = {"window": "1s"}
+    data["analysis"] |= {"interval": "1s", "min_requests": 1}  # 2 green requests at 2% in 1 s
     path = folder / "plan.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

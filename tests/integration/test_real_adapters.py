@@ -47,6 +47,8 @@ QUERIES = PrometheusQueries(
     error_rate=f'sum(rate(http_requests_total{{code="500",{SELECTOR}}}[10s]))'
     f" / sum(rate(http_requests_total{{{SELECTOR}}}[10s]))",
     p99_latency_ms=f"max(request_latency_p99_ms{{{SELECTOR}}})",
+    requests=f"sum(increase(http_requests_total{{{SELECTOR}}}[$window]))",
+    errors=f'sum(increase(http_requests_total{{code="500",{SELECTOR}}}[$window]))',
 )
 HEALTHY = {(env, NS, s): (995, 5, 140.0) for env in (BLUE, GREEN) for s in EXPOSED}
 TOKEN = "e2e-bearer-token"
@@ -193,7 +195,8 @@ def write_plan(path: Path, gates: dict[str, Any]) -> Path:
         ],
         "traffic": {"steps": [10, 50, 100], "bake": "2s"},
         "parallel_operation": {"duration": "2s", "health_check_interval": "1s"},
-        "monitoring": {"window": "2s", "check_interval": "1s"},
+        "monitoring": {"window": "2s"},
+        "analysis": {"interval": "1s", "min_requests": 1},
         "rollout": {"timeout": "30s"},
         "cronjobs": {"active_jobs_timeout": "30s", "first_run_timeout": "30s"},
         "gates": gates,

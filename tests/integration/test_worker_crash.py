@@ -20,7 +20,8 @@ def test_migration_survives_a_killed_worker(processes: Processes, tmp_path: Path
     data = yaml.safe_load(EXAMPLE.read_text())
     data["traffic"]["bake"] = "3s"
     data["parallel_operation"] = {"duration": "3s", "health_check_interval": "1s"}
-    data["monitoring"] = {"window": "2s", "check_interval": "1s"}
+    data["monitoring"] = {"window": "2s"}
+    data["analysis"] |= {"interval": "1s", "min_requests": 1}
     data["gates"] = {"require": []}
     plan = tmp_path / "plan.yaml"
     plan.write_text(yaml.safe_dump(data))

@@ -4,6 +4,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from cutover.demo.local_servers import free_port
 from cutover.platform.errors import PermanentError, TransientError
@@ -48,7 +49,9 @@ def test_range_query_and_missing_series(prometheus_url: str) -> None:
 
 
 def test_bad_promql_is_permanent(prometheus_url: str) -> None:
-    metrics = PrometheusMetrics(prometheus_url, PrometheusQueries(error_rate="sum(", p99_latency_ms="1"))
+    metrics = PrometheusMetrics(
+        prometheus_url, PrometheusQueries(error_rate="sum(", p99_latency_ms="1", requests="1", errors="1")
+    )
     with pytest.raises(PermanentError, match="Prometheus rejected 'sum\\('"):
         metrics.sample("blue", "shop", "checkout")
 
@@ -72,7 +75,11 @@ def test_counts_over_a_window(prometheus_url: str) -> None:
     assert (nothing.requests, nothing.errors, nothing.p99_ms) == (0, 0, None), "no traffic read as a rate"
 
 
-def test_counts_need_their_queries(prometheus_url: str) -> None:
-    metrics = PrometheusMetrics(prometheus_url, PrometheusQueries(error_rate="1", p99_latency_ms="1"))
-    with pytest.raises(PermanentError, match="`requests` and `errors` are needed"):
-        metrics.counts("blue", "shop", "checkout", timedelta(seconds=10))
+def test_counts_are_required_and_the_old_rate_only_for_old_migrations(prometheus_url: str) -> None:
+    with pytest.raises(ValidationError, match="requests\n  Field required"):
+        PrometheusQueries.model_validate({"error_rate": "1", "p99_latency_ms": "1", "errors": "1"})
+    counting = PrometheusQueries(requests="vector(1)", errors="vector(0)", p99_latency_ms="vector(1)")
+    metrics = PrometheusMetrics(prometheus_url, counting)
+    assert metrics.counts("blue", "shop", "checkout", timedelta(seconds=10)).requests == 1
+    with pytest.raises(PermanentError, match="`error_rate` is needed by migrations started before 0.4"):
+        metrics.sample("blue", "shop", "checkout")
