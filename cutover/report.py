@@ -1,7 +1,22 @@
 """The post-release review: one Markdown document built from the migration's status."""
 
 from cutover.markdown import inline
-from cutover.models import TIMELINE_HEAD, EventKind, MigrationStatus
+from cutover.models import TIMELINE_HEAD, AnalysisResult, EventKind, MigrationStatus, Series
+from cutover.sparkline import BLOCKS, error_rates
+
+MISSING = "–"
+ANALYSIS_COLUMNS = (
+    "service",
+    "green %",
+    "verdict",
+    "green errors/requests (rate)",
+    "blue errors/requests (rate)",
+    "green vs blue: e-value / bound",
+    "limit: e-value / bound",
+    "p99 ms green / blue",
+    "error rate per look",
+    "why",
+)
 
 DECISION_KINDS = {
     EventKind.APPROVED,
@@ -42,15 +57,14 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "",
         "## Analysis per traffic step",
         "",
-        "| service | green % | result | green err | blue err | green p99 ms | blue p99 ms | why |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "Counts are the step's up to its decision. A test fails when its e-value reaches its bound "
+        f"(1 / its alpha); {MISSING} where no test ran (no blue to compare with at 100% green) or "
+        "nothing was recorded (migrations before v6).",
+        "",
+        "| " + " | ".join(ANALYSIS_COLUMNS) + " |",
+        "|" + " --- |" * len(ANALYSIS_COLUMNS),
     ]
-    for a in status.analyses:
-        lines.append(
-            f"| {inline(a.service)} | {a.weight} | {'pass' if a.passed else 'FAIL'} "
-            f"| {a.green_error_rate:.4f} | {a.blue_error_rate:.4f} "
-            f"| {a.green_p99_ms:.0f} | {a.blue_p99_ms:.0f} | {inline('; '.join(a.reasons))} |"
-        )
+    lines += [_analysis_row(a) for a in status.analyses] or ["| none |" + " |" * (len(ANALYSIS_COLUMNS) - 1)]
     lines += [
         "",
         "## Timeline",
@@ -79,3 +93,61 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def verdict_text(a: AnalysisResult) -> str:
+    """The decision; records from before v6 have only `passed`. A failure in capitals stands out."""
+    verdict = a.verdict or ("pass" if a.passed else "fail")
+    return verdict.upper() if verdict == "fail" else verdict
+
+
+def evidence_text(value: float | None, bound: float | None) -> str:
+    """An e-value and the bound it fails at: their sizes are what matter, not their digits."""
+    return MISSING if value is None or bound is None else f"{_number(value)} / {_number(bound)}"
+
+
+def side_text(errors: int | None, requests: int | None, rate: float) -> str:
+    """One side's errors/requests and their rate; records from before v6 have the rate alone."""
+    if errors is None or requests is None:
+        return percent_text(rate)
+    return f"{errors}/{requests} ({percent_text(errors / requests) if requests else MISSING})"
+
+
+def percent_text(rate: float) -> str:
+    return f"{rate * 100:.3g}%"
+
+
+def _analysis_row(a: AnalysisResult) -> str:
+    cells = [
+        inline(a.service),
+        str(a.weight),
+        inline(verdict_text(a)),
+        side_text(a.green_errors, a.green_requests, a.green_error_rate),
+        side_text(a.blue_errors, a.blue_requests, a.blue_error_rate),
+        evidence_text(a.evidence, a.bound),
+        evidence_text(a.limit_evidence, a.limit_bound),
+        f"{_ms(a.green_p99_ms)} / {_ms(a.blue_p99_ms)}",
+        _looks(a.looks),
+        inline("; ".join(a.reasons)) or MISSING,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _number(value: float) -> str:
+    """About three digits, with no exponent from 0.0001 to a billion (a bound is often thousands)."""
+    return f"{value:,.0f}" if 100 <= value < 1e9 else f"{value:.3g}"
+
+
+def _ms(p99: float) -> str:
+    """A p99 of 0 is a window with no latency samples: the status records none as 0."""
+    return f"{p99:.0f}" if p99 else MISSING
+
+
+def _looks(looks: Series | None) -> str:
+    """Both sparklines on one scale, and the rate the full block stands for."""
+    if looks is None or not looks.points:
+        return MISSING
+    lines = error_rates(looks)
+    scale = f"{BLOCKS[-1]} = {percent_text(lines.top)}" if lines.top else "no errors"
+    merged = f", {looks.looks_per_point} looks a mark" if looks.looks_per_point > 1 else ""
+    return f"green `{lines.green}` blue `{lines.blue}` ({scale}{merged})"

@@ -1,8 +1,11 @@
-"""The status stays bounded whatever is recorded, and free text cannot break the review's tables."""
+"""The status stays bounded whatever is recorded, free text cannot break the review's tables, and each
+step's evidence (counts, e-values against their bounds, verdict, looks) shows in the review, `status` and
+the UI details."""
 
 import re
 from datetime import UTC, datetime
 
+from cutover.cli.status_commands import format_status
 from cutover.markdown import inline
 from cutover.models import (
     MESSAGE_MAX,
@@ -11,8 +14,10 @@ from cutover.models import (
     AnalysisResult,
     Event,
     EventKind,
+    LookCounts,
     MigrationStatus,
     Outcome,
+    Series,
 )
 from cutover.report import render_review
 from cutover.workflows.details import current_details
@@ -88,3 +93,214 @@ def test_free_text_in_the_ui_details_is_literal() -> None:
 def test_a_timeline_line_carries_no_control_characters() -> None:
     line = Event(time=NOW, actor="eve\x1b[2J", kind=EventKind.REFUSED, message="a\nb\rc\x07").line()
     assert "\n" not in line and "\x1b" not in line and "\x07" not in line
+
+
+def looks(*points: tuple[int, int, int, int]) -> Series:
+    """A step's looks of (green requests, green errors, blue requests, blue errors)."""
+    series = Series()
+    for gr, ge, br, be in points:
+        series = series.add(LookCounts(green_requests=gr, green_errors=ge, blue_requests=br, blue_errors=be))
+    return series
+
+
+def evidence(
+    service: str, weight: int, verdict: str, counts: tuple[int, int, int, int], **more: object
+) -> AnalysisResult:
+    """A v6 record: the step's counts (green requests, errors, blue requests, errors) and the rest."""
+    gr, ge, br, be = counts
+    fields: dict[str, object] = {
+        "green_p99_ms": 120.0,
+        "blue_p99_ms": 110.0,
+        "evidence": 0.05,
+        "bound": 27.8,
+        "limit_evidence": 0.01,
+        "limit_bound": 2000.0,
+        **more,
+    }
+    return AnalysisResult.model_validate(
+        {
+            "service": service,
+            "weight": weight,
+            "passed": verdict != "fail",
+            "green_error_rate": ge / gr if gr else 0.0,
+            "blue_error_rate": be / br if br else 0.0,
+            "verdict": verdict,
+            "green_requests": gr,
+            "green_errors": ge,
+            "blue_requests": br,
+            "blue_errors": be,
+            **fields,
+        }
+    )
+
+
+RISING = looks((100, 0, 100, 0), (100, 1, 100, 0), (100, 5, 100, 1), (0, 0, 0, 0), (100, 10, 100, 0))
+FAILED = evidence(
+    "checkout",
+    25,
+    "fail",
+    (400, 16, 400, 1),
+    evidence=31.2,
+    limit_evidence=0.5,
+    reasons=["green's error rate is above 1x blue's (e-value 31.2 over its bound 27.8)"],
+    looks=RISING,
+)
+PASSED = evidence("cart", 25, "pass", (3000, 0, 3000, 0), looks=looks(*[(100, 0, 100, 0)] * 30))
+UNDECIDED = evidence(
+    "search",
+    50,
+    "inconclusive",
+    (300, 0, 310, 1),
+    evidence=0.4,
+    bound=111.0,
+    reasons=["green served 300 requests, fewer than 1000"],
+    looks=looks((300, 0, 310, 1)),
+)
+NO_BLUE = evidence(
+    "checkout",
+    100,
+    "pass",
+    (5000, 10, 0, 0),
+    evidence=None,
+    bound=None,
+    limit_evidence=0.02,
+    blue_p99_ms=0.0,
+    looks=looks((5000, 10, 0, 0)),
+)
+WATCHING = evidence(
+    "checkout",
+    50,
+    "watching",
+    (200, 3, 190, 1),
+    evidence=1.5,
+    bound=111.0,
+    looks=looks((100, 0, 90, 0), (100, 3, 100, 1)),
+)
+
+
+def analysed(*watching: AnalysisResult) -> MigrationStatus:
+    status = MigrationStatus(plan_name="p", watching=list(watching))
+    for result in (FAILED, PASSED, UNDECIDED, NO_BLUE):
+        status.add_analysis(result)
+    return status
+
+
+def analysis_rows(review: str) -> dict[tuple[str, str], dict[str, str]]:
+    """The review's analysis table: each row's cells by column, keyed by (service, green %)."""
+    table = [
+        line
+        for line in review.split("## Analysis per traffic step")[1].split("## Timeline")[0].splitlines()
+        if line.startswith("|")
+    ]
+    header, *rows = ([cell.strip() for cell in UNESCAPED_PIPE.split(line)[1:-1]] for line in table)
+    assert all(len(cells) == len(header) for cells in rows)
+    return {(cells[0], cells[1]): dict(zip(header, cells, strict=True)) for cells in rows[1:]}
+
+
+def test_the_review_shows_each_steps_counts_evidence_and_verdict() -> None:
+    rows = analysis_rows(render_review("wf", analysed()))
+    assert list(rows) == [("checkout", "25"), ("cart", "25"), ("search", "50"), ("checkout", "100")]
+    failed = rows["checkout", "25"]
+    assert failed["verdict"] == "FAIL"
+    assert failed["green errors/requests (rate)"] == "16/400 (4%)"
+    assert failed["blue errors/requests (rate)"] == "1/400 (0.25%)"
+    assert failed["green vs blue: e-value / bound"] == "31.2 / 27.8"
+    assert failed["limit: e-value / bound"] == "0.5 / 2,000"
+    assert failed["p99 ms green / blue"] == "120 / 110"
+    assert failed["why"] == inline(FAILED.reasons[0])
+    assert (rows["cart", "25"]["verdict"], rows["cart", "25"]["why"]) == ("pass", "–")
+    undecided = rows["search", "50"]
+    assert undecided["verdict"] == "inconclusive"
+    assert undecided["why"] == "green served 300 requests, fewer than 1000"
+    assert undecided["green vs blue: e-value / bound"] == "0.4 / 111"
+
+
+def test_the_review_shows_no_comparison_where_there_is_no_blue() -> None:
+    full = analysis_rows(render_review("wf", analysed()))["checkout", "100"]
+    assert full["green vs blue: e-value / bound"] == "–"
+    assert full["limit: e-value / bound"] == "0.02 / 2,000"
+    assert full["green errors/requests (rate)"] == "10/5000 (0.2%)"
+    assert full["blue errors/requests (rate)"] == "0/0 (–)"
+    assert full["p99 ms green / blue"] == "120 / –"
+
+
+def test_the_review_draws_green_and_blue_error_rates_per_look() -> None:
+    rows = analysis_rows(render_review("wf", analysed()))
+    assert rows["checkout", "25"]["error rate per look"] == "green `▁▃▅·█` blue `▁▁▃·▁` (█ = 10%)"
+    merged = rows["cart", "25"]["error rate per look"]
+    assert merged == f"green `{'▁' * 15}` blue `{'▁' * 15}` (no errors, 2 looks a mark)"
+    assert rows["checkout", "100"]["error rate per look"] == "green `█` blue `·` (█ = 0.2%)"
+
+
+def test_the_review_of_a_migration_before_v6_shows_what_it_recorded() -> None:
+    old = AnalysisResult(
+        service="checkout",
+        weight=25,
+        passed=False,
+        green_error_rate=0.1,
+        blue_error_rate=0.0,
+        green_p99_ms=140,
+        blue_p99_ms=100,
+        reasons=["error rate 0.1 over 0.05"],
+    )
+    status = MigrationStatus(plan_name="p")
+    status.add_analysis(old)
+    status.add_analysis(old.model_copy(update={"weight": 5, "passed": True, "reasons": []}))
+    rows = analysis_rows(render_review("wf", status))
+    assert rows["checkout", "25"] == {
+        "service": "checkout",
+        "green %": "25",
+        "verdict": "FAIL",
+        "green errors/requests (rate)": "10%",
+        "blue errors/requests (rate)": "0%",
+        "green vs blue: e-value / bound": "–",
+        "limit: e-value / bound": "–",
+        "p99 ms green / blue": "140 / 100",
+        "error rate per look": "–",
+        "why": "error rate 0.1 over 0.05",
+    }
+    assert (rows["checkout", "5"]["verdict"], rows["checkout", "5"]["why"]) == ("pass", "–")
+
+
+def test_status_lists_each_decision_and_the_look_now() -> None:
+    assert "watching now" not in format_status("wf", analysed())
+    lines = format_status("wf", analysed(WATCHING)).splitlines()
+    start = lines.index("  analyses (a test fails when its e-value reaches its bound):")
+    decided = lines[start + 1 : start + 5]
+    assert [" ".join(line.split()) for line in decided] == [
+        "25% checkout FAIL green 16/400 (4%) blue 1/400 (0.25%) vs blue 31.2 / 27.8 limit 0.5 / 2,000",
+        "25% cart pass green 0/3000 (0%) blue 0/3000 (0%) vs blue 0.05 / 27.8 limit 0.01 / 2,000",
+        "50% search inconclusive green 0/300 (0%) blue 1/310 (0.323%) vs blue 0.4 / 111 limit 0.01 / 2,000",
+        "100% checkout pass green 10/5000 (0.2%) blue 0/0 (–) vs blue – limit 0.02 / 2,000",
+    ]
+    assert len({line.index(" blue ") for line in decided}) == 1, "the columns line up"
+    now = lines.index("  watching now:")
+    assert " ".join(lines[now + 1].split()) == (
+        "50% checkout watching green 3/200 (1.5%) blue 1/190 (0.526%) vs blue 1.5 / 111 limit 0.01 / 2,000"
+    )
+    assert lines[now + 2].split() == ["green", "▁█", "blue", "▁▄", "(█", "=", "3%)"]
+
+
+def test_the_ui_details_show_the_look_now_and_the_last_decision_per_service() -> None:
+    details = current_details(analysed(WATCHING))
+    now, last = details.split("**Analysis now**")[1].split("**Last decision per service**")
+    assert now.strip() == (
+        "- checkout at 50%: green 3/200 (1.5%), blue 1/190 (0.526%); "
+        "e-value / bound vs blue 1.5 / 111, limit 0.01 / 2,000"
+    )
+    assert last.strip().splitlines() == [
+        "- checkout at 100%: **pass** — green 10/5000 (0.2%), blue 0/0 (–); "
+        "e-value / bound vs blue –, limit 0.02 / 2,000",
+        "- cart at 25%: **pass** — green 0/3000 (0%), blue 0/3000 (0%); "
+        "e-value / bound vs blue 0.05 / 27.8, limit 0.01 / 2,000",
+        "- search at 50%: **inconclusive** (green served 300 requests, fewer than 1000) — "
+        "green 0/300 (0%), blue 1/310 (0.323%); e-value / bound vs blue 0.4 / 111, limit 0.01 / 2,000",
+    ]
+    assert "Analysis now" not in current_details(analysed())
+
+
+def test_analysis_reasons_in_the_ui_details_are_literal() -> None:
+    status = MigrationStatus(plan_name="p")
+    status.add_analysis(FAILED.model_copy(update={"reasons": [HOSTILE]}))
+    details = current_details(status)
+    assert inline(HOSTILE) in details and "<script>" not in details and "\n# Heading" not in details

@@ -1,7 +1,9 @@
-"""The Web UI's current details of a migration: phase, step, what it waits for, what it refused."""
+"""The Web UI's current details of a migration: phase, step, what it waits for, the analysis's
+evidence (the latest look while a bake runs, the last decision per service), what it refused."""
 
 from cutover.markdown import inline
-from cutover.models import MigrationStatus, Outcome
+from cutover.models import AnalysisResult, MigrationStatus, Outcome
+from cutover.report import evidence_text, side_text, verdict_text
 
 
 def current_details(s: MigrationStatus) -> str:
@@ -21,7 +23,26 @@ def current_details(s: MigrationStatus) -> str:
         lines.append("Green traffic: " + ", ".join(f"{inline(k)} {v}%" for k, v in sorted(s.weights.items())))
     if s.outcome != Outcome.RUNNING:
         lines.append(f"Outcome: **{s.outcome.value}** {inline(s.outcome_reason)}")
+    if s.watching:
+        looks = (f"- {inline(a.service)} at {a.weight}%: {_evidence(a)}" for a in s.watching)
+        lines.append("**Analysis now**\n\n" + "\n".join(looks))
+    if s.analyses:
+        last = {a.service: a for a in s.analyses}.values()
+        lines.append("**Last decision per service**\n\n" + "\n".join(_decision(a) for a in last))
     if s.refusals:
         lines.append("Refused lately:")
         lines += [f"- {e.time:%H:%M:%S} {inline(e.actor)}: {inline(e.message)}" for e in s.refusals]
     return "\n\n".join(lines)
+
+
+def _evidence(a: AnalysisResult) -> str:
+    """The step's counts so far, then each test's e-value against the bound it fails at."""
+    green = side_text(a.green_errors, a.green_requests, a.green_error_rate)
+    blue = side_text(a.blue_errors, a.blue_requests, a.blue_error_rate)
+    comparison, limit = evidence_text(a.evidence, a.bound), evidence_text(a.limit_evidence, a.limit_bound)
+    return f"green {green}, blue {blue}; e-value / bound vs blue {comparison}, limit {limit}"
+
+
+def _decision(a: AnalysisResult) -> str:
+    why = f" ({inline('; '.join(a.reasons))})" if a.reasons else ""
+    return f"- {inline(a.service)} at {a.weight}%: **{inline(verdict_text(a))}**{why} — {_evidence(a)}"

@@ -6,8 +6,9 @@ from pathlib import Path
 import click
 
 from cutover.cli.context import client_for, query_status, run_async, settings_from, temporal_options
-from cutover.models import TIMELINE_HEAD, MigrationStatus, Outcome, Phase
-from cutover.report import render_review
+from cutover.models import TIMELINE_HEAD, AnalysisResult, MigrationStatus, Outcome, Phase
+from cutover.report import evidence_text, percent_text, render_review, side_text, verdict_text
+from cutover.sparkline import BLOCKS, error_rates
 
 
 def format_status(workflow_id: str, status: MigrationStatus) -> str:
@@ -30,6 +31,13 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
         lines.append(f"  STUCK UNDO: {status.stuck_undo} — fix it, then: cutover resume {workflow_id}")
     if status.report_path:
         lines.append(f"  review:  {status.report_path}")
+    if status.analyses:
+        lines.append("  analyses (a test fails when its e-value reaches its bound):")
+        lines += [_analysis_line(a) for a in status.analyses]
+    if status.watching:
+        lines.append("  watching now:")
+        for a in status.watching:
+            lines += [_analysis_line(a), *_sparkline_line(a)]
     if status.refusals:
         lines.append("  refused lately:")
         lines += [e.line() for e in status.refusals]
@@ -39,6 +47,26 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
         lines.append(f"  ... {status.timeline_omitted} events not kept in the status (the history has them)")
     lines += [e.line() for e in status.timeline[TIMELINE_HEAD:]]
     return "\n".join(lines)
+
+
+def _analysis_line(a: AnalysisResult) -> str:
+    """One step's evidence for one service: its counts, then each test's e-value against its bound."""
+    return (
+        f"    {a.weight:>3}%  {a.service:<16} {verdict_text(a):<12}"
+        f" green {side_text(a.green_errors, a.green_requests, a.green_error_rate):<18}"
+        f" blue {side_text(a.blue_errors, a.blue_requests, a.blue_error_rate):<18}"
+        f" vs blue {evidence_text(a.evidence, a.bound):<16}"
+        f" limit {evidence_text(a.limit_evidence, a.limit_bound)}"
+    )
+
+
+def _sparkline_line(a: AnalysisResult) -> list[str]:
+    """Green's and blue's error rate per look so far, on one scale."""
+    if a.looks is None or not a.looks.points:
+        return []
+    lines = error_rates(a.looks)
+    scale = f"{BLOCKS[-1]} = {percent_text(lines.top)}" if lines.top else "no errors yet"
+    return [f"          green {lines.green}  blue {lines.blue}  ({scale})"]
 
 
 @click.command("status")
