@@ -141,16 +141,26 @@ class CloudWatchConfig(Aws):
 
     kind: Literal["cloudwatch"]
     targets: dict[str, TargetGroupMetrics]
-    window: Duration = timedelta(minutes=5)
+    window: Duration = timedelta(minutes=5)  # one sample, for migrations started before 0.4
     latency_stat: str = "p99"
     regions: dict[str, str] = Field(default_factory=dict)
+    period: Duration = Field(
+        default=timedelta(minutes=1), gt=timedelta(0), description="the metrics' resolution"
+    )
+    delay: Duration = Field(default=timedelta(minutes=1), description="how late the newest period arrives")
 
     def build(self) -> "CloudWatchMetrics":
         from cutover.platform.aws.cloudwatch import CloudWatchMetrics
 
         regional = {env: self.client("cloudwatch", region) for env, region in self.regions.items()}
         return CloudWatchMetrics(
-            self.client("cloudwatch"), self.targets, self.window, self.latency_stat, regional=regional
+            self.client("cloudwatch"),
+            self.targets,
+            self.window,
+            self.latency_stat,
+            regional=regional,
+            period=self.period,
+            delay=self.delay,
         )
 
 

@@ -116,7 +116,10 @@ def test_counts_say_what_the_figures_rest_on(aws: Any) -> None:
     target = TargetGroupMetrics(load_balancer="app/shop/1", target_group="targetgroup/counted/4")
     publish(aws, target, requests=400, errors=6, latencies=[0.2, 0.25, 0.3])
     metrics = CloudWatchMetrics(
-        aws("cloudwatch"), {"green/shop/counted": target}, latency_stat="Maximum", clock=lambda: NOW
+        aws("cloudwatch"),
+        {"green/shop/counted": target},
+        latency_stat="Maximum",
+        clock=lambda: NOW + timedelta(minutes=2),  # the minute of NOW is over and has arrived
     )
     counted = metrics.counts("green", "shop", "counted", timedelta(minutes=5))
     assert (counted.requests, counted.errors, counted.latency_samples) == (400, 6, 3)
@@ -128,3 +131,38 @@ def test_no_traffic_counts_as_no_requests_and_no_latency(aws: Any) -> None:
     metrics = CloudWatchMetrics(aws("cloudwatch"), {"green/shop/quiet": target}, clock=lambda: NOW)
     counted = metrics.counts("green", "shop", "quiet", timedelta(minutes=1))
     assert (counted.requests, counted.errors, counted.p99_ms, counted.latency_samples) == (0, 0, None, 0)
+
+
+def test_looks_read_whole_arrived_minutes_and_never_one_twice(aws: Any) -> None:
+    """Requests at the middle of three minutes; looks a minute apart, at any second of a minute,
+    each read the one whole minute that ended at least `delay` (1 minute) ago."""
+    target = TargetGroupMetrics(load_balancer="app/shop/1", target_group="targetgroup/minutes/6")
+    minute = NOW.replace(second=0) - timedelta(minutes=10)
+    dimensions = [
+        {"Name": "LoadBalancer", "Value": target.load_balancer},
+        {"Name": "TargetGroup", "Value": target.target_group},
+    ]
+    aws("cloudwatch").put_metric_data(
+        Namespace=NAMESPACE,
+        MetricData=[
+            {
+                "MetricName": "RequestCount",
+                "Value": requests,
+                "Timestamp": minute + timedelta(minutes=offset, seconds=30),
+                "Dimensions": dimensions,
+            }
+            for offset, requests in ((0, 100), (1, 200), (2, 400))
+        ],
+    )
+    for second in (1, 29, 59):
+        first = minute + timedelta(minutes=2, seconds=second)
+        # each look an interval and a bit after the last
+        looks = iter(first + look * timedelta(minutes=1, seconds=0.4) for look in range(3))
+        metrics = CloudWatchMetrics(aws("cloudwatch"), {"g/shop/m": target}, clock=looks.__next__)
+        seen = [metrics.counts("g", "shop", "m", timedelta(minutes=1)).requests for _ in range(3)]
+        assert seen == [100, 200, 400], f"looks at :{second:02d} read {seen}"
+    wide = CloudWatchMetrics(
+        aws("cloudwatch"), {"g/shop/m": target}, clock=lambda: minute + timedelta(minutes=4, seconds=5)
+    )
+    assert wide.counts("g", "shop", "m", timedelta(minutes=5)).requests == 700
+    assert wide.counts("g", "shop", "m", timedelta(seconds=90)).requests == 400, "a part-minute was read"

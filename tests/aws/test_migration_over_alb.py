@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
+from cutover.analysis.counts import Side
 from cutover.demo.motoserver import REGION
 from cutover.models import Control, Outcome, Phase
 from cutover.platform.local import LocalEnvironment
@@ -37,6 +39,22 @@ def alb_weights(router: Any) -> dict[str, int]:
     return {s: router.green_percent("shop", s) for s in SERVICES}
 
 
+class TrafficByTheAlb:
+    """The local environment's simulated traffic, split by the weights the ALB on moto has (the
+    local environment's own routes are not what routes here)."""
+
+    def __init__(self, local: LocalEnvironment, router: Any):
+        self.local, self.router = local, router
+
+    def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
+        return self.local.sample(env, namespace, service)
+
+    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
+        green = self.router.green_percent(namespace, service)
+        self.local.update(lambda state: state["routes"].__setitem__(f"{namespace}/{service}", green))
+        return self.local.counts(env, namespace, service, window)
+
+
 @pytest.fixture
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -50,7 +68,12 @@ async def alb_migration(
     """A gate-less migration whose router is the ALB code on moto; yields it and that router."""
     config = load_platform_config(platform_file(tmp_path, aws, endpoint))
     plan = make_plan(gates={"require": []})
-    async with migration(env, tmp_path, plan, platform=lambda local: build_platform(config, local)) as h:
+
+    def platform(local: LocalEnvironment) -> tuple[Any, Any, Any]:
+        cluster, router, _ = build_platform(config, local)
+        return cluster, router, TrafficByTheAlb(local, router)
+
+    async with migration(env, tmp_path, plan, platform=platform) as h:
         yield h, build_platform(config, h.local)[1]
 
 
