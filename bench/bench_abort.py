@@ -11,7 +11,7 @@ rollback event, written when the last undo returned). abort_to_end ends when the
 (after leases and the review) is back. For runs with green traffic the history gives the server's view
 too: from the abort signal's event to the completion of the last `set_green_percent` undo.
 
-The plan is demo_plan() but for the one timing that governs the step the abort must land in (30 s
+The plan is local_demo_plan() but for the one timing that governs the step the abort must land in (30 s
 bakes, a 30 s parallel operation, a 60 s monitoring window): lengthening every timing would only
 make the bench wait longer to reach the later phases, and a timer's length has no bearing on how
 fast an abort cancels it.
@@ -36,7 +36,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.devserver import temporal_binary
-from cutover.demo.run import DEMO_APPROVER, demo_plan
+from cutover.demo.run import DEMO_APPROVER, local_demo_plan
 from cutover.demo.seed import GREEN, seed
 from cutover.logs import configure_logging
 from cutover.models import Control, EventKind, GateDecision, MigrationStatus, Outcome, Phase
@@ -99,8 +99,8 @@ class Run:
 
 
 def plan_for(case: Case) -> Plan:
-    """demo_plan(), with the timing of the abort's step lengthened so the abort surely finds it there."""
-    plan = demo_plan()
+    """The demo plan, with the timing of the abort's step lengthened so the abort surely finds it there."""
+    plan = local_demo_plan()
     if case.longer == "bake":
         return plan.model_copy(update={"traffic": plan.traffic.model_copy(update={"bake": LONG["bake"]})})
     if case.longer == "parallel":

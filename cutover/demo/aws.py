@@ -15,10 +15,13 @@ from cutover.demo.motoserver import REGION
 from cutover.platform.aws.config import AlbRoute, TargetGroupMetrics
 from cutover.platform.local import State
 
-# Analysis after a 3 s bake must see only the current weights. moto sums the points in
-# [start, end) with both truncated to whole seconds, which can reach up to 1 s further back;
-# a 2 s window therefore starts after the weight change and holds two 1 s publisher points.
+# The demo plan's analysis.interval (sample(), for migrations started before 0.4, reads it too).
+# A look counts the whole PERIODs of its window that ended DELAY before it. The publisher puts one
+# tick per whole second, stored before that second ends, so no delay is needed: a look holds
+# exactly two ticks, those of the two whole seconds before it.
 METRICS_WINDOW = "2s"
+PERIOD = "1s"
+DELAY = "0s"
 # moto's GetMetricData has no percentile statistics; the publisher's points are per-second p99s.
 LATENCY_STAT = "Maximum"
 TARGETS_PER_GROUP = 2
@@ -142,6 +145,8 @@ def write_platform_config(path: Path, aws: DemoAws, endpoint: str) -> None:
             "endpoint_url": endpoint,
             "targets": {key: target.model_dump() for key, target in aws.targets.items()},
             "window": METRICS_WINDOW,
+            "period": PERIOD,
+            "delay": DELAY,
             "latency_stat": LATENCY_STAT,
         },
     }

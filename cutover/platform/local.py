@@ -15,6 +15,7 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -301,6 +302,19 @@ class LocalEnvironment:
         )
 
 
+@dataclass(frozen=True)
+class ErrorModel:
+    """Synthetic error rates: one base rate for blue and green alike (a healthy green must not
+    differ from blue, or enough traffic would show it), and green's once the injected failure starts."""
+
+    base_rate: float
+    failing_rate: float
+
+
+# The local environment's counts are deterministic and small: a failure must stand out at once.
+LOCAL_ERRORS = ErrorModel(base_rate=BASE_ERROR_RATE, failing_rate=FAILING_ERROR_RATE)
+
+
 def synthetic_sample(
     env: str,
     namespace: str,
@@ -308,14 +322,15 @@ def synthetic_sample(
     green_percent: int,
     is_blue: bool,
     green_error_from_weight: int | None,
+    errors: ErrorModel = LOCAL_ERRORS,
 ) -> tuple[float, float]:
-    """(error rate, p99 ms): steady per service, green failing from the injected weight on."""
+    """(error rate, p99 ms): the base rate, or green's failing rate from the injected weight on.
+
+    Only the p99 varies by environment and service (up to 10%, within every latency limit).
+    """
     jitter = (zlib.crc32(f"{env}/{namespace}/{service}".encode()) % 100) / 1000
-    error_rate = BASE_ERROR_RATE * (1 + jitter)
-    p99 = BASE_P99_MS * (1 + jitter)
-    if not is_blue and green_error_from_weight is not None and green_percent >= green_error_from_weight:
-        error_rate = FAILING_ERROR_RATE
-    return error_rate, p99
+    failing = not is_blue and green_error_from_weight is not None and green_percent >= green_error_from_weight
+    return (errors.failing_rate if failing else errors.base_rate), BASE_P99_MS * (1 + jitter)
 
 
 def _workload(namespace: str, kind: str, name: str, item: dict[str, Any]) -> Workload:

@@ -1,5 +1,7 @@
 """The demo's AWS side against a real moto server: its ALB, its traffic publisher, its moto process."""
 
+import math
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,14 +14,12 @@ from cutover.demo.local_servers import port_open
 from cutover.demo.motoserver import moto_environment, start_moto_server
 from cutover.demo.run import demo_plan
 from cutover.demo.seed import BLUE, GREEN, demo_state, seed
-from cutover.demo.traffic import TrafficPublisher
+from cutover.demo.traffic import DEMO_ERRORS, REQUESTS_PER_SECOND, TICK_OFFSET, TrafficPublisher
 from cutover.models import WeightChange
 from cutover.platform.aws.alb import AlbRouter
-from cutover.platform.aws.cloudwatch import NAMESPACE, CloudWatchMetrics
-from cutover.platform.local import FAILING_ERROR_RATE, LocalEnvironment
+from cutover.platform.aws.cloudwatch import CloudWatchMetrics
+from cutover.platform.local import LocalEnvironment
 from cutover.platform.wiring import build_platform, load_platform_config
-
-MAX_ERROR_RATE = demo_plan().analysis.max_error_rate
 
 
 def demo_alb(aws: Any) -> DemoAws:
@@ -56,39 +56,38 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("aws_credentials")
 @pytest.mark.parametrize("failing_from", [None, 25])
-def test_worker_metrics_see_the_green_error_rate_at_the_current_weight(
+def test_a_look_after_a_weight_change_counts_its_window_s_ticks_at_the_new_weight(
     aws: Any, moto_endpoint: str, tmp_path: Path, failing_from: int | None
 ) -> None:
-    """Publisher ticks as in the demo: 2% up to just before the change to 25%, then 25% for one bake."""
+    """Ticks as the demo takes them, TICK_OFFSET into each second: two at 2%, the change to 25%,
+    three at 25%; the worker's look one interval after the change holds exactly two, both at 25%."""
     failures: dict[str, object] = {} if failing_from is None else {"green_error_from_weight": failing_from}
     local = seed(tmp_path / "local-env.json", failures)
     demo = demo_alb(aws)
     router = AlbRouter(aws("elbv2"), demo.routes)
-    publisher = TrafficPublisher(router, aws("cloudwatch"), demo.targets, local, echo=print)
-    # mid-second, so moto's whole-second truncation reaches back to the last 2% tick (0.2 s before)
-    changed = datetime.now(UTC).replace(microsecond=500_000) - timedelta(seconds=10)
+    publisher = TrafficPublisher(router, aws("cloudwatch"), demo.targets, local, print, random.Random(3))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=10)
     move(router, "checkout", 2)
-    for before in (1.2, 0.2):
-        publisher.publish(changed - timedelta(seconds=before))
+    for second in (0, 1):
+        publisher.publish(start + timedelta(seconds=second + TICK_OFFSET))
+    changed = start + timedelta(seconds=2.2)
     move(router, "checkout", 25)
-    for after in (0.8, 1.8, 2.8):
-        publisher.publish(changed + timedelta(seconds=after))
-    analysed = changed + demo_plan().traffic.bake + timedelta(milliseconds=50)
+    for second in (2, 3, 4):
+        publisher.publish(start + timedelta(seconds=second + TICK_OFFSET))
+    interval = demo_plan().analysis.interval
     metrics = worker_metrics(tmp_path, demo, moto_endpoint)
-    metrics.clock = lambda: analysed
+    metrics.clock = lambda: changed + interval + timedelta(milliseconds=100)
 
-    green_error, green_latency = metrics.sample(GREEN, "shop", "checkout")
-    blue_error, _ = metrics.sample(BLUE, "shop", "checkout")
-    if failing_from is None:
-        assert green_error < MAX_ERROR_RATE and blue_error < MAX_ERROR_RATE
-    else:
-        # exactly the failing rate: the window holds only 25% seconds, none of the healthy 2% ones
-        assert green_error == pytest.approx(FAILING_ERROR_RATE) and green_error > MAX_ERROR_RATE
-        assert blue_error < MAX_ERROR_RATE
-    assert 100 < green_latency < 150
+    green, blue = (metrics.counts(env, "shop", "checkout", interval) for env in (GREEN, BLUE))
+    assert green.latency_samples == blue.latency_samples == 2, "a 2 s look holds two ticks"
+    per_look = REQUESTS_PER_SECOND * interval.total_seconds()
+    for side, share in ((green, 0.25), (blue, 0.75)):
+        assert abs(side.requests - per_look * share) < 5 * math.sqrt(per_look * share), "not all at 25%"
+    green_rate = DEMO_ERRORS.base_rate if failing_from is None else DEMO_ERRORS.failing_rate
+    for side, rate in ((green, green_rate), (blue, DEMO_ERRORS.base_rate)):
+        assert abs(side.errors / side.requests - rate) < 5 * math.sqrt(rate / side.requests)
+    assert green.p99_ms is not None and 100 < green.p99_ms < 150
     assert metrics.sample(GREEN, "shop", "catalog") == (0.0, 0.0), "catalog's green had no traffic"
-    after_change = (changed + timedelta(seconds=0.5), changed + timedelta(seconds=3.5))
-    assert requests(aws, demo, *after_change) == {BLUE: 3 * 750, GREEN: 3 * 250}
 
 
 def worker_metrics(tmp_path: Path, demo: DemoAws, endpoint: str) -> CloudWatchMetrics:
@@ -98,27 +97,6 @@ def worker_metrics(tmp_path: Path, demo: DemoAws, endpoint: str) -> CloudWatchMe
     metrics = build_platform(load_platform_config(config), LocalEnvironment(tmp_path / "unused.json"))[2]
     assert isinstance(metrics, CloudWatchMetrics)
     return metrics
-
-
-def requests(aws: Any, demo: DemoAws, start: datetime, end: datetime) -> dict[str, float]:
-    """RequestCount per environment for checkout, straight from CloudWatch."""
-    counts = {}
-    for env in (BLUE, GREEN):
-        target = demo.targets[f"{env}/shop/checkout"]
-        stats = aws("cloudwatch").get_metric_statistics(
-            Namespace=NAMESPACE,
-            MetricName="RequestCount",
-            Dimensions=[
-                {"Name": "LoadBalancer", "Value": target.load_balancer},
-                {"Name": "TargetGroup", "Value": target.target_group},
-            ],
-            StartTime=start,
-            EndTime=end,
-            Period=60,
-            Statistics=["Sum"],
-        )
-        counts[env] = sum(point["Sum"] for point in stats["Datapoints"])
-    return counts
 
 
 def test_moto_server_answers_and_stops() -> None:

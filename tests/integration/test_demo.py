@@ -11,11 +11,17 @@ import sys
 from pathlib import Path
 
 from cutover.demo.local_servers import free_port, port_open
+from cutover.demo.traffic import REQUESTS_PER_SECOND
 
 MOTO_LINE = re.compile(
     r"production ALB/CloudWatch code against a local moto server http://127\.0\.0\.1:(\d+)"
 )
 WEIGHTS_LINE = re.compile(r"ALB weights read back from moto: (\S+) blue (\d+) / green (\d+)")
+ANALYSIS_LINE = re.compile(r" analysis +cutover +(bake at \d+%|intensive monitoring) (\S+): (\w+)$", re.M)
+COMPARISON_FAILED = re.compile(
+    r"outcome: rolled-back — bake at 25% failed for (checkout|catalog): green's error rate is above 1x "
+    r"blue's \(e-value (\S+) over its bound (\S+)\) \(this step: green (\d+)/(\d+) errors, blue (\d+)/(\d+)\)"
+)
 
 
 def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
@@ -45,6 +51,18 @@ def alb_weights(output: str) -> dict[str, tuple[int, int]]:
     return {m[1]: (int(m[2]), int(m[3])) for m in WEIGHTS_LINE.finditer(output)}
 
 
+def verdicts(output: str) -> dict[tuple[str, str], str]:
+    """(bake or monitoring, service) -> the analysis verdict the demo printed."""
+    return {(m[1], m[2]): m[3] for m in ANALYSIS_LINE.finditer(output)}
+
+
+def assert_states_its_traffic(output: str) -> None:
+    head = "\n".join(output.splitlines()[:3])
+    assert f"Traffic: {REQUESTS_PER_SECOND:,} requests/s per service" in head, output
+    assert "Poisson" in head and "Binomial at 1% in blue and green" in head, output
+    assert "a look every 2s" in head, output
+
+
 def assert_went_through_moto(tmp_path: Path, output: str) -> None:
     """The worker routed on the ALB, not on the local router; the moto server is gone afterwards."""
     moto = MOTO_LINE.search(output)
@@ -64,6 +82,10 @@ def test_demo_auto_approve_runs_to_the_end(tmp_path: Path) -> None:
     assert "demo-approver | approved: gate full-cutover" in review
     assert alb_weights(result.stdout) == {"shop/catalog": (0, 100), "shop/checkout": (0, 100)}
     assert_went_through_moto(tmp_path, result.stdout)
+    assert_states_its_traffic(result.stdout)
+    steps = [f"bake at {w}%" for w in (2, 25, 75, 100)] + ["intensive monitoring"]
+    expected = {(step, service): "pass" for step in steps for service in ("checkout", "catalog")}
+    assert verdicts(result.stdout) == expected, result.stdout
 
 
 def test_demo_on_a_taken_port_says_so_and_starts_nothing(tmp_path: Path) -> None:
@@ -86,14 +108,38 @@ def test_demo_on_a_taken_port_says_so_and_starts_nothing(tmp_path: Path) -> None
 
 
 def test_demo_failure_injection_rolls_back_and_exits_non_zero(tmp_path: Path) -> None:
+    """Green at twice blue's 1% from 25% on: the comparison with blue fails within two looks at 25%."""
     result = run_demo(tmp_path, "--fail-at-step", "25")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert (
-        "outcome: rolled-back — analysis at 25% failed for checkout: green error rate 0.0800" in result.stdout
-    )
+    assert "; from 25% green on, green's at 2%, twice blue's (--fail-at-step 25)" in result.stdout
+    failed = COMPARISON_FAILED.search(result.stdout)
+    assert failed, result.stdout
+    e_value, bound = float(failed[2]), float(failed[3])
+    green_errors, green_requests, blue_errors, blue_requests = (int(failed[i]) for i in range(4, 8))
+    assert e_value >= bound
+    assert green_errors / green_requests > blue_errors / blue_requests
+    assert green_requests <= 2 * 2 * REQUESTS_PER_SECOND * 0.25 * 1.05, "took more than two looks"
+    assert "rolling back: bake at 25% failed for" in result.stdout, "the timeline shows the evidence"
+    printed = verdicts(result.stdout)
+    assert printed[("bake at 2%", "checkout")] == printed[("bake at 2%", "catalog")] == "pass"
+    assert printed[("bake at 25%", failed[1])] == "fail"
     assert "blue serves everything it served before the migration" in result.stdout
     assert alb_weights(result.stdout) == {"shop/catalog": (100, 0), "shop/checkout": (100, 0)}
     assert_went_through_moto(tmp_path, result.stdout)
+
+
+def test_fail_at_step_is_a_weight_green_can_be_compared_at(tmp_path: Path) -> None:
+    """At 100% no blue is left to compare with: the demo refuses before starting anything."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cutover.cli.main", "demo", "--data-dir", str(tmp_path / "demo")]
+        + ["--fail-at-step", "100"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--fail-at-step: 100 is outside 1..75 (a weight, not a step number)" in result.stderr
+    assert not (tmp_path / "demo").exists()
 
 
 def test_interactive_demo_waits_for_the_printed_approve_commands(tmp_path: Path) -> None:
