@@ -42,7 +42,10 @@ def make_plan(**overrides: Any) -> Plan:
             "timeout": "4h",
             "on_timeout": "rollback",
         },
-        "monitoring": {"window": "1h", "check_interval": "20m"},
+        "monitoring": {"window": "1h"},
+        # a look every 3 minutes: 60 looks a migration, not 180, keeps the suite quick; the
+        # default (1m) runs in test_inconclusive.py
+        "analysis": {"interval": "3m"},
     }
     data.update(overrides)
     return parse_plan(data)
