@@ -151,7 +151,7 @@ def look(state: State, window: Window, limits: Limits) -> Decision:
                 test,
                 evidence=compare(
                     test.evidence, green.requests, green.errors, blue.requests, blue.errors, limits.tolerance
-                ).evidence,
+                ),
             )
             for test in state.comparison
         ),

@@ -12,14 +12,13 @@ nothing and changes nothing (at 100% green the comparison rests; the absolute li
 Green against an absolute limit: the same construction for a binomial error rate against
 `limit`, mixed over rates above it.
 
-The state is a tuple of log likelihood ratios, one per grid point: small, serialisable, carried
-across the looks of one step. Not across steps: healthy traffic drives the logs far below zero,
-and a regression that starts in a later step would first have to climb back (bench case "late").
+The state is a tuple of log likelihood ratios, one per grid point: small and serialisable. Where
+each one starts and with which alpha is cutover.analysis.decision's business (spread_alpha).
 """
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Alternatives, in multiples of the null's rate, and their weights in the mixture. A point's
 # weight is the share of the evidence it can claim: 2x, the regression a migration must catch
@@ -54,12 +53,6 @@ def fresh() -> Evidence:
     return Evidence(logs=tuple(0.0 for _ in RATIOS))
 
 
-@dataclass(frozen=True)
-class ComparisonStep:
-    evidence: Evidence
-    theta0: float | None = field(default=None)  # green's share of errors under the null; None: no update
-
-
 def compare(
     evidence: Evidence,
     green_requests: int,
@@ -67,10 +60,10 @@ def compare(
     blue_requests: int,
     blue_errors: int,
     tolerance: float = 1.0,
-) -> ComparisonStep:
+) -> Evidence:
     """Add one window's counts to the green-versus-blue e-process."""
     if green_requests == 0 or blue_requests == 0:
-        return ComparisonStep(evidence)
+        return evidence
     weighted = tolerance * green_requests
     theta0 = weighted / (weighted + blue_requests)
     logs = []
@@ -79,7 +72,7 @@ def compare(
         logs.append(
             log + green_errors * math.log(theta / theta0) + blue_errors * math.log((1 - theta) / (1 - theta0))
         )
-    return ComparisonStep(Evidence(tuple(logs)), theta0)
+    return Evidence(tuple(logs))
 
 
 def above_limit(evidence: Evidence, requests: int, errors: int, limit: float) -> Evidence:

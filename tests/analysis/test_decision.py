@@ -75,8 +75,8 @@ def test_fewer_requests_than_the_minimum_are_inconclusive() -> None:
 
 def test_a_side_without_requests_leaves_the_comparison_unchanged() -> None:
     evidence = fresh()
-    assert compare(evidence, 0, 0, 6000, 60).evidence == evidence
-    assert compare(evidence, 6000, 600, 0, 0).evidence == evidence, "100% green compared with an empty blue"
+    assert compare(evidence, 0, 0, 6000, 60) == evidence
+    assert compare(evidence, 6000, 600, 0, 0) == evidence, "100% green compared with an empty blue"
 
 
 def test_green_over_the_absolute_limit_fails_even_with_blue_as_bad() -> None:
