@@ -209,9 +209,12 @@ class AnalysisLimits(Strict):
     interval: Annotated[Duration, _bounded("analysis.interval")] = Field(
         default=timedelta(minutes=1), description="how often the bakes and the monitoring window look"
     )
-    alpha: Limit = Field(default=0.01, gt=0, lt=0.5, description="false-abort budget of the whole migration")
+    # Bounded so every step's share stays a usable number and the null's share of errors below 1.
+    alpha: Limit = Field(
+        default=0.01, ge=1e-9, lt=0.5, description="false-abort budget of the whole migration"
+    )
     tolerance: Limit = Field(
-        default=1.0, ge=1, description="green may have this many times blue's error rate"
+        default=1.0, ge=1, le=100, description="green may have this many times blue's error rate"
     )
     min_requests: StrictInt = Field(default=1000, ge=1, description="green requests a step needs to pass")
     min_latency_samples: StrictInt = Field(default=100, ge=1)

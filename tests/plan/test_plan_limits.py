@@ -68,7 +68,12 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ),
     # continuous analysis
     (changed("analysis.interval", "0s"), "analysis.interval: must be at least"),
-    (changed("analysis.alpha", 0), "analysis.alpha: Input should be greater than 0"),
+    (changed("analysis.alpha", 0), "analysis.alpha: Input should be greater than or equal to 0.000000001"),
+    (
+        changed("analysis.alpha", 1e-320),
+        "analysis.alpha: Input should be greater than or equal to 0.000000001",
+    ),
+    (changed("analysis.tolerance", 1e300), "analysis.tolerance: Input should be less than or equal to 100"),
     (changed("analysis.alpha", 0.5), "analysis.alpha: Input should be less than 0.5"),
     (
         changed("analysis.min_requests", 0),
