@@ -11,7 +11,7 @@ steps by cutover.analysis.decision.spread_alpha). A single-step case runs with t
 a green that is worse is worse from its first request.
 
 Cases: A/A at 1% 5xx (false aborts per step); green at 2x blue's 5xx rate at 2%, 5% and 25% of
-traffic (detected within the bake, median and p90 time); green at 2x blue's p99 at 5%; green at
+traffic (detected within the bake, median and p90 time); green at 2x blue's p99 likewise; green at
 1% of 10 requests/s (inconclusive); and a whole default-shaped migration (steps 2/25/75/100, 30 min
 bakes, then 8 monitoring windows of 20 min at 100%) with both sides at 1% 5xx (false aborts per
 migration; the evidence runs across every step). The last line is machine-readable.
@@ -160,7 +160,9 @@ def main() -> None:
     detection(
         "green 2x blue's 5xx from 75%, after healthy steps", [late_regression(rng) for _ in range(runs)]
     )
-    detection("green 2x blue's p99 at 5%", step_case(rng, Traffic(0.05, green_p99=2 * P99_MS), runs))
+    for share in (0.02, 0.05, 0.25):
+        p99_case = step_case(rng, Traffic(share, green_p99=2 * P99_MS), runs)
+        detection(f"green 2x blue's p99 at {share:.0%}", p99_case)
     quiet = step_case(rng, Traffic(share=0.01, rate=10.0), runs)
     inconclusive = pct(sum(v is Verdict.INCONCLUSIVE for v, _ in quiet), runs)
     print(f"green 1% of 10 req/s: inconclusive {inconclusive:.1f}%")
