@@ -17,8 +17,9 @@ from temporalio.exceptions import ApplicationError
 
 from cutover.activities.cron_catch_up import run_missed
 from cutover.activities.running import in_thread, platform_activity, poll_until, waiting_activity
-from cutover.analysis.counts import Window
-from cutover.analysis.looks import LookRequest, ServiceLook, decide
+from cutover.analysis import looks
+from cutover.analysis.counts import LatencyThresholds, Window
+from cutover.analysis.v04 import looks as v04_looks
 from cutover.cron_ticks import ScheduleError
 from cutover.logs import get_logger
 from cutover.models import (
@@ -264,17 +265,47 @@ class MigrationActivities:
 
     @activity.defn(name="look")
     @platform_activity
-    def look(self, request: LookRequest) -> list[ServiceLook]:
-        """One look at every watched service's last window of counts, green against blue."""
+    def look(self, request: v04_looks.LookRequest) -> list[v04_looks.ServiceLook]:
+        """One look at every watched service's last window of counts, green against blue (the
+        analysis of migrations started on 0.4)."""
         window = timedelta(seconds=request.window_seconds)
-        looks = []
+        seen = []
         for watched in request.services:
             green = self.metrics.counts(request.green_env, watched.namespace, watched.service, window)
             blue = self.metrics.counts(request.blue_env, watched.namespace, watched.service, window)
-            looks.append(decide(watched, Window(green, blue), request.limits, request.final))
-        for seen in looks:
-            _log(service=seen.service).info("look", verdict=seen.verdict.value, green=seen.green.requests)
-        return looks
+            seen.append(v04_looks.decide(watched, Window(green, blue), request.limits, request.final))
+        for each in seen:
+            _log(service=each.service).info("look", verdict=each.verdict.value, green=each.green.requests)
+        return seen
+
+    @activity.defn(name="look_at_counts")
+    @platform_activity
+    def look_at_counts(self, request: looks.LookRequest) -> list[looks.ServiceLook]:
+        """One look at every watched service: at a step's first look blue's baseline first (its noise
+        and p99), then the window's counts in both environments, judged."""
+        window = timedelta(seconds=request.window_seconds)
+        limits = request.limits
+        seen = []
+        for watched in request.services:
+            if watched.state.baseline_due:
+                baseline = self.metrics.baseline(
+                    request.blue_env,
+                    watched.namespace,
+                    watched.service,
+                    timedelta(seconds=request.interval_seconds),
+                    looks.BASELINE_PERIODS,
+                    limits.max_p99_latency_ms,
+                )
+                watched = watched.model_copy(update={"state": watched.state.with_baseline(baseline)})
+            latency = LatencyThresholds(watched.state.latency_threshold_ms, limits.max_p99_latency_ms)
+            green, blue = (
+                self.metrics.counts(env, watched.namespace, watched.service, window, latency)
+                for env in (request.green_env, request.blue_env)
+            )
+            seen.append(looks.decide(watched, Window(green, blue), request))
+        for each in seen:
+            _log(service=each.service).info("look", verdict=each.verdict.value, green=each.green.requests)
+        return seen
 
     @activity.defn(name="write_report")
     @platform_activity
@@ -303,5 +334,6 @@ class MigrationActivities:
             self.set_green_percent,
             self.analyse,
             self.look,
+            self.look_at_counts,
             self.write_report,
         ]

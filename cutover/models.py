@@ -195,6 +195,17 @@ class AnalysisResult(BaseModel):
     limit_evidence: float | None = Field(default=None, description="e-value that it is over max_error_rate")
     limit_bound: float | None = None
     looks: Series | None = None
+    # From 0.5: latency as counts, the limits as burn rates.
+    latency_evidence: float | None = Field(
+        default=None, description="e-value that more of green's requests are slower than blue's p99"
+    )
+    latency_bound: float | None = None
+    latency_threshold_ms: float | None = Field(default=None, description="blue's p99 in its baseline")
+    latency_counted: bool | None = Field(
+        default=None, description="False: the persistence rule on p99s judged latency (no guarantee)"
+    )
+    error_burn: float | None = Field(default=None, description="green's error-budget burn rate")
+    latency_burn: float | None = Field(default=None, description="green's burn of a p99's 1% budget")
 
 
 class Workload(BaseModel):

@@ -17,8 +17,11 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
-    from cutover.analysis.decision import State, Verdict
-    from cutover.analysis.looks import LookRequest, ServiceLook, Watched
+    from cutover.analysis import looks as counts_looks
+    from cutover.analysis.decision import State
+    from cutover.analysis.v04 import decision as v04
+    from cutover.analysis.v04 import looks as v04_looks
+    from cutover.analysis.verdict import Verdict
     from cutover.durations import format_duration
     from cutover.leases import keeper_id, planned_workloads
     from cutover.logs import get_logger
@@ -77,6 +80,7 @@ with workflow.unsafe.imports_passed_through():
         OUTCOME_ATTRIBUTE,
         PREPARE_TARGET,
         PROVISION_TIMEOUT,
+        ROBUST_ANALYSIS,
         UNDO,
         UNDO_RETRY,
         WORKLOAD_LEASES,
@@ -93,12 +97,17 @@ with workflow.unsafe.imports_passed_through():
         ServiceMigrationWorkflow,
     )
     from cutover.workflows.waits import rollout_failure
-    from cutover.workflows.watching import counted, evidence, failure
+    from cutover.workflows.watching import AnyLook, counted, evidence, failure
 
 SYSTEM = "cutover"
 NOT_RUNNING = "the migration is not running"
 INPUT_EVENTS = frozenset({EventKind.REFUSED, EventKind.PAUSED, EventKind.RESUMED})
 INPUT_LOG_LINES = 10  # per workflow task; the timeline keeps every one
+INCONCLUSIVE_HELP = (
+    "paused: `resume` goes on to the next step without a verdict on this one; for verdicts, `abort` "
+    "and start a plan with a longer traffic.bake, a lower analysis.min_requests or "
+    "analysis.on_inconclusive: extend"
+)
 Payload = TypeVar("Payload", bound=SignalPayload)
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -143,8 +152,9 @@ class MigrationWorkflow:
         self._abort: Control | None = None
         self._retry_undo = False
         self._inventory = Inventory(workloads=[])
-        self._evidence: dict[str, State] = {}  # per exposed service, across the migration's looks
+        self._evidence: dict[str, State | v04.State] = {}  # per exposed service, across its looks
         self._analysed_steps = 0  # bakes and monitoring windows watched so far: their share of alpha
+        self._counts_analysis: bool | None = None  # 0.5's analysis (else 0.4's), set at the first bake
         self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
         self._input_logs: tuple[datetime | None, int] = (None, 0)
 
@@ -527,10 +537,7 @@ class MigrationWorkflow:
         """Look at every exposed service each analysis.interval while the bake lasts: roll back at the
         first failure, end early on enough evidence if the plan allows, decide at the end."""
         analysis = self.plan.analysis
-        alpha = self.plan.analysis.step_alphas(self.plan.traffic.steps)[self._analysed_steps]
-        self._analysed_steps += 1
-        for w in self._exposed():
-            self._evidence[w.service] = self._evidence.get(w.service, State.start()).next_step(alpha)
+        self._start_step_evidence()
         elapsed, extended = timedelta(0), False
         series = {w.service: Series() for w in self._exposed()}
         while True:
@@ -566,23 +573,59 @@ class MigrationWorkflow:
             if analysis.on_inconclusive is InconclusiveAction.ROLLBACK:
                 raise MigrationStopped(f"{label} inconclusive: {reasons}")
             self._status.paused = True
-            self._event(EventKind.PAUSED, f"{label} inconclusive, waiting for a human (resume): {reasons}")
+            self._event(EventKind.PAUSED, f"{label} inconclusive ({reasons}); {INCONCLUSIVE_HELP}")
             await self._checkpoint()
             return
 
-    async def _look(self, window: timedelta, final: bool) -> list[ServiceLook]:
-        request = LookRequest(
-            services=[
-                Watched(service=w.service, namespace=w.namespace, state=self._evidence[w.service])
-                for w in self._exposed()
-            ],
-            blue_env=self.plan.source.name,
-            green_env=self.plan.target.name,
-            window_seconds=window.total_seconds(),
-            limits=self.plan.analysis.decision_limits(),
-            final=final,
-        )
-        looks = await self._act(MigrationActivities.look, request, FORWARD)
+    def _start_step_evidence(self) -> None:
+        """A bake or the monitoring window starts: every exposed service's evidence starts this
+        step's tests with their share of alpha (spread_alpha)."""
+        analysis, index = self.plan.analysis, self._analysed_steps
+        self._analysed_steps += 1
+        if self._counts_analysis is None:  # decided once, so a migration never mixes the two
+            self._counts_analysis = workflow.patched(ROBUST_ANALYSIS)
+        for w in self._exposed():
+            before = self._evidence.get(w.service)
+            if self._counts_analysis:
+                alpha = analysis.step_alphas(self.plan.traffic.steps)[index]
+                state = before if isinstance(before, State) else State()
+                self._evidence[w.service] = state.next_step(alpha, analysis.decision_limits())
+            else:
+                v04_alpha = analysis.v04_step_alphas(self.plan.traffic.steps)[index]
+                v04_state = before if isinstance(before, v04.State) else v04.State.start()
+                self._evidence[w.service] = v04_state.next_step(v04_alpha)
+
+    async def _look(self, window: timedelta, final: bool) -> Sequence[AnyLook]:
+        looks: Sequence[AnyLook]
+        if self._counts_analysis:
+            request = counts_looks.LookRequest(
+                services=[
+                    counts_looks.Watched(service=w.service, namespace=w.namespace, state=state)
+                    for w in self._exposed()
+                    if isinstance(state := self._evidence[w.service], State)
+                ],
+                blue_env=self.plan.source.name,
+                green_env=self.plan.target.name,
+                window_seconds=window.total_seconds(),
+                interval_seconds=self.plan.analysis.interval.total_seconds(),
+                limits=self.plan.analysis.decision_limits(),
+                final=final,
+            )
+            looks = await self._act(MigrationActivities.look_at_counts, request, FORWARD)
+        else:
+            v04_request = v04_looks.LookRequest(
+                services=[
+                    v04_looks.Watched(service=w.service, namespace=w.namespace, state=state)
+                    for w in self._exposed()
+                    if isinstance(state := self._evidence[w.service], v04.State)
+                ],
+                blue_env=self.plan.source.name,
+                green_env=self.plan.target.name,
+                window_seconds=window.total_seconds(),
+                limits=self.plan.analysis.v04_limits(),
+                final=final,
+            )
+            looks = await self._act(MigrationActivities.look, v04_request, FORWARD)
         for look in looks:
             self._evidence[look.service] = look.state
         return looks

@@ -69,3 +69,7 @@ CHILD_TASK_TIMEOUT = timedelta(seconds=4)
 INTERRUPTIBLE_STEPS = "interruptible-steps"
 # Patch id: bakes and the monitoring window look every analysis.interval (cutover.analysis).
 CONTINUOUS_ANALYSIS = "continuous-analysis"
+# Patch id: the analysis of 0.5 (cutover.analysis): noise learned from blue's baseline, latency as
+# counts, burn-rate limits, change detectors. Migrations that began their first bake on 0.4 keep
+# cutover.analysis.v04 to the end.
+ROBUST_ANALYSIS = "robust-analysis"

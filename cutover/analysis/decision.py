@@ -1,68 +1,74 @@
 """One look at a window of counts: fail now, keep watching, or (at the end of a step) pass or
-inconclusive. Error rates are judged by anytime-valid e-processes (cutover.analysis.sequential);
-latency by a persistence rule on per-window p99s.
+inconclusive.
 
-How the migration's alpha is spent (spread_alpha): each analysed step starts its own e-processes,
-which then run to the end of the migration, each with a share of alpha; any one crossing its bound
-fails the migration. Under "green is as good as blue", the chance that any of them ever crosses is
-at most the sum of their shares, the plan's alpha, however often and however long they look
-(Ville's inequality and a union bound). The first step's evidence gets most of it: a green that is
-worse is usually worse from its first request, and its evidence keeps growing through the later
-steps; the later steps' own evidence is there for a regression that starts under load, where the
-traffic is large and a small share still decides in a look or two. A fresh start per step matters:
-evidence carried from healthy steps sinks far below 1 and a late regression would first have to
-climb back.
+Four judges, each on counts:
+- errors, green vs blue: cutover.analysis.comparison (step tests and a change detector);
+- latency, green vs blue: the same on the number of requests slower than blue's p99 (from blue's
+  baseline before the step), where the metrics source counts them (Prometheus histogram buckets,
+  CloudWatch percentile ranks); else a persistence rule on the p99s, which has no guarantee;
+- errors against max_error_rate and latency against max_p99_latency_ms: SLO burn rates
+  (cutover.analysis.burn_rate).
 
-Why latency differs: a p99 from a window is a quantile estimate, not a count, and most sources
-(CloudWatch's TargetResponseTime p99) give no histogram to test; a green p99 above the limits in
-`latency_windows` consecutive windows with enough samples on both sides is required, so one noisy
-window never decides.
+How the migration's alpha is spent (spread_alpha): ERRORS_SHARE to the error comparison, the rest to
+the latency comparison. Within each, every analysed step starts its own test, which runs to the end of
+the migration; the first step's gets FIRST_STEP_SHARE, the later ones share the rest. A union bound
+keeps the chance that any of them ever fails a healthy green at most the plan's alpha, however often
+they look. The first step gets most because a worse green is usually worse from its first request and
+its evidence grows through the later steps; the later steps' tests are for a regression that starts
+under load, on large traffic, where a small share still decides within a look or two.
+
+The change detectors (one per comparison) are bounded at DETECTOR_LOOKS / (alpha's share): on a
+healthy green each fails on average no sooner than that many looks (ARL); they are what finds a
+regression that starts mid-bake. The burn-rate rules are SRE alerting rules, not tests: they hold no
+alpha; green at the limit never fails them.
 """
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
-from cutover.analysis.counts import Window
-from cutover.analysis.sequential import Evidence, above_limit, compare, fresh
+from cutover.analysis.burn_rate import Budget, Burn, Counted, burning
+from cutover.analysis.comparison import Bound, Comparison
+from cutover.analysis.counts import Baseline, Window
+from cutover.analysis.noise import learn
+from cutover.analysis.verdict import Verdict
 
-COMPARISON_SHARE = 0.9  # of alpha, for green-versus-blue; the rest for the absolute error limit
-FIRST_STEP_SHARE = 0.8  # of each test's alpha, for the evidence that starts at the first step
-
-
-class Verdict(StrEnum):
-    FAIL = "fail"  # roll back now
-    WATCHING = "watching"  # no decision yet
-    PASS = "pass"  # enough green traffic and no evidence against it
-    INCONCLUSIVE = "inconclusive"  # too little green traffic to say
+ERRORS_SHARE = 0.95  # of alpha, for green-versus-blue errors; the rest for green-versus-blue latency
+FIRST_STEP_SHARE = 0.9  # of each comparison's alpha, for the test that starts at the first step
+DETECTOR_LOOKS = 20.0  # a detector's bound, times 1 / its comparison's share of alpha
+SLOW_ALLOWED = 0.01  # the share of requests a p99 at the limit allows to be slower than it
 
 
 @dataclass(frozen=True)
 class Limits:
-    tolerance: float = 1.0  # green may have up to this many times blue's error rate
-    max_error_rate: float = 0.05  # green's error rate must not be shown to exceed this
+    tolerance: float = 1.0  # green may have up to this many times blue's rate of bad events
+    max_error_rate: float = 0.05  # green's error budget: its rate must not burn it (burn_rate)
     min_requests: int = 1000  # green requests a step needs before it can pass
-    max_latency_ratio: float = 1.5
     max_p99_latency_ms: float = 500.0
+    alpha: float = 0.01  # the whole migration's, to bound the change detectors
+    # The persistence rule, where the source counts no slow requests:
+    max_latency_ratio: float = 1.5
     latency_windows: int = 3  # consecutive bad windows that fail latency
     min_latency_samples: int = 100  # per side, for a window's p99 to count
+
+    def detector_log_bound(self, share: float) -> float:
+        return math.log(DETECTOR_LOOKS / (self.alpha * share))
 
 
 @dataclass(frozen=True)
 class StepAlpha:
-    """The alpha of the e-processes one step starts (0: that test does not start here)."""
+    """The alpha of the tests one step starts (0: that test does not start here)."""
 
-    comparison: float
-    absolute: float
+    errors: float
+    latency: float
 
 
 def spread_alpha(alpha: float, compared: Sequence[bool]) -> list[StepAlpha]:
     """Each analysed step's share of the migration's alpha; `compared[i]`: step i has blue traffic
-    to compare with (not at 100% green). The shares add up to alpha."""
-    comparison = _shares(alpha * COMPARISON_SHARE, [i for i, has_blue in enumerate(compared) if has_blue])
-    absolute = _shares(alpha * (1 - COMPARISON_SHARE), list(range(len(compared))))
-    return [StepAlpha(comparison.get(i, 0.0), absolute.get(i, 0.0)) for i in range(len(compared))]
+    to compare with (not at 100% green). The shares add up to alpha (none where nothing compares)."""
+    steps = [i for i, has_blue in enumerate(compared) if has_blue]
+    errors, latency = _shares(alpha * ERRORS_SHARE, steps), _shares(alpha * (1 - ERRORS_SHARE), steps)
+    return [StepAlpha(errors.get(i, 0.0), latency.get(i, 0.0)) for i in range(len(compared))]
 
 
 def _shares(alpha: float, steps: list[int]) -> dict[int, float]:
@@ -73,63 +79,73 @@ def _shares(alpha: float, steps: list[int]) -> dict[int, float]:
 
 
 @dataclass(frozen=True)
-class Test:
-    """One e-process and the alpha it was started with: it fails when e >= 1/alpha."""
+class StepCounts:
+    """What green and blue served in the current step (evidence and min_requests)."""
 
-    evidence: Evidence
-    alpha: float
+    green_requests: int = 0
+    green_errors: int = 0
+    blue_requests: int = 0
+    blue_errors: int = 0
 
-    @property
-    def crossed(self) -> bool:
-        return self.evidence.rejects(self.alpha)
-
-    @property
-    def strength(self) -> float:
-        """log(e * alpha): 0 at the bound, so tests of different alphas compare."""
-        return self.evidence.log_e + math.log(self.alpha)
+    def __add__(self, window: Window) -> "StepCounts":
+        green, blue = window.green, window.blue
+        return StepCounts(
+            self.green_requests + green.requests,
+            self.green_errors + green.errors,
+            self.blue_requests + blue.requests,
+            self.blue_errors + blue.errors,
+        )
 
 
 @dataclass(frozen=True)
 class State:
-    """Carried from look to look across the migration; small and serialisable."""
+    """Carried from look to look across the migration: a few numbers per judge, whatever its length."""
 
-    comparison: tuple[Test, ...] = ()
-    absolute: tuple[Test, ...] = ()
-    bad_latency_windows: int = 0
-    step_green_requests: int = 0
-    step_green_errors: int = 0
-    step_blue_requests: int = 0
-    step_blue_errors: int = 0
+    errors: Comparison = Comparison()
+    latency: Comparison = Comparison()
+    error_budget: Budget = Budget()
+    latency_budget: Budget = Budget()
+    latency_threshold_ms: float | None = None  # blue's p99 in its baseline: slow means slower than this
+    baseline_due: bool = False  # a step started: read blue's baseline before its first look
+    bad_latency_windows: int = 0  # the persistence rule's streak
+    step: StepCounts = StepCounts()
 
-    @classmethod
-    def start(cls) -> "State":
-        return cls()
+    def next_step(self, alpha: StepAlpha, limits: Limits) -> "State":
+        """A new step: its own tests start, the earlier ones go on; the step's counts and the burn-rate
+        windows restart (green's traffic changed: the last step's minutes would swamp or dilute it)."""
+        return replace(
+            self,
+            errors=self.errors.next_step(alpha.errors, limits.detector_log_bound(ERRORS_SHARE)),
+            latency=self.latency.next_step(alpha.latency, limits.detector_log_bound(1 - ERRORS_SHARE)),
+            error_budget=Budget(),
+            latency_budget=Budget(),
+            baseline_due=True,
+            step=StepCounts(),
+        )
 
-    def next_step(self, alpha: StepAlpha) -> "State":
-        """A new step: its own tests start, the earlier ones go on, the step's counts restart."""
-        return State(
-            comparison=self.comparison + _started(alpha.comparison),
-            absolute=self.absolute + _started(alpha.absolute),
+    def with_baseline(self, baseline: Baseline) -> "State":
+        """Learn blue's noise (and its p99, the latency threshold) from its recent periods."""
+        periods = baseline.periods
+        slow = [(p.latency_samples, p.slow) for p in periods if p.slow is not None]
+        counted = baseline.compare_ms is not None and len(slow) == len(periods) > 0
+        return replace(
+            self,
+            errors=replace(self.errors, noise=learn([(p.requests, p.errors) for p in periods])),
+            latency=replace(self.latency, noise=learn(slow) if counted else None),
+            latency_threshold_ms=baseline.compare_ms if counted else None,
+            baseline_due=False,
         )
 
 
-def _started(alpha: float) -> tuple[Test, ...]:
-    return (Test(fresh(), alpha),) if alpha > 0 else ()
-
-
 @dataclass(frozen=True)
-class Bound:
-    """The test closest to failing: its e-value and the bound it fails at (display only)."""
+class Judged:
+    """One look's verdict with the evidence closest to each bound (display)."""
 
-    e_value: float
-    bound: float
-
-
-def strongest(tests: Sequence[Test]) -> Bound | None:
-    if not tests:
-        return None
-    test = max(tests, key=lambda t: t.strength)
-    return Bound(_e(test.evidence.log_e), 1 / test.alpha)
+    errors: Bound | None
+    latency: Bound | None
+    error_burn: Burn | None
+    latency_burn: Burn | None
+    latency_counted: bool  # False: the persistence rule judged latency (no guarantee)
 
 
 @dataclass(frozen=True)
@@ -137,59 +153,84 @@ class Decision:
     verdict: Verdict
     state: State
     reasons: tuple[str, ...] = ()
+    judged: Judged | None = None
 
 
-def look(state: State, window: Window, limits: Limits) -> Decision:
-    """Add one window; FAIL as soon as the evidence allows, else WATCHING."""
+def look(state: State, window: Window, limits: Limits, seconds: float) -> Decision:
+    """Add one window of `seconds`; FAIL as soon as any judge says so, else WATCHING."""
     green, blue = window.green, window.blue
-    bad, streak = _latency_bad(window, limits), state.bad_latency_windows
-    if bad is not None:
+    t = limits.tolerance
+    counted = _latency_counted(state, window)
+    errors = state.errors.add(green.requests, green.errors, blue.requests, blue.errors, t)
+    latency = state.latency
+    if counted:
+        latency = latency.add(green.latency_samples, green.slow or 0, blue.latency_samples, blue.slow or 0, t)
+    streak = state.bad_latency_windows
+    if not counted and (bad := _latency_bad(window, limits)) is not None:
         streak = streak + 1 if bad else 0
-    state = State(
-        comparison=tuple(
-            replace(
-                test,
-                evidence=compare(
-                    test.evidence, green.requests, green.errors, blue.requests, blue.errors, limits.tolerance
-                ),
-            )
-            for test in state.comparison
-        ),
-        absolute=tuple(
-            replace(
-                test,
-                evidence=above_limit(test.evidence, green.requests, green.errors, limits.max_error_rate),
-            )
-            for test in state.absolute
-        ),
+    last_errors = Counted(green.requests, green.errors)
+    last_slow = Counted(green.latency_samples, green.slow_over_limit or 0)
+    error_budget = state.error_budget.add(last_errors, seconds)
+    latency_budget = state.latency_budget
+    if green.slow_over_limit is not None:
+        latency_budget = latency_budget.add(last_slow, seconds)
+    error_burn = burning(error_budget, last_errors, limits.max_error_rate)
+    latency_burn = (
+        burning(latency_budget, last_slow, SLOW_ALLOWED) if green.slow_over_limit is not None else None
+    )
+    state = replace(
+        state,
+        errors=errors,
+        latency=latency,
+        error_budget=error_budget,
+        latency_budget=latency_budget,
         bad_latency_windows=streak,
-        step_green_requests=state.step_green_requests + green.requests,
-        step_green_errors=state.step_green_errors + green.errors,
-        step_blue_requests=state.step_blue_requests + blue.requests,
-        step_blue_errors=state.step_blue_errors + blue.errors,
+        step=state.step + window,
     )
     reasons = []
-    if crossed := [t for t in state.comparison if t.crossed]:
+    if bound := errors.crossed:
+        reasons.append(f"green's error rate is above {_times(t)} blue's ({_evidence_text(bound)})")
+    if bound := latency.crossed:
         reasons.append(
-            f"green's error rate is above {limits.tolerance:g}x blue's ({_evidence_text(crossed)})"
+            f"green has more requests slower than {state.latency_threshold_ms:.0f} ms (blue's p99) "
+            f"than {_times(t)} blue's share ({_evidence_text(bound)})"
         )
-    if crossed := [t for t in state.absolute if t.crossed]:
-        reasons.append(f"green's error rate is above {limits.max_error_rate:g} ({_evidence_text(crossed)})")
-    if state.bad_latency_windows >= limits.latency_windows:
-        reasons.append(f"green's p99 was over the limits in {state.bad_latency_windows} windows in a row")
-    return Decision(Verdict.FAIL if reasons else Verdict.WATCHING, state, tuple(reasons))
+    if error_burn and error_burn.fired:
+        reasons.append(
+            f"green burns its error budget (max_error_rate {limits.max_error_rate:g}): {error_burn.text()}"
+        )
+    if latency_burn and latency_burn.fired:
+        reasons.append(
+            f"green's requests slower than {limits.max_p99_latency_ms:g} ms burn a p99's budget "
+            f"(1% slower): {latency_burn.text()}"
+        )
+    if streak >= limits.latency_windows:
+        reasons.append(f"green's p99 was over the limits in {streak} windows in a row")
+    judged = Judged(errors.strongest, latency.strongest, error_burn, latency_burn, counted)
+    return Decision(Verdict.FAIL if reasons else Verdict.WATCHING, state, tuple(reasons), judged)
 
 
-def at_end(state: State, limits: Limits) -> Decision:
+def at_end(decision: Decision, limits: Limits) -> Decision:
     """The step's bake is over without a failure: pass only on enough green traffic."""
-    if state.step_green_requests < limits.min_requests:
-        reason = f"green served {state.step_green_requests} requests, fewer than {limits.min_requests}"
-        return Decision(Verdict.INCONCLUSIVE, state, (reason,))
-    return Decision(Verdict.PASS, state)
+    requests = decision.state.step.green_requests
+    if requests < limits.min_requests:
+        minimum = f"analysis.min_requests ({limits.min_requests})"
+        reason = f"green served {requests} requests this step, fewer than {minimum}"
+        return replace(decision, verdict=Verdict.INCONCLUSIVE, reasons=(reason,))
+    return replace(decision, verdict=Verdict.PASS)
+
+
+def _latency_counted(state: State, window: Window) -> bool:
+    """Both sides counted slow requests against blue's baseline p99: the count test judges latency."""
+    return (
+        state.latency_threshold_ms is not None
+        and window.green.slow is not None
+        and window.blue.slow is not None
+    )
 
 
 def _latency_bad(window: Window, limits: Limits) -> bool | None:
-    """True: over the limits; False: within them; None: too few samples to say."""
+    """The persistence rule's window: True over the limits; False within; None too few samples."""
     green, blue = window.green, window.blue
     if green.p99_ms is None or green.latency_samples < limits.min_latency_samples:
         return None
@@ -200,11 +241,10 @@ def _latency_bad(window: Window, limits: Limits) -> bool | None:
     return green.p99_ms > limits.max_latency_ratio * blue.p99_ms
 
 
-def _evidence_text(crossed: Sequence[Test]) -> str:
-    bound = strongest(crossed)
-    assert bound is not None
-    return f"e-value {bound.e_value:.3g} over its bound {bound.bound:.3g}"
+def _times(tolerance: float) -> str:
+    return f"{tolerance:g}x"
 
 
-def _e(log_e: float) -> float:
-    return math.exp(min(log_e, 700.0))
+def _evidence_text(bound: Bound) -> str:
+    test = "change detector" if bound.detector else "e-value"
+    return f"{test} {bound.e_value:.3g} over its bound {bound.bound:.3g}"

@@ -1,12 +1,19 @@
-"""One look at every exposed service: what the workflow sends the `look` activity and gets back.
+"""One look at every exposed service: what the workflow sends the look activity and gets back.
 
-Batched so a look costs the history a few events, however many services the step moves.
+Batched so a look costs the history a few events, however many services the step moves. The first
+look of a step also reads blue's baseline (State.baseline_due), so the step judges with the noise
+blue shows now.
 """
 
 from pydantic import BaseModel, Field
 
+from cutover.analysis.burn_rate import Burn
+from cutover.analysis.comparison import Bound
 from cutover.analysis.counts import Side, Window
-from cutover.analysis.decision import Bound, Decision, Limits, State, Verdict, at_end, look, strongest
+from cutover.analysis.decision import Limits, State, at_end, look
+from cutover.analysis.verdict import Verdict
+
+BASELINE_PERIODS = 120  # blue's periods read before a step: two hours at one-minute looks
 
 
 class Watched(BaseModel):
@@ -20,37 +27,45 @@ class LookRequest(BaseModel):
     blue_env: str
     green_env: str
     window_seconds: float = Field(gt=0)
+    interval_seconds: float = Field(gt=0, description="analysis.interval: the baseline's period")
     limits: Limits
     final: bool = Field(default=False, description="the bake is over: pass or inconclusive if not failed")
 
 
 class ServiceLook(BaseModel):
-    """One service's decision with its evidence: the counts, the e-values against their bounds (the
-    test closest to failing; None where no test runs), the verdict and why."""
+    """One service's decision with its evidence: the counts, each judge closest to failing (None
+    where it does not run), the verdict and why."""
 
     service: str
     verdict: Verdict
     reasons: list[str]
     green: Side
     blue: Side
-    comparison: Bound | None
-    absolute: Bound | None
+    errors: Bound | None = None
+    latency: Bound | None = None
+    error_burn: Burn | None = None
+    latency_burn: Burn | None = None
+    latency_counted: bool = False
     state: State
 
 
-def decide(watched: Watched, window: Window, limits: Limits, final: bool) -> ServiceLook:
+def decide(watched: Watched, window: Window, request: LookRequest) -> ServiceLook:
     """Add the window; at the bake's end a service that did not fail passes or is inconclusive."""
-    decision: Decision = look(watched.state, window, limits)
-    if final and decision.verdict is Verdict.WATCHING:
-        decision = at_end(decision.state, limits)
-    state = decision.state
+    decision = look(watched.state, window, request.limits, request.window_seconds)
+    if request.final and decision.verdict is Verdict.WATCHING:
+        decision = at_end(decision, request.limits)
+    judged = decision.judged
+    assert judged is not None
     return ServiceLook(
         service=watched.service,
         verdict=decision.verdict,
         reasons=list(decision.reasons),
         green=window.green,
         blue=window.blue,
-        comparison=strongest(state.comparison),
-        absolute=strongest(state.absolute),
-        state=state,
+        errors=judged.errors,
+        latency=judged.latency,
+        error_burn=judged.error_burn,
+        latency_burn=judged.latency_burn,
+        latency_counted=judged.latency_counted,
+        state=decision.state,
     )

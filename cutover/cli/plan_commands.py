@@ -6,8 +6,10 @@ from cutover.cli.errors import CliError
 from cutover.durations import format_duration as fmt
 from cutover.models import WorkloadKind
 from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, estimate_history, history_problems
-from cutover.plan.model import Exposure, Plan, PlanError, load_plan
-from cutover.plan.steps import planned_steps
+from cutover.plan.model import Exposure, Plan, PlanError, load_plan, may_be_exposed
+from cutover.plan.steps import step_sequence
+from cutover.plan.traffic_estimate import TrafficCheck, check_traffic
+from cutover.plan.traffic_report import expected_rate, green_requests, traffic_warnings, unchecked
 from cutover.platform.local import LocalEnvironment
 from cutover.temporal.settings import local_state_path
 
@@ -72,10 +74,12 @@ def plan_group() -> None:
     "--json", "as_json", is_flag=True, help="Print the plan as JSON (for the UI's Start Workflow form)"
 )
 def validate(file: str, as_json: bool) -> None:
-    """Exit 0 with a summary, or 2 with every problem and its field path."""
+    """Exit 0 with a summary, or 2 with every problem and its field path; warnings do not fail it."""
     plan = read_plan(file)
+    check = check_traffic(plan, [s for s in plan.services if may_be_exposed(s)])
     if as_json:
         click.echo(plan.model_dump_json(indent=2))
+        _warn(traffic_warnings(plan, check))
         return
     g = plan.gates
     click.echo(f"plan {plan.name!r} is valid")
@@ -97,12 +101,39 @@ def validate(file: str, as_json: bool) -> None:
         f"  workflow history: about {estimate_history(plan).total:,} events at most "
         f"(Temporal's limit {HISTORY_EVENT_LIMIT:,})"
     )
+    for traffic in dict.fromkeys(e.traffic for e in check.estimates):
+        click.echo(f"  green requests per step at {expected_rate(check, traffic)}:")
+        for estimate in (e for e in check.estimates if e.traffic == traffic):
+            click.echo(f"    {estimate.step.name}: {green_requests(estimate)}")
+    _note_unchecked(plan, check)
+    _warn(traffic_warnings(plan, check))
 
 
 @plan_group.command("show")
 @click.argument("file")
 def show(file: str) -> None:
-    """Dry run: the exact ordered steps the workflow would run."""
+    """Dry run: the exact ordered steps the workflow would run, and green's traffic in each."""
     plan = read_plan(file)
-    for number, step in enumerate(planned_steps(plan, classify(plan)), start=1):
-        click.echo(f"{number:3d}. {step}")
+    exposed = classify(plan)
+    check = check_traffic(plan, [s for s in plan.services if exposed[s.name]])
+    for number, step in enumerate(step_sequence(plan, exposed), start=1):
+        click.echo(f"{number:3d}. {step.text}")
+        for estimate in check.estimates:
+            if (estimate.step.kind, estimate.step.weight) == (step.kind, step.weight):
+                click.echo(
+                    f"       green at {expected_rate(check, estimate.traffic)}: {green_requests(estimate)}"
+                )
+    _note_unchecked(plan, check)
+    _warn(traffic_warnings(plan, check))
+
+
+def _note_unchecked(plan: Plan, check: TrafficCheck) -> None:
+    note = unchecked(plan, check)
+    if note:
+        click.echo(f"  {note}")
+
+
+def _warn(warnings: list[str]) -> None:
+    """On stderr, like errors: stdout stays the summary, the steps or the plan's JSON."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)

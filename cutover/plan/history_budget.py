@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cutover.models import WorkloadKind
-from cutover.plan.model import Exposure, InconclusiveAction, Plan
+from cutover.plan.look_schedule import look_schedule
+from cutover.plan.model import Exposure, InconclusiveAction, Plan, may_be_exposed
 from cutover.plan.steps import StepKind, step_sequence
 
 HISTORY_EVENT_LIMIT = 51_200
@@ -47,11 +48,7 @@ def undecided_count(plan: Plan) -> int:
 
 def worst_case_exposure(plan: Plan) -> dict[str, bool]:
     """Declared exposed services, and every one left to discovery that could be exposed."""
-    return {
-        s.name: s.exposure == Exposure.EXPOSED
-        or (s.exposure == Exposure.DISCOVER and s.workload_kind != WorkloadKind.CRONJOB)
-        for s in plan.services
-    }
+    return {s.name: may_be_exposed(s) for s in plan.services}
 
 
 def exposed_count(plan: Plan) -> int:
@@ -84,7 +81,10 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     # one look (a timer and the batched look activity) per interval of each bake and of monitoring;
     # on_inconclusive extend may bake each step twice
     bakes = (steps + 1) * (2 if plan.analysis.on_inconclusive is InconclusiveAction.EXTEND else 1)
-    looks = bakes * _rounds(plan.traffic.bake, interval) + _rounds(plan.monitoring.window, interval)
+    looks = (
+        bakes * look_schedule(plan.traffic.bake, interval).count
+        + look_schedule(plan.monitoring.window, interval).count
+    )
     per_service_activities = 8 + steps  # deploy, rollout, the weight at each step, checks
     return HistoryEstimate(
         {

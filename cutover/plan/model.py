@@ -19,7 +19,8 @@ from pydantic import (
     field_validator,
 )
 
-from cutover.analysis.decision import Limits, StepAlpha, spread_alpha
+from cutover.analysis import decision
+from cutover.analysis.v04 import decision as v04
 from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
 from cutover.models import WorkloadKind
 from cutover.plan.file import PlanFileError, read_plan_file
@@ -37,6 +38,9 @@ MAX_SERVICES = 1000
 MAX_TRAFFIC_STEPS = 20
 MAX_GATES = MAX_TRAFFIC_STEPS + 1  # uat, one per step below 100 (the last step is 100), full-cutover
 MAX_APPROVERS = 50
+# Requests per second one service may be expected to serve: far above any real service, low enough
+# that every estimate made from it (rps x seconds of a 7-day bake) stays an ordinary number.
+MAX_EXPECTED_RPS = 10_000_000
 
 SECOND, MINUTE, HOUR, DAY = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 # The shortest and longest value of each duration. A migration whose single wait spans months
@@ -100,6 +104,9 @@ def _no_space(value: str) -> str:
 Approver = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_approver)]
 # Numbers are numbers: no booleans (YAML's yes/no), no strings, no NaN or infinity.
 Limit = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+# What the operator expects a service to serve, blue and green together: what `plan validate` and
+# `plan show` check each step's green traffic against analysis.min_requests with.
+ExpectedRps = Annotated[Limit, Field(gt=0, le=MAX_EXPECTED_RPS)]
 
 
 class Exposure(StrEnum):
@@ -136,6 +143,9 @@ class Service(Strict):
     workload: str = Field(description="kind/name, e.g. deployment/checkout or cronjob/nightly")
     namespace: str = Field(default="default", pattern=NAME_PATTERN, max_length=63)
     exposure: Exposure = Exposure.DISCOVER
+    expected_rps: ExpectedRps | None = Field(
+        default=None, description="requests/s this service serves; overrides analysis.expected_rps"
+    )
 
     @field_validator("workload")
     @classmethod
@@ -225,15 +235,36 @@ class AnalysisLimits(Strict):
         default=None, description="a step with enough evidence may end after this instead of the whole bake"
     )
     on_inconclusive: InconclusiveAction = InconclusiveAction.PAUSE
+    expected_rps: ExpectedRps | None = Field(
+        default=None,
+        description="requests/s each exposed service serves, blue and green together (checks only)",
+    )
 
-    def step_alphas(self, weights: list[int]) -> list[StepAlpha]:
+    def step_alphas(self, weights: list[int]) -> list[decision.StepAlpha]:
         """The share of alpha each analysed step starts its tests with: the traffic steps, then the
         monitoring window (no comparison where green serves 100%)."""
-        return spread_alpha(self.alpha, [weight < 100 for weight in weights] + [False])
+        return decision.spread_alpha(self.alpha, _compared(weights))
 
-    def decision_limits(self) -> Limits:
+    def decision_limits(self) -> decision.Limits:
         """What cutover.analysis.decision judges a look by."""
-        return Limits(
+        return decision.Limits(
+            tolerance=self.tolerance,
+            max_error_rate=self.max_error_rate,
+            min_requests=self.min_requests,
+            max_p99_latency_ms=self.max_p99_latency_ms,
+            alpha=self.alpha,
+            max_latency_ratio=self.max_latency_ratio,
+            latency_windows=self.latency_windows,
+            min_latency_samples=self.min_latency_samples,
+        )
+
+    def v04_step_alphas(self, weights: list[int]) -> list[v04.StepAlpha]:
+        """step_alphas for migrations started on 0.4 (cutover.analysis.v04)."""
+        return v04.spread_alpha(self.alpha, _compared(weights))
+
+    def v04_limits(self) -> v04.Limits:
+        """decision_limits for migrations started on 0.4 (cutover.analysis.v04)."""
+        return v04.Limits(
             tolerance=self.tolerance,
             max_error_rate=self.max_error_rate,
             min_requests=self.min_requests,
@@ -242,6 +273,11 @@ class AnalysisLimits(Strict):
             latency_windows=self.latency_windows,
             min_latency_samples=self.min_latency_samples,
         )
+
+
+def _compared(weights: list[int]) -> list[bool]:
+    """Per analysed step (the traffic steps, then the monitoring window): is there blue to compare?"""
+    return [weight < 100 for weight in weights] + [False]
 
 
 class Gates(Strict):
@@ -311,6 +347,13 @@ class Plan(Strict):
         return gate in self.gates.require
 
 
+def may_be_exposed(service: Service) -> bool:
+    """Declared exposed, or left to discovery and not a CronJob (which is never exposed)."""
+    if service.exposure == Exposure.DISCOVER:
+        return service.workload_kind != WorkloadKind.CRONJOB
+    return service.exposure == Exposure.EXPOSED
+
+
 def traffic_gate(weight: int) -> str:
     return f"traffic-{weight}"
 
@@ -350,6 +393,9 @@ def _service_problems(plan: Plan) -> list[str]:
         at = f"services[{index}]"
         if service.workload_kind == WorkloadKind.CRONJOB and service.exposure == Exposure.EXPOSED:
             problems.append(f"{at}.exposure: a CronJob is never exposed; use non-exposed or discover")
+        if service.expected_rps is not None and not may_be_exposed(service):
+            why = "a CronJob" if service.workload_kind == WorkloadKind.CRONJOB else "declared non-exposed"
+            problems.append(f"{at}.expected_rps: {service.name} is {why}: no traffic step analyses it")
         first = by_name.setdefault(service.name, index)
         if first != index:
             problems.append(f"{at}.name: {service.name!r} is already the name of services[{first}]")

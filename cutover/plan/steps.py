@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from cutover.durations import format_duration as fmt
 from cutover.models import Phase, WorkloadKind
+from cutover.plan.look_schedule import look_schedule
 from cutover.plan.model import Plan, traffic_gate
 
 
@@ -32,7 +33,7 @@ class PlannedStep:
     text: str
     gate: str | None = None  # GATE: its name
     approval: bool = False  # GATE: waits for an approver
-    weight: int | None = None  # TRAFFIC: green's percentage
+    weight: int | None = None  # TRAFFIC, MONITOR: green's percentage
 
 
 def step_sequence(plan: Plan, exposed: dict[str, bool]) -> list[PlannedStep]:
@@ -63,7 +64,8 @@ def step_sequence(plan: Plan, exposed: dict[str, bool]) -> list[PlannedStep]:
     text = "validation: check both environments answer (green has no users yet: analysis starts at 1st step)"
     steps.append(PlannedStep(Phase.VALIDATION, StepKind.HEALTH, text))
     steps.append(_gate(plan, Phase.VALIDATION, "uat"))
-    bake = f"{fmt(plan.traffic.bake)} looking every {fmt(plan.analysis.interval)}"
+    interval = plan.analysis.interval
+    bake = f"{fmt(plan.traffic.bake)}, {look_schedule(plan.traffic.bake, interval).describe()}"
     for weight in plan.partial_steps():
         text = f"validation: set {weight}% green, bake {bake}"
         steps.append(PlannedStep(Phase.VALIDATION, StepKind.TRAFFIC, text, weight=weight))
@@ -74,8 +76,9 @@ def step_sequence(plan: Plan, exposed: dict[str, bool]) -> list[PlannedStep]:
     text = "full cutover: final end-to-end checks in both environments"
     steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.FINAL_CHECKS, text))
     mon = plan.monitoring
-    text = f"full cutover: monitoring window {fmt(mon.window)}, looking every {fmt(plan.analysis.interval)}"
-    steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.MONITOR, text))
+    looks = look_schedule(mon.window, interval).describe()
+    text = f"full cutover: monitoring window {fmt(mon.window)}, {looks}"
+    steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.MONITOR, text, weight=100))
     steps.append(PlannedStep(Phase.REVIEW, StepKind.REVIEW, "post-release review: write the report"))
     return steps
 

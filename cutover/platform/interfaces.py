@@ -8,7 +8,7 @@ post-release review on its disk only. Implementations raise cutover.platform.err
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from cutover.analysis.counts import Side
+from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload
 
 
@@ -78,9 +78,25 @@ class MetricsSource(Protocol):
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         """Return (error rate 0..1, p99 latency ms) for the service in env."""
 
-    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
+    def counts(
+        self,
+        env: str,
+        namespace: str,
+        service: str,
+        window: timedelta,
+        latency: LatencyThresholds | None = None,
+    ) -> Side:
         """Requests and 5xx errors over the last window, and its p99 with the number of samples it
-        rests on: a window without traffic is zero requests, never a 0% error rate."""
+        rests on: a window without traffic is zero requests, never a 0% error rate. With `latency`,
+        also the samples slower than each threshold (Side.slow, Side.slow_over_limit), or None
+        where the source has no latency counts."""
+
+    def baseline(
+        self, env: str, namespace: str, service: str, period: timedelta, periods: int, limit_ms: float
+    ) -> Baseline:
+        """The last `periods` whole periods of about `period` (the source may round it to its own
+        resolution), oldest first, each with its counts; latency samples counted against the
+        span's own p99 (Baseline.compare_ms) and limit_ms. Periods without data are zero requests."""
 
 
 class CapacityProvisioner(Protocol):

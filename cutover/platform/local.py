@@ -11,6 +11,7 @@ CronJobs with a `schedule` run it (cutover.platform.local_schedules).
 
 import fcntl
 import json
+import math
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -18,9 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
-from cutover.analysis.counts import Side
+from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload, WorkloadKind
 from cutover.platform import local_schedules
 
@@ -30,6 +32,8 @@ BASE_ERROR_RATE = 0.002
 BASE_P99_MS = 120.0
 FAILING_ERROR_RATE = 0.08
 LOCAL_REQUESTS_PER_SECOND = 100  # each service's simulated traffic, blue and green together
+LATENCY_SIGMA = 0.5  # the simulated latency is lognormal: its spread on the log scale
+P99_Z = NormalDist().inv_cdf(0.99)  # the standard normal's 99th percentile
 
 
 def _key(namespace: str, kind: str, name: str) -> str:
@@ -276,19 +280,42 @@ class LocalEnvironment:
         return int(self.read()["routes"].get(f"{namespace}/{service}", 0))
 
     # --- MetricsSource -------------------------------------------------------------------
-    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
-        """LOCAL_REQUESTS_PER_SECOND split by the route's weight, errors at the synthetic rate."""
+    def counts(
+        self,
+        env: str,
+        namespace: str,
+        service: str,
+        window: timedelta,
+        latency: LatencyThresholds | None = None,
+    ) -> Side:
+        """LOCAL_REQUESTS_PER_SECOND split by the route's weight, errors at the synthetic rate, slow
+        samples the lognormal latency's expected share over each threshold."""
         state = self.read()
         green_share = state["routes"].get(f"{namespace}/{service}", 0) / 100
         share = 1 - green_share if env == state.get("blue") else green_share
         requests = round(LOCAL_REQUESTS_PER_SECOND * window.total_seconds() * share)
         error_rate, p99 = self.sample(env, namespace, service)
+
+        def slower_than(threshold_ms: float | None) -> int | None:
+            return None if threshold_ms is None else round(requests * slower_share(p99, threshold_ms))
+
         return Side(
             requests=requests,
             errors=round(requests * error_rate),
             p99_ms=p99 if requests else None,
             latency_samples=requests,
+            slow=None if latency is None else slower_than(latency.compare_ms),
+            slow_over_limit=None if latency is None else slower_than(latency.limit_ms),
         )
+
+    def baseline(
+        self, env: str, namespace: str, service: str, period: timedelta, periods: int, limit_ms: float
+    ) -> Baseline:
+        """`periods` equal periods of env's traffic at the route's current weight, counted against
+        env's synthetic p99: the simulation has no history, and no noise."""
+        p99 = self.sample(env, namespace, service)[1]
+        side = self.counts(env, namespace, service, period, LatencyThresholds(p99, limit_ms))
+        return Baseline((side,) * periods, period.total_seconds(), p99)
 
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         state = self.read()
@@ -326,11 +353,21 @@ def synthetic_sample(
 ) -> tuple[float, float]:
     """(error rate, p99 ms): the base rate, or green's failing rate from the injected weight on.
 
-    Only the p99 varies by environment and service (up to 10%, within every latency limit).
+    The p99 varies by service (up to 10%, within every latency limit), never by environment (`env`
+    changes nothing): a healthy green counted against blue's p99 must not look slower.
     """
-    jitter = (zlib.crc32(f"{env}/{namespace}/{service}".encode()) % 100) / 1000
+    jitter = (zlib.crc32(f"{namespace}/{service}".encode()) % 100) / 1000
     failing = not is_blue and green_error_from_weight is not None and green_percent >= green_error_from_weight
     return (errors.failing_rate if failing else errors.base_rate), BASE_P99_MS * (1 + jitter)
+
+
+def slower_share(p99_ms: float, threshold_ms: float) -> float:
+    """P(latency > threshold) for the simulation's latency: lognormal, LATENCY_SIGMA on the log
+    scale, whose 99th percentile is p99_ms."""
+    if threshold_ms <= 0:
+        return 1.0
+    z = math.log(threshold_ms / p99_ms) / LATENCY_SIGMA + P99_Z
+    return 0.5 * math.erfc(z / math.sqrt(2))
 
 
 def _workload(namespace: str, kind: str, name: str, item: dict[str, Any]) -> Workload:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
-from cutover.analysis.counts import Side
+from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.demo.motoserver import REGION
 from cutover.models import Control, Outcome, Phase
 from cutover.platform.local import LocalEnvironment
@@ -49,10 +49,26 @@ class TrafficByTheAlb:
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
         return self.local.sample(env, namespace, service)
 
-    def counts(self, env: str, namespace: str, service: str, window: timedelta) -> Side:
+    def counts(
+        self,
+        env: str,
+        namespace: str,
+        service: str,
+        window: timedelta,
+        latency: LatencyThresholds | None = None,
+    ) -> Side:
+        self._follow_the_alb(namespace, service)
+        return self.local.counts(env, namespace, service, window, latency)
+
+    def baseline(
+        self, env: str, namespace: str, service: str, period: timedelta, periods: int, limit_ms: float
+    ) -> Baseline:
+        self._follow_the_alb(namespace, service)
+        return self.local.baseline(env, namespace, service, period, periods, limit_ms)
+
+    def _follow_the_alb(self, namespace: str, service: str) -> None:
         green = self.router.green_percent(namespace, service)
         self.local.update(lambda state: state["routes"].__setitem__(f"{namespace}/{service}", green))
-        return self.local.counts(env, namespace, service, window)
 
 
 @pytest.fixture

@@ -20,13 +20,20 @@ TRAFFIC: Traffic = {
     ("blue", "shop", "checkout"): (99, 1, 120.0),
     ("green", "shop", "checkout"): (90, 10, 310.0),
 }
+# Per scrape: each request's latency, as the cumulative count of a histogram's buckets (le in seconds).
+Histograms = dict[tuple[str, str, str], dict[str, int]]
+HISTOGRAMS: Histograms = {
+    ("blue", "shop", "checkout"): {"0.05": 20, "0.1": 60, "0.25": 95, "0.5": 99, "1": 100, "+Inf": 100},
+    ("green", "shop", "checkout"): {"0.05": 10, "0.1": 40, "0.25": 80, "0.5": 90, "1": 97, "+Inf": 100},
+}
 
 
 class Exporter:
     """Counters that grow by the traffic profile on every scrape, so rate() has something to say."""
 
-    def __init__(self, traffic: Traffic) -> None:
+    def __init__(self, traffic: Traffic, histograms: Histograms) -> None:
         self.traffic = traffic
+        self.histograms = histograms
         self.scrapes = 0
         self.lock = threading.Lock()
 
@@ -40,6 +47,12 @@ class Exporter:
             lines.append(f'http_requests_total{{{labels},code="200"}} {ok * n}')
             lines.append(f'http_requests_total{{{labels},code="500"}} {failed * n}')
             lines.append(f"request_latency_p99_ms{{{labels}}} {p99}")
+        lines.append("# TYPE http_request_duration_seconds histogram")
+        for (env, namespace, service), buckets in self.histograms.items():
+            labels = f'env="{env}",namespace="{namespace}",service="{service}"'
+            for le, count in buckets.items():
+                lines.append(f'http_request_duration_seconds_bucket{{{labels},le="{le}"}} {count * n}')
+            lines.append(f"http_request_duration_seconds_count{{{labels}}} {buckets['+Inf'] * n}")
         return ("\n".join(lines) + "\n").encode()
 
 
@@ -61,12 +74,13 @@ def serve_exporter(exporter: Exporter) -> ThreadingHTTPServer:
 
 
 @contextmanager
-def running_prometheus(folder: Path, traffic: Traffic) -> Iterator[str]:
-    """Prometheus on a loopback port scraping an exporter of traffic every second; yields its URL."""
+def running_prometheus(folder: Path, traffic: Traffic, histograms: Histograms | None = None) -> Iterator[str]:
+    """Prometheus on a loopback port scraping an exporter of traffic (and latency histograms) every
+    second; yields its URL."""
     binary = shutil.which("prometheus")
     if binary is None:
         raise RuntimeError("prometheus is not installed: apt-get install prometheus (.ci/run does)")
-    exporter_server = serve_exporter(Exporter(traffic))
+    exporter_server = serve_exporter(Exporter(traffic, histograms or {}))
     config = folder / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
@@ -106,5 +120,5 @@ def running_prometheus(folder: Path, traffic: Traffic) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_prometheus(tmp_path_factory.mktemp("prometheus"), TRAFFIC) as url:
+    with running_prometheus(tmp_path_factory.mktemp("prometheus"), TRAFFIC, HISTOGRAMS) as url:
         yield url

@@ -1,11 +1,13 @@
-"""The analysis decision on synthetic counts: alpha holds over many looks, a clear regression
-fails fast, no traffic or too little is inconclusive and never a pass, one noisy p99 never decides."""
+"""The analysis of migrations started on 0.4 (cutover.analysis.v04), which they keep to the end: alpha holds
+over many looks on Poisson counts, a clear regression fails fast, no traffic or too little is inconclusive
+and never a pass, one noisy p99 never decides."""
 
 import random
 
 from cutover.analysis.counts import Side, Window
-from cutover.analysis.decision import Limits, State, StepAlpha, Verdict, at_end, look, spread_alpha, strongest
-from cutover.analysis.sequential import compare, fresh
+from cutover.analysis.v04.decision import Limits, State, StepAlpha, at_end, look, spread_alpha, strongest
+from cutover.analysis.v04.sequential import compare, fresh
+from cutover.analysis.verdict import Verdict
 
 LIMITS = Limits(max_error_rate=0.01, min_requests=1000)
 ALPHA = StepAlpha(comparison=0.008, absolute=0.002)  # 1% in all
