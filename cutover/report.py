@@ -11,8 +11,9 @@ ANALYSIS_COLUMNS = (
     "verdict",
     "green errors/requests (rate)",
     "blue errors/requests (rate)",
-    "green vs blue: e-value / bound",
-    "limit: e-value / bound",
+    "errors vs blue: e-value / bound",
+    "latency vs blue: e-value / bound",
+    "limits: burn rate",
     "p99 ms green / blue",
     "error rate per look",
     "why",
@@ -59,7 +60,10 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "",
         "Counts are the step's up to its decision. A test fails when its e-value reaches its bound "
         f"(1 / its alpha); {MISSING} where no test ran (no blue to compare with at 100% green) or "
-        "nothing was recorded (migrations before v6).",
+        "nothing was recorded (migrations before v6). Latency is compared as the requests slower than "
+        "blue's p99; `p99 rule` where the metrics count none (a persistence rule, no guarantee). The "
+        "limits are green's burn rates of max_error_rate and of a p99's 1% over max_p99_latency_ms "
+        "(1x spends the budget exactly; migrations before 0.5 show an e-value / bound).",
         "",
         "| " + " | ".join(ANALYSIS_COLUMNS) + " |",
         "|" + " --- |" * len(ANALYSIS_COLUMNS),
@@ -106,6 +110,27 @@ def evidence_text(value: float | None, bound: float | None) -> str:
     return MISSING if value is None or bound is None else f"{_number(value)} / {_number(bound)}"
 
 
+def latency_text(a: AnalysisResult) -> str:
+    """Green's slow requests against blue's share (e-value / bound and the threshold), or the p99 rule
+    where nothing counted them (and for migrations started before 0.5)."""
+    if not a.latency_counted:
+        return "p99 rule"
+    threshold = f" (>{a.latency_threshold_ms:.0f} ms)" if a.latency_threshold_ms else ""
+    return evidence_text(a.latency_evidence, a.latency_bound) + threshold
+
+
+def limits_text(a: AnalysisResult) -> str:
+    """Green's burn rates of its budgets; migrations before 0.5 tested max_error_rate with an e-value."""
+    if a.latency_counted is None:
+        return evidence_text(a.limit_evidence, a.limit_bound)
+    burns = [
+        f"{name} {rate:.2g}x"
+        for name, rate in (("errors", a.error_burn), ("latency", a.latency_burn))
+        if rate is not None
+    ]
+    return ", ".join(burns) or MISSING
+
+
 def side_text(errors: int | None, requests: int | None, rate: float) -> str:
     """One side's errors/requests and their rate; records from before v6 have the rate alone."""
     if errors is None or requests is None:
@@ -125,7 +150,8 @@ def _analysis_row(a: AnalysisResult) -> str:
         side_text(a.green_errors, a.green_requests, a.green_error_rate),
         side_text(a.blue_errors, a.blue_requests, a.blue_error_rate),
         evidence_text(a.evidence, a.bound),
-        evidence_text(a.limit_evidence, a.limit_bound),
+        latency_text(a),
+        limits_text(a),
         f"{_ms(a.green_p99_ms)} / {_ms(a.blue_p99_ms)}",
         _looks(a.looks),
         inline("; ".join(a.reasons)) or MISSING,

@@ -1,6 +1,6 @@
 """The status stays bounded whatever is recorded, free text cannot break the review's tables, and each
-step's evidence (counts, e-values against their bounds, verdict, looks) shows in the review, `status` and
-the UI details."""
+step's evidence (counts, e-values against their bounds, burn rates, verdict, looks) shows in the review,
+`status` and the UI details, for records of every version."""
 
 import re
 from datetime import UTC, datetime
@@ -106,15 +106,19 @@ def looks(*points: tuple[int, int, int, int]) -> Series:
 def evidence(
     service: str, weight: int, verdict: str, counts: tuple[int, int, int, int], **more: object
 ) -> AnalysisResult:
-    """A v6 record: the step's counts (green requests, errors, blue requests, errors) and the rest."""
+    """A record of 0.5: the step's counts (green requests, errors, blue requests, errors) and the rest."""
     gr, ge, br, be = counts
     fields: dict[str, object] = {
         "green_p99_ms": 120.0,
         "blue_p99_ms": 110.0,
         "evidence": 0.05,
         "bound": 27.8,
-        "limit_evidence": 0.01,
-        "limit_bound": 2000.0,
+        "latency_evidence": 0.02,
+        "latency_bound": 2222.0,
+        "latency_threshold_ms": 121.0,
+        "latency_counted": True,
+        "error_burn": 0.8,
+        "latency_burn": 0.1,
         **more,
     }
     return AnalysisResult.model_validate(
@@ -141,7 +145,7 @@ FAILED = evidence(
     "fail",
     (400, 16, 400, 1),
     evidence=31.2,
-    limit_evidence=0.5,
+    error_burn=4.0,
     reasons=["green's error rate is above 1x blue's (e-value 31.2 over its bound 27.8)"],
     looks=RISING,
 )
@@ -153,6 +157,10 @@ UNDECIDED = evidence(
     (300, 0, 310, 1),
     evidence=0.4,
     bound=111.0,
+    latency_counted=False,
+    latency_evidence=None,
+    latency_bound=None,
+    latency_burn=None,
     reasons=["green served 300 requests, fewer than 1000"],
     looks=looks((300, 0, 310, 1)),
 )
@@ -163,7 +171,9 @@ NO_BLUE = evidence(
     (5000, 10, 0, 0),
     evidence=None,
     bound=None,
-    limit_evidence=0.02,
+    latency_evidence=None,
+    latency_bound=None,
+    error_burn=0.2,
     blue_p99_ms=0.0,
     looks=looks((5000, 10, 0, 0)),
 )
@@ -204,21 +214,25 @@ def test_the_review_shows_each_steps_counts_evidence_and_verdict() -> None:
     assert failed["verdict"] == "FAIL"
     assert failed["green errors/requests (rate)"] == "16/400 (4%)"
     assert failed["blue errors/requests (rate)"] == "1/400 (0.25%)"
-    assert failed["green vs blue: e-value / bound"] == "31.2 / 27.8"
-    assert failed["limit: e-value / bound"] == "0.5 / 2,000"
+    assert failed["errors vs blue: e-value / bound"] == "31.2 / 27.8"
+    assert failed["latency vs blue: e-value / bound"] == "0.02 / 2,222 (>121 ms)"
+    assert failed["limits: burn rate"] == "errors 4x, latency 0.1x"
     assert failed["p99 ms green / blue"] == "120 / 110"
     assert failed["why"] == inline(FAILED.reasons[0])
     assert (rows["cart", "25"]["verdict"], rows["cart", "25"]["why"]) == ("pass", "–")
     undecided = rows["search", "50"]
     assert undecided["verdict"] == "inconclusive"
     assert undecided["why"] == "green served 300 requests, fewer than 1000"
-    assert undecided["green vs blue: e-value / bound"] == "0.4 / 111"
+    assert undecided["errors vs blue: e-value / bound"] == "0.4 / 111"
+    assert undecided["latency vs blue: e-value / bound"] == "p99 rule", "no counts: no guarantee, said so"
+    assert undecided["limits: burn rate"] == "errors 0.8x"
 
 
 def test_the_review_shows_no_comparison_where_there_is_no_blue() -> None:
     full = analysis_rows(render_review("wf", analysed()))["checkout", "100"]
-    assert full["green vs blue: e-value / bound"] == "–"
-    assert full["limit: e-value / bound"] == "0.02 / 2,000"
+    assert full["errors vs blue: e-value / bound"] == "–"
+    assert full["latency vs blue: e-value / bound"] == "– (>121 ms)"
+    assert full["limits: burn rate"] == "errors 0.2x, latency 0.1x"
     assert full["green errors/requests (rate)"] == "10/5000 (0.2%)"
     assert full["blue errors/requests (rate)"] == "0/0 (–)"
     assert full["p99 ms green / blue"] == "120 / –"
@@ -253,13 +267,38 @@ def test_the_review_of_a_migration_before_v6_shows_what_it_recorded() -> None:
         "verdict": "FAIL",
         "green errors/requests (rate)": "10%",
         "blue errors/requests (rate)": "0%",
-        "green vs blue: e-value / bound": "–",
-        "limit: e-value / bound": "–",
+        "errors vs blue: e-value / bound": "–",
+        "latency vs blue: e-value / bound": "p99 rule",
+        "limits: burn rate": "–",
         "p99 ms green / blue": "140 / 100",
         "error rate per look": "–",
         "why": "error rate 0.1 over 0.05",
     }
     assert (rows["checkout", "5"]["verdict"], rows["checkout", "5"]["why"]) == ("pass", "–")
+
+
+def test_the_review_of_a_migration_started_on_0_4_shows_its_limit_test() -> None:
+    status = MigrationStatus(plan_name="p")
+    status.add_analysis(
+        AnalysisResult(
+            service="checkout",
+            weight=25,
+            passed=True,
+            green_error_rate=0.01,
+            blue_error_rate=0.01,
+            green_p99_ms=120,
+            blue_p99_ms=110,
+            verdict="pass",
+            evidence=0.3,
+            bound=139.0,
+            limit_evidence=0.01,
+            limit_bound=2000.0,
+        )
+    )
+    row = analysis_rows(render_review("wf", status))["checkout", "25"]
+    assert row["errors vs blue: e-value / bound"] == "0.3 / 139"
+    assert row["latency vs blue: e-value / bound"] == "p99 rule"
+    assert row["limits: burn rate"] == "0.01 / 2,000"
 
 
 def test_status_lists_each_decision_and_the_look_now() -> None:
@@ -268,15 +307,20 @@ def test_status_lists_each_decision_and_the_look_now() -> None:
     start = lines.index("  analyses (a test fails when its e-value reaches its bound):")
     decided = lines[start + 1 : start + 5]
     assert [" ".join(line.split()) for line in decided] == [
-        "25% checkout FAIL green 16/400 (4%) blue 1/400 (0.25%) vs blue 31.2 / 27.8 limit 0.5 / 2,000",
-        "25% cart pass green 0/3000 (0%) blue 0/3000 (0%) vs blue 0.05 / 27.8 limit 0.01 / 2,000",
-        "50% search inconclusive green 0/300 (0%) blue 1/310 (0.323%) vs blue 0.4 / 111 limit 0.01 / 2,000",
-        "100% checkout pass green 10/5000 (0.2%) blue 0/0 (–) vs blue – limit 0.02 / 2,000",
+        "25% checkout FAIL green 16/400 (4%) blue 1/400 (0.25%) errors vs blue 31.2 / 27.8 "
+        "latency 0.02 / 2,222 (>121 ms) limits errors 4x, latency 0.1x",
+        "25% cart pass green 0/3000 (0%) blue 0/3000 (0%) errors vs blue 0.05 / 27.8 "
+        "latency 0.02 / 2,222 (>121 ms) limits errors 0.8x, latency 0.1x",
+        "50% search inconclusive green 0/300 (0%) blue 1/310 (0.323%) errors vs blue 0.4 / 111 "
+        "latency p99 rule limits errors 0.8x",
+        "100% checkout pass green 10/5000 (0.2%) blue 0/0 (–) errors vs blue – "
+        "latency – (>121 ms) limits errors 0.2x, latency 0.1x",
     ]
     assert len({line.index(" blue ") for line in decided}) == 1, "the columns line up"
     now = lines.index("  watching now:")
     assert " ".join(lines[now + 1].split()) == (
-        "50% checkout watching green 3/200 (1.5%) blue 1/190 (0.526%) vs blue 1.5 / 111 limit 0.01 / 2,000"
+        "50% checkout watching green 3/200 (1.5%) blue 1/190 (0.526%) errors vs blue 1.5 / 111 "
+        "latency 0.02 / 2,222 (>121 ms) limits errors 0.8x, latency 0.1x"
     )
     assert lines[now + 2].split() == ["green", "▁█", "blue", "▁▄", "(█", "=", "3%)"]
 
@@ -285,16 +329,17 @@ def test_the_ui_details_show_the_look_now_and_the_last_decision_per_service() ->
     details = current_details(analysed(WATCHING))
     now, last = details.split("**Analysis now**")[1].split("**Last decision per service**")
     assert now.strip() == (
-        "- checkout at 50%: green 3/200 (1.5%), blue 1/190 (0.526%); "
-        "e-value / bound vs blue 1.5 / 111, limit 0.01 / 2,000"
+        "- checkout at 50%: green 3/200 (1.5%), blue 1/190 (0.526%); e-value / bound: errors vs blue "
+        "1.5 / 111, latency 0.02 / 2,222 (>121 ms); limits errors 0.8x, latency 0.1x"
     )
     assert last.strip().splitlines() == [
-        "- checkout at 100%: **pass** — green 10/5000 (0.2%), blue 0/0 (–); "
-        "e-value / bound vs blue –, limit 0.02 / 2,000",
-        "- cart at 25%: **pass** — green 0/3000 (0%), blue 0/3000 (0%); "
-        "e-value / bound vs blue 0.05 / 27.8, limit 0.01 / 2,000",
+        "- checkout at 100%: **pass** — green 10/5000 (0.2%), blue 0/0 (–); e-value / bound: errors vs "
+        "blue –, latency – (>121 ms); limits errors 0.2x, latency 0.1x",
+        "- cart at 25%: **pass** — green 0/3000 (0%), blue 0/3000 (0%); e-value / bound: errors vs blue "
+        "0.05 / 27.8, latency 0.02 / 2,222 (>121 ms); limits errors 0.8x, latency 0.1x",
         "- search at 50%: **inconclusive** (green served 300 requests, fewer than 1000) — "
-        "green 0/300 (0%), blue 1/310 (0.323%); e-value / bound vs blue 0.4 / 111, limit 0.01 / 2,000",
+        "green 0/300 (0%), blue 1/310 (0.323%); e-value / bound: errors vs blue 0.4 / 111, "
+        "latency p99 rule; limits errors 0.8x",
     ]
     assert "Analysis now" not in current_details(analysed())
 

@@ -3,7 +3,7 @@ evidence (the latest look while a bake runs, the last decision per service), wha
 
 from cutover.markdown import inline
 from cutover.models import AnalysisResult, MigrationStatus, Outcome
-from cutover.report import evidence_text, side_text, verdict_text
+from cutover.report import evidence_text, latency_text, limits_text, side_text, verdict_text
 
 
 def current_details(s: MigrationStatus) -> str:
@@ -36,11 +36,14 @@ def current_details(s: MigrationStatus) -> str:
 
 
 def _evidence(a: AnalysisResult) -> str:
-    """The step's counts so far, then each test's e-value against the bound it fails at."""
+    """The step's counts so far, each comparison's e-value against the bound it fails at, the burn rates."""
     green = side_text(a.green_errors, a.green_requests, a.green_error_rate)
     blue = side_text(a.blue_errors, a.blue_requests, a.blue_error_rate)
-    comparison, limit = evidence_text(a.evidence, a.bound), evidence_text(a.limit_evidence, a.limit_bound)
-    return f"green {green}, blue {blue}; e-value / bound vs blue {comparison}, limit {limit}"
+    comparison = evidence_text(a.evidence, a.bound)
+    return (
+        f"green {green}, blue {blue}; e-value / bound: errors vs blue {comparison}, "
+        f"latency {latency_text(a)}; limits {limits_text(a)}"
+    )
 
 
 def _decision(a: AnalysisResult) -> str:

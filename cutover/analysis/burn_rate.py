@@ -7,10 +7,13 @@ The burn rate is green's rate of bad events over a window divided by the rate th
 1% slower than it). Burning at 1 spends the budget exactly; green at the limit never fails.
 
 RULES: fail when both windows of a rule burn at least its rate:
-- 5 minutes and the last look, both at 5x: an outage is caught within about five minutes, a one-look
-  burst (the last look alone) never;
+- 5 minutes and the last look, both at 5x: an outage is caught within about five minutes, a
+  one-minute burst (unless at more than 20x) never;
 - 30 minutes and 5 minutes, both at 2x: a sustained breach is caught within about half an hour, a
-  five-minute burst never.
+  burst of a few minutes under 5x never.
+A rule does not fire while blue burns its own budget as fast in the same windows: an incident both
+environments have is not green's doing (the comparison with blue still judges green's share of it).
+At 100% green there is no blue traffic, and the rules judge green alone.
 
 The windows are exponentially weighted with time constants of 5 and 30 minutes, so the state stays a
 few numbers per metric whatever the look interval. They start with each step (green's share of the
@@ -24,12 +27,13 @@ from dataclasses import dataclass
 
 SHORT_S, LONG_S = 300.0, 1800.0
 MIN_ALLOWED = 10.0
+WINDOW_NAMES = {"last": "the last look", "short": "5m", "long": "30m"}
 
 
 @dataclass(frozen=True)
 class Rule:
-    long: str  # "last" (the look itself), "short" or "long"
-    short: str
+    long: str  # the window the rule judges on: "short" or "long"
+    short: str  # the window that confirms the burn goes on: "last" (the look itself) or "short"
     burn: float
 
 
@@ -52,28 +56,36 @@ class Counted:
 
 
 @dataclass(frozen=True)
-class Budget:
-    """One metric's windows: how much green traffic they saw and for how long it has been watched."""
+class Windows:
+    """One environment's 5- and 30-minute windows."""
 
     short: Counted = Counted()
     long: Counted = Counted()
+
+    def add(self, last: Counted, seconds: float) -> "Windows":
+        return Windows(self.short.decayed(seconds, SHORT_S) + last, self.long.decayed(seconds, LONG_S) + last)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One metric's windows in both environments, and for how long the step has been watched."""
+
+    green: Windows = Windows()
+    blue: Windows = Windows()
     watched_s: float = 0.0
 
-    def add(self, last: Counted, seconds: float) -> "Budget":
+    def add(self, green: Counted, blue: Counted, seconds: float) -> "Budget":
         return Budget(
-            short=self.short.decayed(seconds, SHORT_S) + last,
-            long=self.long.decayed(seconds, LONG_S) + last,
-            watched_s=min(self.watched_s + seconds, 10 * LONG_S),
+            self.green.add(green, seconds),
+            self.blue.add(blue, seconds),
+            min(self.watched_s + seconds, 10 * LONG_S),
         )
-
-
-WINDOW_NAMES = {"last": "the last look", "short": "5m", "long": "30m"}
 
 
 @dataclass(frozen=True)
 class Burn:
-    """The windows' burn rates against the limit (None: the window cannot judge yet) and the rule
-    that fired, if one did."""
+    """Green's burn rates against the limit (None: the window cannot judge yet) and the rule that
+    fired, if one did."""
 
     last: float | None
     short: float | None
@@ -93,15 +105,17 @@ class Burn:
         )
 
 
-def burning(budget: Budget, last: Counted, allowed_rate: float) -> Burn | None:
-    """The burn rates after a look (None where the limit is off: 0 or 100% allowed)."""
+def burning(budget: Budget, green: Counted, blue: Counted, allowed_rate: float) -> Burn | None:
+    """Green's burn rates after a look whose counts were `green` and `blue`, and whether a rule fired
+    (None where the limit is off: 0 or 100% allowed)."""
     if not 0 < allowed_rate < 1:
         return None
-    windows = {"last": (last, 0.0), "short": (budget.short, SHORT_S), "long": (budget.long, LONG_S)}
+    green_windows = _windows(budget.green, green)
+    blue_windows = _windows(budget.blue, blue)
 
-    def rate(name: str, judges: bool = False) -> float | None:
-        """None: not watched for the window's length yet, no traffic in it, or (for the window a
-        rule judges on) too little traffic for MIN_ALLOWED bad events at the limit."""
+    def rate(windows: dict[str, tuple[Counted, float]], name: str, judges: bool = False) -> float | None:
+        """None: not watched for the window's length yet, no traffic in it, or (the window a rule
+        judges on) too little traffic for MIN_ALLOWED bad events at the limit."""
         counted, length = windows[name]
         if budget.watched_s < length or counted.trials <= 0:
             return None
@@ -109,14 +123,14 @@ def burning(budget: Budget, last: Counted, allowed_rate: float) -> Burn | None:
             return None
         return counted.bad / counted.trials / allowed_rate
 
-    fired = next(
-        (
-            rule
-            for rule in RULES
-            if (long := rate(rule.long, judges=True)) is not None
-            and (short := rate(rule.short)) is not None
-            and min(long, short) >= rule.burn
-        ),
-        None,
-    )
-    return Burn(last=rate("last"), short=rate("short"), long=rate("long"), fired=fired)
+    def burns(windows: dict[str, tuple[Counted, float]], rule: Rule) -> bool:
+        long, short = rate(windows, rule.long, judges=True), rate(windows, rule.short)
+        return long is not None and short is not None and min(long, short) >= rule.burn
+
+    fired = next((r for r in RULES if burns(green_windows, r) and not burns(blue_windows, r)), None)
+    last, short, long = (rate(green_windows, name) for name in ("last", "short", "long"))
+    return Burn(last=last, short=short, long=long, fired=fired)
+
+
+def _windows(windows: Windows, last: Counted) -> dict[str, tuple[Counted, float]]:
+    return {"last": (last, 0.0), "short": (windows.short, SHORT_S), "long": (windows.long, LONG_S)}

@@ -33,7 +33,7 @@ from cutover.analysis.counts import Baseline, Window
 from cutover.analysis.noise import learn
 from cutover.analysis.verdict import Verdict
 
-ERRORS_SHARE = 0.95  # of alpha, for green-versus-blue errors; the rest for green-versus-blue latency
+ERRORS_SHARE = 0.9  # of alpha, for green-versus-blue errors; the rest for green-versus-blue latency
 FIRST_STEP_SHARE = 0.9  # of each comparison's alpha, for the test that starts at the first step
 DETECTOR_LOOKS = 20.0  # a detector's bound, times 1 / its comparison's share of alpha
 SLOW_ALLOWED = 0.01  # the share of requests a p99 at the limit allows to be slower than it
@@ -168,16 +168,15 @@ def look(state: State, window: Window, limits: Limits, seconds: float) -> Decisi
     streak = state.bad_latency_windows
     if not counted and (bad := _latency_bad(window, limits)) is not None:
         streak = streak + 1 if bad else 0
-    last_errors = Counted(green.requests, green.errors)
-    last_slow = Counted(green.latency_samples, green.slow_over_limit or 0)
-    error_budget = state.error_budget.add(last_errors, seconds)
-    latency_budget = state.latency_budget
+    green_errors, blue_errors = Counted(green.requests, green.errors), Counted(blue.requests, blue.errors)
+    error_budget = state.error_budget.add(green_errors, blue_errors, seconds)
+    error_burn = burning(error_budget, green_errors, blue_errors, limits.max_error_rate)
+    latency_budget, latency_burn = state.latency_budget, None
     if green.slow_over_limit is not None:
-        latency_budget = latency_budget.add(last_slow, seconds)
-    error_burn = burning(error_budget, last_errors, limits.max_error_rate)
-    latency_burn = (
-        burning(latency_budget, last_slow, SLOW_ALLOWED) if green.slow_over_limit is not None else None
-    )
+        green_slow = Counted(green.latency_samples, green.slow_over_limit)
+        blue_slow = Counted(blue.latency_samples, blue.slow_over_limit or 0)
+        latency_budget = latency_budget.add(green_slow, blue_slow, seconds)
+        latency_burn = burning(latency_budget, green_slow, blue_slow, SLOW_ALLOWED)
     state = replace(
         state,
         errors=errors,

@@ -7,7 +7,15 @@ import click
 
 from cutover.cli.context import client_for, query_status, run_async, settings_from, temporal_options
 from cutover.models import TIMELINE_HEAD, AnalysisResult, MigrationStatus, Outcome, Phase
-from cutover.report import evidence_text, percent_text, render_review, side_text, verdict_text
+from cutover.report import (
+    evidence_text,
+    latency_text,
+    limits_text,
+    percent_text,
+    render_review,
+    side_text,
+    verdict_text,
+)
 from cutover.sparkline import BLOCKS, error_rates
 
 
@@ -55,8 +63,9 @@ def _analysis_line(a: AnalysisResult) -> str:
         f"    {a.weight:>3}%  {a.service:<16} {verdict_text(a):<12}"
         f" green {side_text(a.green_errors, a.green_requests, a.green_error_rate):<18}"
         f" blue {side_text(a.blue_errors, a.blue_requests, a.blue_error_rate):<18}"
-        f" vs blue {evidence_text(a.evidence, a.bound):<16}"
-        f" limit {evidence_text(a.limit_evidence, a.limit_bound)}"
+        f" errors vs blue {evidence_text(a.evidence, a.bound):<16}"
+        f" latency {latency_text(a):<24}"
+        f" limits {limits_text(a)}"
     )
 
 

@@ -146,6 +146,7 @@ def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
         "set_green_percent",
         "analyse",
         "look",
+        "look_at_counts",
         "write_report",
         "await_leases",
     ]

@@ -2,8 +2,8 @@
 
 Replay checks which activities run, not their timeouts or retries. So a migration rolled back at
 25% and its CronJob child run again here, and every activity they schedule (type, timeouts, retry
-policy, in order) must equal the latest recorded history's (v6: every activity heartbeats within
-2 s; the bakes look every minute).
+policy, in order) must equal the latest recorded history's (v7: every activity heartbeats within
+2 s; the bakes look every minute, through look_at_counts).
 """
 
 import json
@@ -52,7 +52,7 @@ async def test_activities_are_scheduled_as_recorded(
             f"{h.handle.id}/nightly-invoices"
         ).fetch_history()
 
-    expected = recorded("migration_v6_rolled_back_at_25")
+    expected = recorded("migration_v7_rolled_back_at_25")
     assert {kind for kind, *_ in expected} >= {
         "await_leases",
         "prepare_target",
@@ -60,4 +60,4 @@ async def test_activities_are_scheduled_as_recorded(
         "hand_over_cron",
     }
     assert scheduled(list(parent.events)) == expected
-    assert scheduled(list(child.events)) == recorded("service_v6_cronjob")
+    assert scheduled(list(child.events)) == recorded("service_v7_cronjob")

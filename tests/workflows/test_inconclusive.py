@@ -15,7 +15,7 @@ from cutover.models import MigrationStatus, Outcome, Phase
 from tests.workflows.helpers import Harness, migration
 from tests.workflows.support import no_gate_plan, signal
 
-TOO_FEW = "green served 3600 requests, fewer than 4000"
+TOO_FEW = "green served 3600 requests this step, fewer than analysis.min_requests (4000)"
 
 
 def starved(action: str, **analysis: Any) -> dict[str, Any]:

@@ -52,4 +52,8 @@ def test_histories_are_present() -> None:
         "migration_v6_succeeded",
         "migration_v6_rolled_back_at_25",
         "service_v6_cronjob",
+        "migration_v7_succeeded",
+        "migration_v7_rolled_back_at_25",
+        "service_v7_cronjob",
+        "leases_v7_keeper",
     }
