@@ -24,7 +24,7 @@ BREAKS = {
     "The workflow sandbox loads no adapter library": ("workflows/options.py", "import botocore"),
     "The platform knows nothing of Temporal": ("platform/local.py", "import temporalio"),
     "The CLI imports no activities": ("cli/errors.py", "import cutover.activities.running"),
-    "The analysis decides on numbers alone": ("analysis/sequential.py", "import pathlib"),
+    "The analysis decides on numbers alone": ("analysis/betting.py", "import pathlib"),
 }
 
 

@@ -11,10 +11,12 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.client import Client
 
+from cutover.analysis.looks import BASELINE_PERIODS
 from cutover.demo.aws import METRICS_WINDOW, DemoAws, create_alb, exposed_services, write_platform_config
 from cutover.demo.devserver import DevServer, start_dev_server
 from cutover.demo.motoserver import MotoServer, moto_environment, start_moto_server
@@ -190,6 +192,8 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         aws, platform_config = start_aws(moto, local, options.data_dir)
         router = AlbRouter(moto.client("elbv2"), aws.routes)
         publisher = TrafficPublisher(router, moto.client("cloudwatch"), aws.targets, local, echo)
+        history = BASELINE_PERIODS * plan.analysis.interval.total_seconds()
+        publisher.backfill(round(history), datetime.now(UTC))
         publisher.start()
         worker = start_worker(options.data_dir, server.address, platform_config)
         workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"

@@ -10,6 +10,8 @@ production counts are.
 
 Ticks are TICK_OFFSET into each wall-clock second and stamped with that whole second: moto
 compares whole seconds, so a look's window of k seconds holds exactly k ticks (cutover.demo.aws).
+Before the first tick the publisher backfills the seconds before it, as a blue that has been serving
+for a while would have them: the analysis reads blue's recent history (its baseline) at each step.
 """
 
 import math
@@ -17,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,6 +37,7 @@ DEMO_ERRORS = ErrorModel(base_rate=0.01, failing_rate=0.02)
 # look is stored when the look asks (a tick takes milliseconds).
 TICK_OFFSET = 0.75
 NORMAL_FROM = 100.0  # a count with at least this mean is drawn from its normal approximation
+PUT_BATCH = 500  # data points per PutMetricData call (CloudWatch takes at most 1,000)
 
 
 def traffic_text(failures: dict[str, object]) -> str:
@@ -105,12 +108,25 @@ class TrafficPublisher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="traffic-publisher", daemon=True)
 
+    def backfill(self, seconds: int, now: datetime) -> None:
+        """The `seconds` whole seconds before `now`, at the ALB's current weights: blue's history."""
+        second = now.replace(microsecond=0)
+        data = [
+            point for ago in range(seconds, 0, -1) for point in self._second(second - timedelta(seconds=ago))
+        ]
+        for start in range(0, len(data), PUT_BATCH):
+            self.cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[start : start + PUT_BATCH])
+
     def publish(self, now: datetime) -> None:
         """The second `now` falls in, split by the ALB's current weights; once per second at most."""
         second = now.replace(microsecond=0)
         if second == self._last:
             return
         self._last = second
+        self.cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=self._second(second))
+
+    def _second(self, second: datetime) -> list[dict[str, Any]]:
+        """One second's data points of every target group."""
         state = self.local.read()
         failing_from = state["failures"].get("green_error_from_weight")
         weights = {key: self.router.green_percent(*key.split("/")) for key in self.router.routes}
@@ -126,7 +142,7 @@ class TrafficPublisher:
             requests = poisson(self.rng, REQUESTS_PER_SECOND * share)
             errors = binomial(self.rng, requests, error_rate)
             data += _datapoints(target, second, requests, errors, p99_ms)
-        self.cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data)
+        return data
 
     def start(self) -> None:
         self._thread.start()

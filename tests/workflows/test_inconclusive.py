@@ -41,6 +41,8 @@ async def test_inconclusive_pauses_with_the_reason_until_a_human_resumes(
         assert paused.weights == {"checkout": 2, "catalog": 2}, "paused anywhere but at the starved step"
         why = next(e.message for e in paused.timeline if e.kind == "paused")
         assert why.startswith("bake at 2% inconclusive") and TOO_FEW in why
+        assert "`resume` goes on to the next step without a verdict" in why, "what resume does is not said"
+        assert "traffic.bake" in why and "analysis.on_inconclusive" in why, "no field to change is named"
         assert verdicts_at(paused, 2) == ["inconclusive"]
         await h.env.sleep(timedelta(hours=2))
         assert (await h.status()).weights["checkout"] == 2, "moved on without a human"
