@@ -38,6 +38,7 @@ from cutover.analysis.counts import Baseline, Side, Window
 from cutover.analysis.looks import BASELINE_PERIODS
 from cutover.analysis.v04 import decision as v04
 from cutover.analysis.verdict import Verdict
+from cutover.demo.traffic import poisson
 
 LOOK_S = 60
 BAKE_LOOKS = 30
@@ -70,16 +71,6 @@ class Minute:
 
     error_rate: float
     shift: float
-
-
-def poisson(rng: random.Random, mean: float) -> int:
-    if mean < 30:
-        limit, k, product = math.exp(-mean), 0, rng.random()
-        while product > limit:
-            k += 1
-            product *= rng.random()
-        return k
-    return max(0, round(rng.gauss(mean, math.sqrt(mean))))
 
 
 def burst(rng: random.Random, c: float) -> float:

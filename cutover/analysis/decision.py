@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from cutover.analysis.alpha import over_steps
 from cutover.analysis.burn_rate import Budget, Burn, Counted, burning
 from cutover.analysis.comparison import Bound, Comparison
 from cutover.analysis.counts import Baseline, Window
@@ -67,15 +68,9 @@ def spread_alpha(alpha: float, compared: Sequence[bool]) -> list[StepAlpha]:
     """Each analysed step's share of the migration's alpha; `compared[i]`: step i has blue traffic
     to compare with (not at 100% green). The shares add up to alpha (none where nothing compares)."""
     steps = [i for i, has_blue in enumerate(compared) if has_blue]
-    errors, latency = _shares(alpha * ERRORS_SHARE, steps), _shares(alpha * (1 - ERRORS_SHARE), steps)
+    errors = over_steps(alpha * ERRORS_SHARE, steps, FIRST_STEP_SHARE)
+    latency = over_steps(alpha * (1 - ERRORS_SHARE), steps, FIRST_STEP_SHARE)
     return [StepAlpha(errors.get(i, 0.0), latency.get(i, 0.0)) for i in range(len(compared))]
-
-
-def _shares(alpha: float, steps: list[int]) -> dict[int, float]:
-    if len(steps) <= 1:
-        return {step: alpha for step in steps}
-    later = alpha * (1 - FIRST_STEP_SHARE) / (len(steps) - 1)
-    return {step: alpha * FIRST_STEP_SHARE if n == 0 else later for n, step in enumerate(steps)}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Can each step see enough green traffic to pass? An estimate from the traffic the operator expects.
+"""Can each step see enough green traffic to pass? An estimate from the traffic the operator expects
+(or, at `cutover start`, blue's recent traffic where the plan states none).
 
 A step passes only once green has served analysis.min_requests in it; fewer by the end of the bake
 is inconclusive, and the plan's on_inconclusive pauses, rolls back or extends (README: Analysis).
@@ -6,7 +7,7 @@ Green's share of the requests a service serves, over the looks of one bake, says
 steps cannot get there: at 100 requests/s, a 2s bake at 2% sees 4 green requests, not 1000.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,13 +56,22 @@ class ExpectedTraffic:
     services: tuple[str, ...]
 
 
-def expected_traffic(plan: Plan, services: Sequence[Service]) -> tuple[list[ExpectedTraffic], list[str]]:
-    """The services grouped by the traffic expected of them (their own expected_rps, else
-    analysis.expected_rps), and the names of those nobody gave one."""
+def stated_rps(plan: Plan, service: Service) -> float | None:
+    """The requests/s the plan states for a service: its own expected_rps, else analysis.expected_rps."""
+    return service.expected_rps or plan.analysis.expected_rps
+
+
+def expected_traffic(
+    plan: Plan, services: Sequence[Service], measured: Mapping[str, float] | None = None
+) -> tuple[list[ExpectedTraffic], list[str]]:
+    """The services grouped by the traffic expected of them (stated_rps; else `measured`, requests/s
+    by service name, read from blue: stated traffic wins), and the names of those with neither."""
     by_rps: dict[float, list[str]] = {}
     unknown = []
     for service in services:
-        rps = service.expected_rps or plan.analysis.expected_rps
+        rps = stated_rps(plan, service)
+        if rps is None:
+            rps = (measured or {}).get(service.name)
         if rps is None:
             unknown.append(service.name)
         else:
@@ -117,7 +127,10 @@ class TrafficCheck:
         return len({estimate.traffic for estimate in self.estimates}) > 1 or bool(self.unknown)
 
 
-def check_traffic(plan: Plan, services: Sequence[Service]) -> TrafficCheck:
-    """The estimate for `services`, those the migration analyses (or may: see may_be_exposed)."""
-    groups, unknown = expected_traffic(plan, services)
+def check_traffic(
+    plan: Plan, services: Sequence[Service], measured: Mapping[str, float] | None = None
+) -> TrafficCheck:
+    """The estimate for `services`, those the migration analyses (or may: see may_be_exposed), at
+    their stated traffic or else their `measured` one (see expected_traffic)."""
+    groups, unknown = expected_traffic(plan, services, measured)
     return TrafficCheck([e for traffic in groups for e in estimate_steps(plan, traffic)], unknown)

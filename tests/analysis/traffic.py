@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cutover.analysis.counts import Baseline, Side, Window
+from cutover.demo.traffic import poisson
 
 MINUTE = 60.0
 SIGMA = 0.5  # the latency distribution's spread on the log scale
@@ -30,16 +31,6 @@ class Traffic:
     def compare_ms(self) -> float:
         """Blue's p99 over a baseline: the jitter widens the pooled distribution."""
         return MEDIAN_MS * math.exp(2.3263 * math.sqrt(SIGMA**2 + self.jitter**2))
-
-
-def poisson(rng: random.Random, mean: float) -> int:
-    if mean < 30:
-        limit, k, product = math.exp(-mean), 0, rng.random()
-        while product > limit:
-            k += 1
-            product *= rng.random()
-        return k
-    return max(0, round(rng.gauss(mean, math.sqrt(mean))))
 
 
 def _slower(median_ms: float, threshold_ms: float) -> float:

@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from cutover.analysis.alpha import over_steps
 from cutover.analysis.counts import Window
 from cutover.analysis.v04.sequential import Evidence, above_limit, compare, fresh
 from cutover.analysis.verdict import Verdict
@@ -53,16 +54,10 @@ class StepAlpha:
 def spread_alpha(alpha: float, compared: Sequence[bool]) -> list[StepAlpha]:
     """Each analysed step's share of the migration's alpha; `compared[i]`: step i has blue traffic
     to compare with (not at 100% green). The shares add up to alpha."""
-    comparison = _shares(alpha * COMPARISON_SHARE, [i for i, has_blue in enumerate(compared) if has_blue])
-    absolute = _shares(alpha * (1 - COMPARISON_SHARE), list(range(len(compared))))
+    steps = [i for i, has_blue in enumerate(compared) if has_blue]
+    comparison = over_steps(alpha * COMPARISON_SHARE, steps, FIRST_STEP_SHARE)
+    absolute = over_steps(alpha * (1 - COMPARISON_SHARE), list(range(len(compared))), FIRST_STEP_SHARE)
     return [StepAlpha(comparison.get(i, 0.0), absolute.get(i, 0.0)) for i in range(len(compared))]
-
-
-def _shares(alpha: float, steps: list[int]) -> dict[int, float]:
-    if len(steps) <= 1:
-        return {step: alpha for step in steps}
-    later = alpha * (1 - FIRST_STEP_SHARE) / (len(steps) - 1)
-    return {step: alpha * FIRST_STEP_SHARE if n == 0 else later for n, step in enumerate(steps)}
 
 
 @dataclass(frozen=True)
