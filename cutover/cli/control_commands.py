@@ -17,14 +17,16 @@ from cutover.cli.context import (
     temporal_options,
 )
 from cutover.cli.errors import CliError, OperationFailed
-from cutover.cli.plan_commands import read_plan
-from cutover.cli.platform_access import configured_cluster, platform_config_option
+from cutover.cli.plan_commands import read_plan, warn
+from cutover.cli.platform_access import configured_cluster, configured_platform, platform_config_option
 from cutover.cli.signal_sending import payload, signal_and_confirm, wait_for
+from cutover.cli.traffic_at_start import traffic_at_start
 from cutover.leases import planned_workloads
 from cutover.models import Control, GateDecision, Phase
-from cutover.plan.cluster_check import check_plan
+from cutover.plan.cluster_check import PlanCheck, check_plan
 from cutover.plan.model import Plan
 from cutover.platform.errors import PlatformError
+from cutover.platform.interfaces import Cluster, MetricsSource
 from cutover.temporal.lease_lookup import held_lines, lease_holders
 from cutover.temporal.settings import TemporalSettings
 from cutover.temporal.start_options import migration_task_timeout
@@ -32,10 +34,10 @@ from cutover.workflows.decisions import DecisionQuery, Verb
 from cutover.workflows.migration import MigrationWorkflow
 
 
-def _problems(plan: Plan, platform_config: str | None) -> list[str]:
+def _fit(plan: Plan, cluster: Cluster) -> PlanCheck:
     """The plan against the clusters the worker would use."""
     try:
-        return check_plan(configured_cluster(platform_config), plan).problems
+        return check_plan(cluster, plan)
     except PlatformError as error:
         raise OperationFailed(f"checking the plan against the clusters: {error}") from None
 
@@ -48,12 +50,17 @@ def _refusal(title: str, problems: list[str]) -> CliError:
 
 
 async def checked_client(settings: TemporalSettings, plan: Plan, platform_config: str | None) -> Client:
+    """A client to start the plan with, or one error naming why it must not start (`schedule create`)."""
+    return await _client_if_fits(settings, plan, _fit(plan, configured_cluster(platform_config)))
+
+
+async def _client_if_fits(settings: TemporalSettings, plan: Plan, fit: PlanCheck) -> Client:
     """A client to start the plan with, or one error naming why it must not start.
 
     Another migration's leases come first: its copies in green explain what the cluster check sees
     there. Temporal being unreachable matters only once the plan fits the clusters.
     """
-    problems = _problems(plan, platform_config)
+    problems = fit.problems
     try:
         client = await client_for(settings)
     except OperationFailed:
@@ -82,6 +89,16 @@ async def start_migration(client: Client, plan: Plan, workflow_id: str, task_que
         raise CliError(f"migration {workflow_id!r} is already running") from None
 
 
+def _note_traffic(plan: Plan, fit: PlanCheck, metrics: MetricsSource) -> None:
+    """Warn about steps too short for their traffic, as the cluster check found the services
+    exposed; before Temporal is asked, as it needs only the platform. Never a refusal."""
+    exposed = {workload.service for workload in fit.workloads if workload.exposed}
+    notes = traffic_at_start(plan, [s for s in plan.services if s.name in exposed], metrics)
+    if notes.recent:
+        click.echo(notes.recent)
+    warn(notes.warnings)
+
+
 @click.command("start")
 @click.argument("file")
 @click.option("--id", "workflow_id", help="Workflow id [default: cutover-PLAN_NAME]")
@@ -96,10 +113,15 @@ async def start(
     namespace: str | None,
     task_queue: str | None,
 ) -> None:
-    """Check the plan against the clusters, then start the migration described by FILE."""
+    """Check the plan against the clusters, warn of steps its traffic cannot pass, then start the
+    migration described by FILE."""
     plan = read_plan(file)
     settings = settings_from(address, namespace, task_queue)
-    client = await checked_client(settings, plan, platform_config)
+    cluster, metrics = configured_platform(platform_config)
+    fit = _fit(plan, cluster)
+    if not fit.problems:
+        _note_traffic(plan, fit, metrics)
+    client = await _client_if_fits(settings, plan, fit)
     handle = await start_migration(client, plan, workflow_id or f"cutover-{plan.name}", settings.task_queue)
     click.echo(f"started migration {handle.id} (plan {plan.name}, task queue {settings.task_queue})")
     click.echo(f"follow it: cutover status {handle.id} --watch")

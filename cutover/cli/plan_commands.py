@@ -79,7 +79,7 @@ def validate(file: str, as_json: bool) -> None:
     check = check_traffic(plan, [s for s in plan.services if may_be_exposed(s)])
     if as_json:
         click.echo(plan.model_dump_json(indent=2))
-        _warn(traffic_warnings(plan, check))
+        warn(traffic_warnings(plan, check))
         return
     g = plan.gates
     click.echo(f"plan {plan.name!r} is valid")
@@ -106,7 +106,7 @@ def validate(file: str, as_json: bool) -> None:
         for estimate in (e for e in check.estimates if e.traffic == traffic):
             click.echo(f"    {estimate.step.name}: {green_requests(estimate)}")
     _note_unchecked(plan, check)
-    _warn(traffic_warnings(plan, check))
+    warn(traffic_warnings(plan, check))
 
 
 @plan_group.command("show")
@@ -124,7 +124,7 @@ def show(file: str) -> None:
                     f"       green at {expected_rate(check, estimate.traffic)}: {green_requests(estimate)}"
                 )
     _note_unchecked(plan, check)
-    _warn(traffic_warnings(plan, check))
+    warn(traffic_warnings(plan, check))
 
 
 def _note_unchecked(plan: Plan, check: TrafficCheck) -> None:
@@ -133,7 +133,7 @@ def _note_unchecked(plan: Plan, check: TrafficCheck) -> None:
         click.echo(f"  {note}")
 
 
-def _warn(warnings: list[str]) -> None:
+def warn(warnings: list[str]) -> None:
     """On stderr, like errors: stdout stays the summary, the steps or the plan's JSON."""
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
