@@ -32,6 +32,7 @@ from cutover.analysis.burn_rate import Budget, Burn, Counted, burning
 from cutover.analysis.comparison import Bound, Comparison
 from cutover.analysis.counts import Baseline, Window
 from cutover.analysis.noise import learn
+from cutover.analysis.p99_rule import P99Limits, latency_bad
 from cutover.analysis.verdict import Verdict
 
 ERRORS_SHARE = 0.9  # of alpha, for green-versus-blue errors; the rest for green-versus-blue latency
@@ -54,6 +55,10 @@ class Limits:
 
     def detector_log_bound(self, share: float) -> float:
         return math.log(DETECTOR_LOOKS / (self.alpha * share))
+
+    def p99(self) -> P99Limits:
+        """What the persistence rule on p99s judges by."""
+        return P99Limits(self.max_p99_latency_ms, self.max_latency_ratio, self.min_latency_samples)
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,7 @@ def look(state: State, window: Window, limits: Limits, seconds: float) -> Decisi
     if counted:
         latency = latency.add(green.latency_samples, green.slow or 0, blue.latency_samples, blue.slow or 0, t)
     streak = state.bad_latency_windows
-    if not counted and (bad := _latency_bad(window, limits)) is not None:
+    if not counted and (bad := latency_bad(window, limits.p99())) is not None:
         streak = streak + 1 if bad else 0
     green_errors, blue_errors = Counted(green.requests, green.errors), Counted(blue.requests, blue.errors)
     error_budget = state.error_budget.add(green_errors, blue_errors, seconds)
@@ -221,18 +226,6 @@ def _latency_counted(state: State, window: Window) -> bool:
         and window.green.slow is not None
         and window.blue.slow is not None
     )
-
-
-def _latency_bad(window: Window, limits: Limits) -> bool | None:
-    """The persistence rule's window: True over the limits; False within; None too few samples."""
-    green, blue = window.green, window.blue
-    if green.p99_ms is None or green.latency_samples < limits.min_latency_samples:
-        return None
-    if green.p99_ms > limits.max_p99_latency_ms:
-        return True
-    if blue.p99_ms is None or blue.latency_samples < limits.min_latency_samples:
-        return None
-    return green.p99_ms > limits.max_latency_ratio * blue.p99_ms
 
 
 def _times(tolerance: float) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from cutover.analysis.alpha import over_steps
 from cutover.analysis.counts import Window
+from cutover.analysis.p99_rule import P99Limits, latency_bad
 from cutover.analysis.v04.sequential import Evidence, above_limit, compare, fresh
 from cutover.analysis.verdict import Verdict
 
@@ -41,6 +42,10 @@ class Limits:
     max_p99_latency_ms: float = 500.0
     latency_windows: int = 3  # consecutive bad windows that fail latency
     min_latency_samples: int = 100  # per side, for a window's p99 to count
+
+    def p99(self) -> P99Limits:
+        """What the persistence rule on p99s judges by."""
+        return P99Limits(self.max_p99_latency_ms, self.max_latency_ratio, self.min_latency_samples)
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class Decision:
 def look(state: State, window: Window, limits: Limits) -> Decision:
     """Add one window; FAIL as soon as the evidence allows, else WATCHING."""
     green, blue = window.green, window.blue
-    bad, streak = _latency_bad(window, limits), state.bad_latency_windows
+    bad, streak = latency_bad(window, limits.p99()), state.bad_latency_windows
     if bad is not None:
         streak = streak + 1 if bad else 0
     state = State(
@@ -174,18 +179,6 @@ def at_end(state: State, limits: Limits) -> Decision:
         reason = f"green served {state.step_green_requests} requests, fewer than {limits.min_requests}"
         return Decision(Verdict.INCONCLUSIVE, state, (reason,))
     return Decision(Verdict.PASS, state)
-
-
-def _latency_bad(window: Window, limits: Limits) -> bool | None:
-    """True: over the limits; False: within them; None: too few samples to say."""
-    green, blue = window.green, window.blue
-    if green.p99_ms is None or green.latency_samples < limits.min_latency_samples:
-        return None
-    if green.p99_ms > limits.max_p99_latency_ms:
-        return True
-    if blue.p99_ms is None or blue.latency_samples < limits.min_latency_samples:
-        return None
-    return green.p99_ms > limits.max_latency_ratio * blue.p99_ms
 
 
 def _evidence_text(crossed: Sequence[Test]) -> str:
