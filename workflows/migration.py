@@ -584,14 +584,15 @@ class MigrationWorkflow:
         self._analysed_steps += 1
         if self._counts_analysis is None:  # decided once, so a migration never mixes the two
             self._counts_analysis = workflow.patched(ROBUST_ANALYSIS)
+        weights = self.plan.traffic.steps
+        alpha, limits = analysis.step_alphas(weights)[index], analysis.decision_limits()
+        v04_alpha = analysis.v04_step_alphas(weights)[index]
         for w in self._exposed():
             before = self._evidence.get(w.service)
             if self._counts_analysis:
-                alpha = analysis.step_alphas(self.plan.traffic.steps)[index]
                 state = before if isinstance(before, State) else State()
-                self._evidence[w.service] = state.next_step(alpha, analysis.decision_limits())
+                self._evidence[w.service] = state.next_step(alpha, limits)
             else:
-                v04_alpha = analysis.v04_step_alphas(self.plan.traffic.steps)[index]
                 v04_state = before if isinstance(before, v04.State) else v04.State.start()
                 self._evidence[w.service] = v04_state.next_step(v04_alpha)
 

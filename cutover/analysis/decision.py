@@ -152,8 +152,8 @@ class Judged:
 class Decision:
     verdict: Verdict
     state: State
+    judged: Judged
     reasons: tuple[str, ...] = ()
-    judged: Judged | None = None
 
 
 def look(state: State, window: Window, limits: Limits, seconds: float) -> Decision:
@@ -206,7 +206,7 @@ def look(state: State, window: Window, limits: Limits, seconds: float) -> Decisi
     if streak >= limits.latency_windows:
         reasons.append(f"green's p99 was over the limits in {streak} windows in a row")
     judged = Judged(errors.strongest, latency.strongest, error_burn, latency_burn, counted)
-    return Decision(Verdict.FAIL if reasons else Verdict.WATCHING, state, tuple(reasons), judged)
+    return Decision(Verdict.FAIL if reasons else Verdict.WATCHING, state, judged, tuple(reasons))
 
 
 def at_end(decision: Decision, limits: Limits) -> Decision:

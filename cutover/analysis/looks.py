@@ -55,7 +55,6 @@ def decide(watched: Watched, window: Window, request: LookRequest) -> ServiceLoo
     if request.final and decision.verdict is Verdict.WATCHING:
         decision = at_end(decision, request.limits)
     judged = decision.judged
-    assert judged is not None
     return ServiceLook(
         service=watched.service,
         verdict=decision.verdict,
