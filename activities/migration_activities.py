@@ -19,12 +19,9 @@ from cutover.activities.cron_catch_up import run_missed
 from cutover.activities.running import in_thread, platform_activity, poll_until, waiting_activity
 from cutover.analysis import looks
 from cutover.analysis.counts import LatencyThresholds, Window
-from cutover.analysis.v04 import looks as v04_looks
 from cutover.cron_ticks import ScheduleError
 from cutover.logs import get_logger
 from cutover.models import (
-    AnalysisRequest,
-    AnalysisResult,
     CronHandover,
     CronRunWait,
     HandoverOutcome,
@@ -195,19 +192,6 @@ class MigrationActivities:
         _log(service=handover.service).info("cron handed over", enabled_in=enabled, caught_up=caught_up)
         return HandoverOutcome(enabled_in=enabled, caught_up=caught_up)
 
-    @activity.defn(name="run_cron")
-    @platform_activity
-    def look_at_first_run(self, ref: ServiceRef) -> bool:
-        """One look at the first green run (histories before await_cron_run); retried until it finished."""
-        info = activity.info()
-        ok = self.cluster.first_run_outcome(
-            ref.env, ref.namespace, ref.name, f"{info.workflow_id}/{info.activity_id}"
-        )
-        if ok is None:
-            raise ApplicationError(f"cronjob {ref.name} has no finished run in {ref.env} yet", type="NotYet")
-        _log(service=ref.service).info("cron run", env=ref.env, ok=ok)
-        return ok
-
     @activity.defn(name="await_cron_run")
     @waiting_activity
     async def await_cron_run(self, wait: CronRunWait) -> bool:
@@ -231,52 +215,6 @@ class MigrationActivities:
     def set_green_percent(self, change: WeightChange) -> None:
         _log(service=change.service).info("set weights", green=change.green_percent)
         self.router.set_green_percent(change)
-
-    @activity.defn(name="analyse")
-    @platform_activity
-    def analyse(self, request: AnalysisRequest) -> AnalysisResult:
-        """Compare green against blue and against the plan's absolute limits."""
-        green_err, green_p99 = self.metrics.sample(request.green_env, request.namespace, request.service)
-        blue_err, blue_p99 = self.metrics.sample(request.blue_env, request.namespace, request.service)
-        reasons = []
-        if green_err > request.max_error_rate:
-            reasons.append(f"green error rate {green_err:.4f} > limit {request.max_error_rate}")
-        if green_err - blue_err > request.max_error_rate_increase:
-            reasons.append(
-                f"green error rate {green_err:.4f} exceeds blue {blue_err:.4f} "
-                f"by more than {request.max_error_rate_increase}"
-            )
-        if green_p99 > request.max_p99_latency_ms:
-            reasons.append(f"green p99 {green_p99:.0f}ms > limit {request.max_p99_latency_ms}ms")
-        if blue_p99 > 0 and green_p99 / blue_p99 > request.max_latency_ratio:
-            reasons.append(f"green p99 is {green_p99 / blue_p99:.2f}x blue")
-        result = AnalysisResult(
-            service=request.service,
-            weight=request.weight,
-            passed=not reasons,
-            green_error_rate=green_err,
-            blue_error_rate=blue_err,
-            green_p99_ms=green_p99,
-            blue_p99_ms=blue_p99,
-            reasons=reasons,
-        )
-        _log(service=request.service).info("analysis", weight=request.weight, passed=result.passed)
-        return result
-
-    @activity.defn(name="look")
-    @platform_activity
-    def look(self, request: v04_looks.LookRequest) -> list[v04_looks.ServiceLook]:
-        """One look at every watched service's last window of counts, green against blue (the
-        analysis of migrations started on 0.4)."""
-        window = timedelta(seconds=request.window_seconds)
-        seen = []
-        for watched in request.services:
-            green = self.metrics.counts(request.green_env, watched.namespace, watched.service, window)
-            blue = self.metrics.counts(request.blue_env, watched.namespace, watched.service, window)
-            seen.append(v04_looks.decide(watched, Window(green, blue), request.limits, request.final))
-        for each in seen:
-            _log(service=each.service).info("look", verdict=each.verdict.value, green=each.green.requests)
-        return seen
 
     @activity.defn(name="look_at_counts")
     @platform_activity
@@ -329,11 +267,8 @@ class MigrationActivities:
             self.check_health,
             self.await_rollout,
             self.hand_over_cron,
-            self.look_at_first_run,
             self.await_cron_run,
             self.set_green_percent,
-            self.analyse,
-            self.look,
             self.look_at_counts,
             self.write_report,
         ]

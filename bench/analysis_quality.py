@@ -2,9 +2,9 @@
 
 python bench/analysis_quality.py [--runs N] [--seed S] [--engine v05|v04] [--jobs J]
 
-The engine is the decision code a migration runs: v05 (cutover.analysis, this release) or v04 (the
-analysis of migrations started on 0.4, kept for them), fed the same simulated traffic, so the two
-can be compared case by case.
+The engine is the decision code: v05 (cutover.analysis, what migrations run) or v04 (the analysis of
+0.4, retired from the workflow in 0.6 and kept in bench/analysis_v04 as the baseline), fed the same
+simulated traffic, so the two can be compared case by case.
 
 Traffic, per one-minute look and per environment: requests Poisson around the total rate (100
 requests/s unless said otherwise) times the environment's share. The per-minute error rate is drawn
@@ -33,10 +33,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from analysis_v04 import decision as v04
+
 from cutover.analysis import decision as v05
 from cutover.analysis.counts import Baseline, Side, Window
 from cutover.analysis.looks import BASELINE_PERIODS
-from cutover.analysis.v04 import decision as v04
 from cutover.analysis.verdict import Verdict
 from cutover.demo.traffic import poisson
 
@@ -178,7 +179,7 @@ class Current:
 
 @dataclass
 class Before:
-    """The analysis of migrations started on 0.4: cutover.analysis.v04."""
+    """The analysis of 0.4 (bench/analysis_v04), the baseline."""
 
     limits: v04.Limits = field(default_factory=lambda: v04.Limits(max_error_rate=ERROR_RATE))
     alpha: list[v04.StepAlpha] = field(default_factory=lambda: v04.spread_alpha(0.01, COMPARED))

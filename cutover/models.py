@@ -192,8 +192,6 @@ class AnalysisResult(BaseModel):
     blue_errors: int | None = None
     evidence: float | None = Field(default=None, description="e-value that green's error rate is worse")
     bound: float | None = Field(default=None, description="the e-value at which that fails: 1 / its alpha")
-    limit_evidence: float | None = Field(default=None, description="e-value that it is over max_error_rate")
-    limit_bound: float | None = None
     looks: Series | None = None
     # From 0.5: latency as counts, the limits as burn rates.
     latency_evidence: float | None = Field(
@@ -316,18 +314,6 @@ class WeightChange(BaseModel):
     blue_env: str
     green_env: str
     green_percent: int
-
-
-class AnalysisRequest(BaseModel):
-    service: str
-    namespace: str
-    blue_env: str
-    green_env: str
-    weight: int
-    max_error_rate: float
-    max_p99_latency_ms: float
-    max_error_rate_increase: float
-    max_latency_ratio: float
 
 
 class CronHandover(BaseModel):

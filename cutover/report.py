@@ -112,7 +112,7 @@ def evidence_text(value: float | None, bound: float | None) -> str:
 
 def latency_text(a: AnalysisResult) -> str:
     """Green's slow requests against blue's share (e-value / bound and the threshold), or the p99 rule
-    where nothing counted them (and for migrations started before 0.5)."""
+    where nothing counted them."""
     if not a.latency_counted:
         return "p99 rule"
     threshold = f" (>{a.latency_threshold_ms:.0f} ms)" if a.latency_threshold_ms else ""
@@ -120,9 +120,7 @@ def latency_text(a: AnalysisResult) -> str:
 
 
 def limits_text(a: AnalysisResult) -> str:
-    """Green's burn rates of its budgets; migrations before 0.5 tested max_error_rate with an e-value."""
-    if a.latency_counted is None:
-        return evidence_text(a.limit_evidence, a.limit_bound)
+    """Green's burn rates of its budgets."""
     burns = [
         f"{name} {rate:.2g}x"
         for name, rate in (("errors", a.error_burn), ("latency", a.latency_burn))

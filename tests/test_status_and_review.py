@@ -277,30 +277,6 @@ def test_the_review_of_a_migration_before_v6_shows_what_it_recorded() -> None:
     assert (rows["checkout", "5"]["verdict"], rows["checkout", "5"]["why"]) == ("pass", "–")
 
 
-def test_the_review_of_a_migration_started_on_0_4_shows_its_limit_test() -> None:
-    status = MigrationStatus(plan_name="p")
-    status.add_analysis(
-        AnalysisResult(
-            service="checkout",
-            weight=25,
-            passed=True,
-            green_error_rate=0.01,
-            blue_error_rate=0.01,
-            green_p99_ms=120,
-            blue_p99_ms=110,
-            verdict="pass",
-            evidence=0.3,
-            bound=139.0,
-            limit_evidence=0.01,
-            limit_bound=2000.0,
-        )
-    )
-    row = analysis_rows(render_review("wf", status))["checkout", "25"]
-    assert row["errors vs blue: e-value / bound"] == "0.3 / 139"
-    assert row["latency vs blue: e-value / bound"] == "p99 rule"
-    assert row["limits: burn rate"] == "0.01 / 2,000"
-
-
 def test_status_lists_each_decision_and_the_look_now() -> None:
     assert "watching now" not in format_status("wf", analysed())
     lines = format_status("wf", analysed(WATCHING)).splitlines()

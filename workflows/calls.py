@@ -41,19 +41,16 @@ class Interrupted(Exception):
 
 
 async def call_unless(
-    stop: Stop | None,
+    stop: Stop,
     method: Callable[[Activities, In], Awaitable[Out]],
     arg: In,
     config: workflow.ActivityConfig,
 ) -> Out:
     """`call`, but cancelled as soon as stop() gives a reason: Interrupted, once the activity stopped.
-    Without stop (histories before the interruptible-steps patch) it is plain `call`.
 
     The config's WAIT_CANCELLATION_COMPLETED makes the wait last until the activity acknowledged
     (its next heartbeat), so the undos that follow never race it.
     """
-    if stop is None:
-        return await call(method, arg, config)
     return await until_stopped(stop, workflow.start_activity_method(method, arg, **config))
 
 

@@ -17,16 +17,13 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
-    from cutover.analysis import looks as counts_looks
     from cutover.analysis.decision import State
-    from cutover.analysis.v04 import decision as v04
-    from cutover.analysis.v04 import looks as v04_looks
+    from cutover.analysis.looks import LookRequest, ServiceLook, Watched
     from cutover.analysis.verdict import Verdict
     from cutover.durations import format_duration
     from cutover.leases import keeper_id, planned_workloads
     from cutover.logs import get_logger
     from cutover.models import (
-        AnalysisRequest,
         Control,
         CronHandover,
         Event,
@@ -71,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from cutover.workflows.leases import LeaseRequest, MigrationLeasesWorkflow
     from cutover.workflows.options import (
+        BOUNDED_RUNS,
         CHILD_TASK_TIMEOUT,
         CONTINUOUS_ANALYSIS,
         FORWARD,
@@ -96,8 +94,9 @@ with workflow.unsafe.imports_passed_through():
         ServiceMigrationInput,
         ServiceMigrationWorkflow,
     )
+    from cutover.workflows.v05.migration import MigrationV05
     from cutover.workflows.waits import rollout_failure
-    from cutover.workflows.watching import AnyLook, counted, evidence, failure
+    from cutover.workflows.watching import counted, evidence, failure
 
 SYSTEM = "cutover"
 NOT_RUNNING = "the migration is not running"
@@ -140,6 +139,8 @@ class MigrationWorkflow:
 
     @workflow.init
     def __init__(self, *inputs: object) -> None:
+        # Decided before any handler runs: a migration started on 0.5 keeps 0.5's code to its end.
+        self._v05 = None if workflow.patched(BOUNDED_RUNS) else MigrationV05(*inputs)
         plan = read_plan_input(inputs)
         self._invalid_plan = plan if isinstance(plan, str) else ""
         self._plan = plan if isinstance(plan, Plan) else None
@@ -152,15 +153,17 @@ class MigrationWorkflow:
         self._abort: Control | None = None
         self._retry_undo = False
         self._inventory = Inventory(workloads=[])
-        self._evidence: dict[str, State | v04.State] = {}  # per exposed service, across its looks
+        self._evidence: dict[str, State] = {}  # per exposed service, across its looks
         self._analysed_steps = 0  # bakes and monitoring windows watched so far: their share of alpha
-        self._counts_analysis: bool | None = None  # 0.5's analysis (else 0.4's), set at the first bake
         self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
         self._input_logs: tuple[datetime | None, int] = (None, 0)
 
     # ---- signals and query ----------------------------------------------------------------
     @workflow.signal(name="approve", description=APPROVE_HELP)
     def approve(self, *inputs: object) -> None:
+        if self._v05:
+            self._v05.approve(*inputs)
+            return
         decision = self._read("approve", inputs, GateDecision, DECISION_EXAMPLE)
         if decision and self._accept(decision, "approve"):
             self._decision = decision
@@ -168,6 +171,9 @@ class MigrationWorkflow:
 
     @workflow.signal(name="reject", description=REJECT_HELP)
     def reject(self, *inputs: object) -> None:
+        if self._v05:
+            self._v05.reject(*inputs)
+            return
         decision = self._read("reject", inputs, GateDecision, DECISION_EXAMPLE)
         if decision and self._accept(decision, "reject"):
             self._rejected = decision
@@ -177,6 +183,9 @@ class MigrationWorkflow:
 
     @workflow.signal(name="pause", description=PAUSE_HELP)
     def pause(self, *inputs: object) -> None:
+        if self._v05:
+            self._v05.pause(*inputs)
+            return
         control = self._read("pause", inputs, Control, CONTROL_EXAMPLE)
         if control is None:
             return
@@ -189,6 +198,9 @@ class MigrationWorkflow:
 
     @workflow.signal(name="resume", description=RESUME_HELP)
     def resume(self, *inputs: object) -> None:
+        if self._v05:
+            self._v05.resume(*inputs)
+            return
         control = self._read("resume", inputs, Control, CONTROL_EXAMPLE)
         if control is None:
             return
@@ -203,6 +215,9 @@ class MigrationWorkflow:
 
     @workflow.signal(name="abort", description=ABORT_HELP)
     def abort(self, *inputs: object) -> None:
+        if self._v05:
+            self._v05.abort(*inputs)
+            return
         control = self._read("abort", inputs, Control, CONTROL_EXAMPLE)
         if control is None:
             return
@@ -215,11 +230,15 @@ class MigrationWorkflow:
 
     @workflow.query(name="status", description=STATUS_HELP)
     def status(self) -> MigrationStatus:
+        if self._v05:
+            return self._v05.status()
         return self._status
 
     @workflow.query(name="decision_refusal", description=DECISION_REFUSAL_HELP)
     def decision_refusal(self, *inputs: object) -> DecisionRefusal | None:
         """Why approve / reject would be refused now, by the rule the signals apply; None if taken."""
+        if self._v05:
+            return self._v05.decision_refusal(*inputs)
         read = read_input(inputs, DecisionQuery, DECISION_EXAMPLE)
         if isinstance(read, Refused):
             return DecisionRefusal(kind="bad-input", reason=f"decision refused: {read.reason}")
@@ -300,6 +319,8 @@ class MigrationWorkflow:
     # ---- spine ----------------------------------------------------------------------------
     @workflow.run
     async def run(self, *inputs: object) -> MigrationStatus:
+        if self._v05:
+            return await self._v05.run()
         if self._plan is None:
             # Started from the UI or the raw CLI with a plan `cutover plan validate` would refuse.
             raise ApplicationError(self._invalid_plan, type="InvalidPlan", non_retryable=True)
@@ -325,8 +346,8 @@ class MigrationWorkflow:
 
     async def _preparation(self) -> None:
         self._enter(Phase.PREPARATION)
-        if workflow.patched(WORKLOAD_LEASES):
-            await self._take_leases()
+        workflow.deprecate_patch(WORKLOAD_LEASES)
+        await self._take_leases()
         self._step("discover and classify workloads in blue; record blue's state")
         self._inventory = await self._act(MigrationActivities.discover, self.plan, FORWARD)
         for w in self._inventory.workloads:
@@ -335,12 +356,12 @@ class MigrationWorkflow:
                 f"{w.service}: {w.kind}/{w.name} "
                 f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas",
             )
-        if workflow.patched(PREPARE_TARGET):
-            self._step("make sure green can schedule the migrated namespaces")
-            capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
-            provisioning = heartbeating(PROVISION_TIMEOUT)
-            prepared = await self._act(MigrationActivities.prepare_target, capacity, provisioning)
-            self._event(EventKind.TARGET, prepared)
+        workflow.deprecate_patch(PREPARE_TARGET)
+        self._step("make sure green can schedule the migrated namespaces")
+        capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
+        provisioning = heartbeating(PROVISION_TIMEOUT)
+        prepared = await self._act(MigrationActivities.prepare_target, capacity, provisioning)
+        self._event(EventKind.TARGET, prepared)
         self._status.weights = dict(self._inventory.blue_weights)
         self._update_traffic_attribute()
         await self._checkpoint()
@@ -445,11 +466,11 @@ class MigrationWorkflow:
             self._register_undo(f"remove {w.service} from green", MigrationActivities.remove_copy, green)
             self._step(f"deploy {w.service} to green at 0% traffic")
             await self._act(MigrationActivities.deploy_copy, green, FORWARD)
-            if workflow.patched(HEARTBEAT_WAITS):
-                self._step(f"wait for {w.service} to roll out in green")
-                failure = await rollout_failure(green, self.plan.rollout.timeout, self._stopper())
-                if failure:
-                    raise MigrationStopped(failure)
+            workflow.deprecate_patch(HEARTBEAT_WAITS)
+            self._step(f"wait for {w.service} to roll out in green")
+            failure = await rollout_failure(green, self.plan.rollout.timeout, self._stopper())
+            if failure:
+                raise MigrationStopped(failure)
         settings = self.plan.parallel_operation
         elapsed = timedelta(0)
         while elapsed < settings.duration:
@@ -461,18 +482,12 @@ class MigrationWorkflow:
 
     async def _validation(self) -> None:
         self._enter(Phase.VALIDATION)
-        if workflow.patched(CONTINUOUS_ANALYSIS):
-            # At 0% green has no users, so there is nothing to count or compare: check that both
-            # answer; the analysis starts with the first traffic step's bake.
-            self._step("check green answers before UAT")
-            await self._health_check_both()
-            await self._gate("uat")
-        else:
-            self._step("stress check against green")
-            await self._analyse_all(0, "stress check")
-            await self._gate("uat")
-            self._step("compare blue and green performance")
-            await self._analyse_all(0, "blue-vs-green comparison")
+        workflow.deprecate_patch(CONTINUOUS_ANALYSIS)
+        # At 0% green has no users, so there is nothing to count or compare: check that both
+        # answer; the analysis starts with the first traffic step's bake.
+        self._step("check green answers before UAT")
+        await self._health_check_both()
+        await self._gate("uat")
         for weight in self.plan.partial_steps():
             await self._traffic_step(weight)
             await self._gate(traffic_gate(weight))
@@ -483,18 +498,8 @@ class MigrationWorkflow:
         await self._traffic_step(100)
         self._step("final end-to-end and data checks")
         await self._health_check_both()
-        monitoring = self.plan.monitoring
-        if workflow.patched(CONTINUOUS_ANALYSIS):
-            await self._watch(100, monitoring.window, "intensive monitoring")
-            self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
-            return
-        elapsed = timedelta(0)
-        while elapsed < monitoring.window:
-            wait = min(monitoring.check_interval, monitoring.window - elapsed)
-            self._step(f"intensive monitoring: {_fmt(elapsed)} of {_fmt(monitoring.window)}")
-            await self._sleep(wait)
-            elapsed += wait
-            await self._analyse_all(100, "monitoring")
+        workflow.deprecate_patch(CONTINUOUS_ANALYSIS)
+        await self._watch(100, self.plan.monitoring.window, "intensive monitoring")
         self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
 
     async def _review(self) -> None:
@@ -525,13 +530,8 @@ class MigrationWorkflow:
             self._status.weights[w.service] = weight
             self._event(EventKind.WEIGHTS, f"{w.service}: {weight}% green")
         self._update_traffic_attribute()
-        if workflow.patched(CONTINUOUS_ANALYSIS):
-            await self._watch(weight, self.plan.traffic.bake, f"bake at {weight}%")
-            return
-        self._step(f"bake at {weight}% for {_fmt(self.plan.traffic.bake)}")
-        await self._sleep(self.plan.traffic.bake)
-        self._step(f"analyse at {weight}%")
-        await self._analyse_all(weight, f"analysis at {weight}%")
+        workflow.deprecate_patch(CONTINUOUS_ANALYSIS)
+        await self._watch(weight, self.plan.traffic.bake, f"bake at {weight}%")
 
     async def _watch(self, weight: int, duration: timedelta, label: str) -> None:
         """Look at every exposed service each analysis.interval while the bake lasts: roll back at the
@@ -582,73 +582,30 @@ class MigrationWorkflow:
         step's tests with their share of alpha (spread_alpha)."""
         analysis, index = self.plan.analysis, self._analysed_steps
         self._analysed_steps += 1
-        if self._counts_analysis is None:  # decided once, so a migration never mixes the two
-            self._counts_analysis = workflow.patched(ROBUST_ANALYSIS)
-        weights = self.plan.traffic.steps
-        alpha, limits = analysis.step_alphas(weights)[index], analysis.decision_limits()
-        v04_alpha = analysis.v04_step_alphas(weights)[index]
+        workflow.deprecate_patch(ROBUST_ANALYSIS)
+        alpha = analysis.step_alphas(self.plan.traffic.steps)[index]
+        limits = analysis.decision_limits()
         for w in self._exposed():
-            before = self._evidence.get(w.service)
-            if self._counts_analysis:
-                state = before if isinstance(before, State) else State()
-                self._evidence[w.service] = state.next_step(alpha, limits)
-            else:
-                v04_state = before if isinstance(before, v04.State) else v04.State.start()
-                self._evidence[w.service] = v04_state.next_step(v04_alpha)
+            state = self._evidence.get(w.service) or State()
+            self._evidence[w.service] = state.next_step(alpha, limits)
 
-    async def _look(self, window: timedelta, final: bool) -> Sequence[AnyLook]:
-        looks: Sequence[AnyLook]
-        if self._counts_analysis:
-            request = counts_looks.LookRequest(
-                services=[
-                    counts_looks.Watched(service=w.service, namespace=w.namespace, state=state)
-                    for w in self._exposed()
-                    if isinstance(state := self._evidence[w.service], State)
-                ],
-                blue_env=self.plan.source.name,
-                green_env=self.plan.target.name,
-                window_seconds=window.total_seconds(),
-                interval_seconds=self.plan.analysis.interval.total_seconds(),
-                limits=self.plan.analysis.decision_limits(),
-                final=final,
-            )
-            looks = await self._act(MigrationActivities.look_at_counts, request, FORWARD)
-        else:
-            v04_request = v04_looks.LookRequest(
-                services=[
-                    v04_looks.Watched(service=w.service, namespace=w.namespace, state=state)
-                    for w in self._exposed()
-                    if isinstance(state := self._evidence[w.service], v04.State)
-                ],
-                blue_env=self.plan.source.name,
-                green_env=self.plan.target.name,
-                window_seconds=window.total_seconds(),
-                limits=self.plan.analysis.v04_limits(),
-                final=final,
-            )
-            looks = await self._act(MigrationActivities.look, v04_request, FORWARD)
+    async def _look(self, window: timedelta, final: bool) -> Sequence[ServiceLook]:
+        request = LookRequest(
+            services=[
+                Watched(service=w.service, namespace=w.namespace, state=self._evidence[w.service])
+                for w in self._exposed()
+            ],
+            blue_env=self.plan.source.name,
+            green_env=self.plan.target.name,
+            window_seconds=window.total_seconds(),
+            interval_seconds=self.plan.analysis.interval.total_seconds(),
+            limits=self.plan.analysis.decision_limits(),
+            final=final,
+        )
+        looks = await self._act(MigrationActivities.look_at_counts, request, FORWARD)
         for look in looks:
             self._evidence[look.service] = look.state
         return looks
-
-    async def _analyse_all(self, weight: int, label: str) -> None:
-        limits = self.plan.analysis
-        for w in self._exposed():
-            request = AnalysisRequest(
-                service=w.service,
-                namespace=w.namespace,
-                blue_env=self.plan.source.name,
-                green_env=self.plan.target.name,
-                weight=weight,
-                **limits.model_dump(),
-            )
-            result = await self._act(MigrationActivities.analyse, request, FORWARD)
-            self._status.add_analysis(result)
-            verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
-            self._event(EventKind.ANALYSIS, f"{label} {w.service}: {verdict}")
-            if not result.passed:
-                raise MigrationStopped(f"{label} failed for {w.service}: {'; '.join(result.reasons)}")
-        await self._checkpoint()
 
     async def _health_check_both(self) -> None:
         for w in self._exposed():
@@ -764,10 +721,9 @@ class MigrationWorkflow:
         self._event(EventKind.ROLLBACK, "blue serves everything it served before the migration")
 
     # ---- helpers --------------------------------------------------------------------------
-    def _stopper(self) -> Stop | None:
-        """What interrupts a step in flight: an abort (histories before the patch wait for the step)."""
-        if not workflow.patched(INTERRUPTIBLE_STEPS):
-            return None
+    def _stopper(self) -> Stop:
+        """What interrupts a step in flight: an abort."""
+        workflow.deprecate_patch(INTERRUPTIBLE_STEPS)
         return self._abort_reason
 
     def _abort_reason(self) -> str | None:
@@ -786,11 +742,8 @@ class MigrationWorkflow:
         id: str,
     ) -> str:
         """A non-exposed service's migration, cancelled (and waited for) on abort."""
-        stop = self._stopper()
-        if stop is None:
-            return await workflow.execute_child_workflow(run, request, id=id, task_timeout=CHILD_TASK_TIMEOUT)
         child = await workflow.start_child_workflow(run, request, id=id, task_timeout=CHILD_TASK_TIMEOUT)
-        return await until_stopped(stop, child)
+        return await until_stopped(self._stopper(), child)
 
     def _exposed(self) -> list[Workload]:
         return [w for w in self._inventory.workloads if w.exposed]
@@ -827,9 +780,9 @@ class MigrationWorkflow:
         self._publish_details()
 
     def _set_outcome_attribute(self) -> None:
-        """running / succeeded / rolled-back in the Workflows list (histories before it have none)."""
-        if workflow.patched(OUTCOME_ATTRIBUTE):
-            workflow.upsert_search_attributes([MIGRATION_OUTCOME.value_set(self._status.outcome.value)])
+        """running / succeeded / rolled-back in the Workflows list."""
+        workflow.deprecate_patch(OUTCOME_ATTRIBUTE)
+        workflow.upsert_search_attributes([MIGRATION_OUTCOME.value_set(self._status.outcome.value)])
 
     def _update_traffic_attribute(self) -> None:
         weights = self._status.weights.values()

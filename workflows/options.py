@@ -73,3 +73,6 @@ CONTINUOUS_ANALYSIS = "continuous-analysis"
 # counts, burn-rate limits, change detectors. Migrations that began their first bake on 0.4 keep
 # cutover.analysis.v04 to the end.
 ROBUST_ANALYSIS = "robust-analysis"
+# Patch id: 0.6's migration (bounded runs: continue-as-new, analysis groups, fan-out). Its absence
+# marks a migration started on 0.5, which cutover.workflows.v05 runs to its end.
+BOUNDED_RUNS = "bounded-runs"

@@ -31,18 +31,13 @@ class ServiceMigrationWorkflow:
     @workflow.run
     async def run(self, request: ServiceMigrationInput) -> str:
         green = request.green
-        waits = workflow.patched(HEARTBEAT_WAITS)
+        workflow.deprecate_patch(HEARTBEAT_WAITS)
         await call(MigrationActivities.deploy_copy, green, FORWARD)
         _stop_if_cancelled()
-        if waits:
-            failure = await rollout_failure(green, request.rollout_timeout)
-            _stop_if_cancelled()
-            if failure:
-                raise ApplicationError(failure, non_retryable=True)
-        else:
-            check = await call(MigrationActivities.check_health, green, FORWARD)
-            if not check.healthy:
-                raise ApplicationError(f"{green.service} is not healthy in {green.env}", non_retryable=True)
+        failure = await rollout_failure(green, request.rollout_timeout)
+        _stop_if_cancelled()
+        if failure:
+            raise ApplicationError(failure, non_retryable=True)
         if green.kind != WorkloadKind.CRONJOB:
             return f"{green.service} running in {green.env}"
         handover = CronHandover(
@@ -63,11 +58,8 @@ class ServiceMigrationWorkflow:
         caught_up = missed if handed.caught_up else ""
         if request.blue_suspended:
             return f"cronjob {green.service} was suspended in {request.blue_env}; copied suspended"
-        if not waits:
-            ok = await call(MigrationActivities.look_at_first_run, green, FORWARD)
-        else:
-            wait = CronRunWait(ref=green, timeout=request.first_run_timeout)
-            ok = await call(MigrationActivities.await_cron_run, wait, heartbeating(request.first_run_timeout))
+        wait = CronRunWait(ref=green, timeout=request.first_run_timeout)
+        ok = await call(MigrationActivities.await_cron_run, wait, heartbeating(request.first_run_timeout))
         if not ok:
             raise ApplicationError(
                 f"first run of cronjob {green.name} in {green.env} failed", non_retryable=True

@@ -1,8 +1,7 @@
 """Continuous analysis in the workflow: what one look asks and what its answer means.
 
 The loop itself (a timer, then the batched look activity) is MigrationWorkflow._watch; this module
-turns looks into the status's evidence and the reasons a step stops, for the analysis of 0.5
-(cutover.analysis.looks) and of migrations started on 0.4 (cutover.analysis.v04.looks).
+turns looks (cutover.analysis.looks) into the status's evidence and the reasons a step stops.
 """
 
 from temporalio import workflow
@@ -10,14 +9,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from cutover.analysis.burn_rate import Burn
     from cutover.analysis.looks import ServiceLook
-    from cutover.analysis.v04 import looks as v04_looks
     from cutover.analysis.verdict import Verdict
     from cutover.models import AnalysisResult, LookCounts, Series
 
-AnyLook = ServiceLook | v04_looks.ServiceLook
 
-
-def counted(look: AnyLook) -> LookCounts:
+def counted(look: ServiceLook) -> LookCounts:
     green, blue = look.green, look.blue
     return LookCounts(
         green_requests=green.requests,
@@ -27,30 +23,22 @@ def counted(look: AnyLook) -> LookCounts:
     )
 
 
-def step_counts(look: AnyLook) -> LookCounts:
+def step_counts(look: ServiceLook) -> LookCounts:
     """What green and blue served in the step so far."""
-    if isinstance(look, ServiceLook):
-        step = look.state.step
-        return LookCounts(
-            green_requests=step.green_requests,
-            green_errors=step.green_errors,
-            blue_requests=step.blue_requests,
-            blue_errors=step.blue_errors,
-        )
-    state = look.state
+    step = look.state.step
     return LookCounts(
-        green_requests=state.step_green_requests,
-        green_errors=state.step_green_errors,
-        blue_requests=state.step_blue_requests,
-        blue_errors=state.step_blue_errors,
+        green_requests=step.green_requests,
+        green_errors=step.green_errors,
+        blue_requests=step.blue_requests,
+        blue_errors=step.blue_errors,
     )
 
 
-def evidence(look: AnyLook, weight: int, looks: Series) -> AnalysisResult:
+def evidence(look: ServiceLook, weight: int, looks: Series) -> AnalysisResult:
     """The step so far as the status and the review show it: its counts, each judge against its
     bound, the last window's p99s, the verdict and the looks."""
     step, green, blue = step_counts(look), look.green, look.blue
-    result = AnalysisResult(
+    return AnalysisResult(
         service=look.service,
         weight=weight,
         passed=look.verdict is not Verdict.FAIL,
@@ -65,31 +53,18 @@ def evidence(look: AnyLook, weight: int, looks: Series) -> AnalysisResult:
         blue_requests=step.blue_requests,
         blue_errors=step.blue_errors,
         looks=looks,
-    )
-    if isinstance(look, v04_looks.ServiceLook):
-        return result.model_copy(
-            update={
-                "evidence": look.comparison.e_value if look.comparison else None,
-                "bound": look.comparison.bound if look.comparison else None,
-                "limit_evidence": look.absolute.e_value if look.absolute else None,
-                "limit_bound": look.absolute.bound if look.absolute else None,
-            }
-        )
-    return result.model_copy(
-        update={
-            "evidence": look.errors.e_value if look.errors else None,
-            "bound": look.errors.bound if look.errors else None,
-            "latency_evidence": look.latency.e_value if look.latency else None,
-            "latency_bound": look.latency.bound if look.latency else None,
-            "latency_threshold_ms": look.state.latency_threshold_ms,
-            "latency_counted": look.latency_counted,
-            "error_burn": _worst(look.error_burn),
-            "latency_burn": _worst(look.latency_burn),
-        }
+        evidence=look.errors.e_value if look.errors else None,
+        bound=look.errors.bound if look.errors else None,
+        latency_evidence=look.latency.e_value if look.latency else None,
+        latency_bound=look.latency.bound if look.latency else None,
+        latency_threshold_ms=look.state.latency_threshold_ms,
+        latency_counted=look.latency_counted,
+        error_burn=_worst(look.error_burn),
+        latency_burn=_worst(look.latency_burn),
     )
 
 
-def failure(label: str, look: AnyLook) -> str:
+def failure(label: str, look: ServiceLook) -> str:
     """Why the migration stops, with the counts it rests on."""
     step = step_counts(look)
     counts = (

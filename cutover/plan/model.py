@@ -20,7 +20,6 @@ from pydantic import (
 )
 
 from cutover.analysis import decision
-from cutover.analysis.v04 import decision as v04
 from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
 from cutover.models import WorkloadKind
 from cutover.plan.file import PlanFileError, read_plan_file
@@ -254,22 +253,6 @@ class AnalysisLimits(Strict):
             max_p99_latency_ms=self.max_p99_latency_ms,
             alpha=self.alpha,
             max_latency_ratio=self.max_latency_ratio,
-            latency_windows=self.latency_windows,
-            min_latency_samples=self.min_latency_samples,
-        )
-
-    def v04_step_alphas(self, weights: list[int]) -> list[v04.StepAlpha]:
-        """step_alphas for migrations started on 0.4 (cutover.analysis.v04)."""
-        return v04.spread_alpha(self.alpha, _compared(weights))
-
-    def v04_limits(self) -> v04.Limits:
-        """decision_limits for migrations started on 0.4 (cutover.analysis.v04)."""
-        return v04.Limits(
-            tolerance=self.tolerance,
-            max_error_rate=self.max_error_rate,
-            min_requests=self.min_requests,
-            max_latency_ratio=self.max_latency_ratio,
-            max_p99_latency_ms=self.max_p99_latency_ms,
             latency_windows=self.latency_windows,
             min_latency_samples=self.min_latency_samples,
         )

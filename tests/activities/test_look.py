@@ -11,8 +11,6 @@ from temporalio.testing import ActivityEnvironment
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.analysis import looks
 from cutover.analysis.decision import State, StepAlpha
-from cutover.analysis.v04 import decision as v04
-from cutover.analysis.v04 import looks as v04_looks
 from cutover.analysis.verdict import Verdict
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.models import WeightChange
@@ -64,22 +62,3 @@ async def test_a_failing_green_fails_within_a_few_looks_and_a_healthy_one_watche
     assert final[0].verdict is Verdict.INCONCLUSIVE, "240 green requests are below min_requests"
     assert final[0].state.step.green_requests == 240
     assert "analysis.min_requests" in final[0].reasons[0], "the reason does not name the field to change"
-
-
-async def test_the_analysis_of_0_4_still_looks_for_migrations_started_on_it(tmp_path: Path) -> None:
-    local = routed(tmp_path)
-    activities = MigrationActivities(local, local, local, tmp_path / "reports")
-    first = v04.State.start().next_step(v04.StepAlpha(comparison=0.005, absolute=0.005))
-    watched = [
-        v04_looks.Watched(service=name, namespace="shop", state=first) for name in ("checkout", "catalog")
-    ]
-    old = v04_looks.LookRequest(
-        services=watched,
-        blue_env=BLUE,
-        green_env=GREEN,
-        window_seconds=60,
-        limits=make_plan().analysis.v04_limits(),
-    )
-    checkout, catalog = await ActivityEnvironment().run(activities.look, old)
-    assert checkout.verdict is Verdict.FAIL and catalog.verdict is Verdict.WATCHING
-    assert checkout.comparison is not None and checkout.comparison.e_value >= 1 / 0.005

@@ -23,10 +23,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from analysis_v04.sequential import Evidence, above_limit, compare, fresh
 from cutover.analysis.alpha import over_steps
 from cutover.analysis.counts import Window
 from cutover.analysis.p99_rule import P99Limits, latency_bad
-from cutover.analysis.v04.sequential import Evidence, above_limit, compare, fresh
 from cutover.analysis.verdict import Verdict
 
 COMPARISON_SHARE = 0.9  # of alpha, for green-versus-blue; the rest for the absolute error limit
