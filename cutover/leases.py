@@ -2,9 +2,10 @@
 
 A lease is a running workflow whose id names one workload in one environment; Temporal lets only
 one workflow run under an id, so only one migration can hold it. Leases are children of a keeper
-per environment, itself a child of the migration, all with the TERMINATE parent-close policy: the
-server ends them when the migration closes, however it closes (success, rollback, a human's
-terminate), so a lease never outlives its migration.
+per environment (TERMINATE: they end with it), itself a child of the migration that outlives the
+migration's continue-as-new (ABANDON). A migration gives its leases back when it ends; the leases of
+one a human terminated are taken by the next migration that needs them
+(cutover.activities.stale_leases), so a lease never blocks once its migration has closed.
 """
 
 from dataclasses import dataclass

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.activities.stale_leases import StaleLeaseActivities
 from cutover.logs import configure_logging, get_logger
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.wiring import (
@@ -61,7 +62,11 @@ def build_worker(client: Client, task_queue: str, activities: MigrationActivitie
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[*activities.all(), LeaseActivities(client).await_leases],
+        activities=[
+            *activities.all(),
+            LeaseActivities(client).await_leases,
+            StaleLeaseActivities(client).reclaim_stale_lease,
+        ],
         max_concurrent_activities=ACTIVITY_SLOTS,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,

@@ -1,8 +1,10 @@
 """The lease workflows: a keeper per environment holds one child per workload of its migration.
 
-A migration releases its leases when it has finished (success or rollback); if it closes any other
-way (a human terminates it, it fails), the server ends keepers and leases by their TERMINATE
-parent-close policy. Inputs are taken untyped: whatever anyone sends, no workflow task fails.
+A migration releases its leases when it has finished (success or rollback). If it closes any other
+way (a human terminates it), its leases block only until a migration asks for one of the workloads:
+that keeper finds the holder closed and ends the stale keeper (cutover.activities.stale_leases). A
+migration of 0.5 started its keepers with the TERMINATE parent-close policy: the server ended them.
+Inputs are taken untyped: whatever anyone sends, no workflow task fails.
 """
 
 import asyncio
@@ -12,8 +14,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from cutover.activities.stale_leases import StaleLeaseActivities
     from cutover.leases import HOLDER_MEMO, WorkloadKey
-    from cutover.workflows.options import CHILD_TASK_TIMEOUT
+    from cutover.workflows.calls import call
+    from cutover.workflows.options import CHILD_TASK_TIMEOUT, FORWARD, STALE_LEASES
 
 
 class LeaseRequest(BaseModel):
@@ -100,15 +104,28 @@ class MigrationLeasesWorkflow:
     async def _take(
         self, key: WorkloadKey, holder: str
     ) -> workflow.ChildWorkflowHandle[WorkloadLeaseWorkflow, None] | None:
-        """The lease's handle, or None when another workflow holds it."""
+        """The lease's handle, or None when a running migration holds it (a stale lease is taken)."""
         try:
-            return await workflow.start_child_workflow(
-                WorkloadLeaseWorkflow.run,
-                holder,
-                id=key.lease_id,
-                task_timeout=CHILD_TASK_TIMEOUT,
-                parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
-                memo={HOLDER_MEMO: holder},
-            )
+            return await self._start(key, holder)
         except WorkflowAlreadyStartedError:
+            pass
+        if not workflow.patched(STALE_LEASES):
             return None
+        if not await call(StaleLeaseActivities.reclaim_stale_lease, key.lease_id, FORWARD):
+            return None
+        try:
+            return await self._start(key, holder)
+        except WorkflowAlreadyStartedError:  # another migration was quicker
+            return None
+
+    async def _start(
+        self, key: WorkloadKey, holder: str
+    ) -> workflow.ChildWorkflowHandle[WorkloadLeaseWorkflow, None]:
+        return await workflow.start_child_workflow(
+            WorkloadLeaseWorkflow.run,
+            holder,
+            id=key.lease_id,
+            task_timeout=CHILD_TASK_TIMEOUT,
+            parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
+            memo={HOLDER_MEMO: holder},
+        )

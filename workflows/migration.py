@@ -377,7 +377,8 @@ class MigrationWorkflow:
                     LeaseRequest(holder=holder, workloads=planned_workloads(self.plan, env)),
                     id=keeper_id(holder, role),
                     task_timeout=CHILD_TASK_TIMEOUT,
-                    parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
+                    # Outlives this run's continue-as-new; ends with the migration (holder_watch).
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 )
             except WorkflowAlreadyStartedError:
                 raise MigrationStopped(f"lease keeper {keeper_id(holder, role)} already runs") from None

@@ -49,6 +49,10 @@ def heartbeating(wait: timedelta, retry: RetryPolicy = FORWARD_RETRY) -> workflo
     }
 
 
+# Patch id: a keeper refused a lease asks whether its holder still runs, and takes a stale one
+# (cutover.activities.stale_leases): 0.6's keepers outlive a run's continue-as-new (ABANDON).
+STALE_LEASES = "stale-leases"
+
 # Upper bound for provisioning green's capacity; the worker's config sets the real wait inside it.
 PROVISION_TIMEOUT = timedelta(minutes=30)
 # How long the lease keepers may take to start one lease workflow per workload.

@@ -2,6 +2,7 @@
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -19,6 +20,12 @@ async def run_beside(h: Harness, plan: Plan) -> MigrationStatus:
     return await h.env.client.execute_workflow(
         MigrationWorkflow.run, plan, id=f"second-{uuid.uuid4()}", task_queue=h.task_queue
     )
+
+
+def remove_green_copies(state: dict[str, Any]) -> None:
+    green = state["clusters"]["eks-fargate"]
+    for key in [k for k in green if k.split("/")[1] in ("deployment", "cronjob")]:
+        del green[key]
 
 
 async def lease_states(h: Harness, plan: Plan) -> set[WorkflowExecutionStatus | None]:
@@ -68,3 +75,20 @@ async def test_a_plan_that_already_ran_is_refused_before_a_second_hand_over(
     assert after["clusters"] == moved["clusters"] and after["routes"] == moved["routes"]
     crons = [k for k in moved["clusters"]["eks-fargate"] if "/cronjob/" in k]
     assert crons and all(not after["clusters"]["eks-fargate"][k]["suspended"] for k in crons)
+
+
+async def test_the_leases_of_a_terminated_migration_go_to_the_next_that_needs_them(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Keepers outlive a run's continue-as-new (ABANDON), so the server no longer ends them with it."""
+    plan = make_plan()
+    async with migration(time_skipping_env, tmp_path, plan=plan) as h:
+        await h.at_gate("uat")
+        await h.handle.terminate(reason="test: a human ends it by hand")
+        assert await lease_states(h, plan) == {WorkflowExecutionStatus.RUNNING}, "nothing frees them yet"
+        h.local.update(remove_green_copies)  # a human cleans up after terminating it
+        second = await run_beside(h, no_gate_plan())
+        assert second.outcome == Outcome.SUCCEEDED, second.outcome_reason
+        stale = f"{h.handle.id}/leases-source"
+        described = await h.env.client.get_workflow_handle(stale).describe()
+        assert described.status == WorkflowExecutionStatus.TERMINATED, "the stale keeper runs on"
