@@ -18,7 +18,9 @@ from temporalio.exceptions import ApplicationError
 from cutover.activities.cron_catch_up import run_missed
 from cutover.activities.running import in_thread, platform_activity, poll_until, waiting_activity
 from cutover.analysis import looks
+from cutover.analysis.counting import BASELINE_PERIODS, Counted, CountRequest
 from cutover.analysis.counts import LatencyThresholds, Window
+from cutover.analysis.decision import Learned
 from cutover.cron_ticks import ScheduleError
 from cutover.logs import get_logger
 from cutover.models import (
@@ -48,6 +50,18 @@ from cutover.report import render_review
 class ServiceCheck(BaseModel):
     ref: ServiceRef
     healthy: bool
+
+
+class Copies(BaseModel):
+    """Copies to act on at once (a health round, a rollback's removals)."""
+
+    refs: list[ServiceRef]
+
+
+class WeightChanges(BaseModel):
+    """Every exposed service's weight at once: one traffic step, or the rollback's way back to blue."""
+
+    changes: list[WeightChange]
 
 
 def _log(**bound: object) -> Any:
@@ -127,6 +141,28 @@ class MigrationActivities:
     def remove_copy(self, ref: ServiceRef) -> None:
         _log(service=ref.service).info("remove copy", env=ref.env, scale_to_zero=ref.keep_at_zero)
         self.cluster.remove_copy(ref.env, ref.namespace, ref.kind, ref.name, scale_to_zero=ref.keep_at_zero)
+
+    @activity.defn(name="remove_copies")
+    @platform_activity
+    def remove_copies(self, copies: Copies) -> None:
+        """remove_copy for each (absent is fine): the rollback's last part, in one activity."""
+        for ref in copies.refs:
+            self.cluster.remove_copy(
+                ref.env, ref.namespace, ref.kind, ref.name, scale_to_zero=ref.keep_at_zero
+            )
+        _log().info("removed copies", count=len(copies.refs))
+
+    @activity.defn(name="check_health_all")
+    @platform_activity
+    def check_health_all(self, copies: Copies) -> list[str]:
+        """One health round: every copy asked once; which are not available ("svc in env")."""
+        sick = [
+            f"{ref.service} in {ref.env}"
+            for ref in copies.refs
+            if not self.cluster.available(ref.env, ref.namespace, ref.kind, ref.name)
+        ]
+        _log().info("health round", copies=len(copies.refs), unhealthy=len(sick))
+        return sick
 
     @activity.defn(name="check_health")
     @platform_activity
@@ -231,7 +267,7 @@ class MigrationActivities:
                     watched.namespace,
                     watched.service,
                     timedelta(seconds=request.interval_seconds),
-                    looks.BASELINE_PERIODS,
+                    BASELINE_PERIODS,
                     limits.max_p99_latency_ms,
                 )
                 watched = watched.model_copy(update={"state": watched.state.with_baseline(baseline)})
@@ -244,6 +280,38 @@ class MigrationActivities:
         for each in seen:
             _log(service=each.service).info("look", verdict=each.verdict.value, green=each.green.requests)
         return seen
+
+    @activity.defn(name="count_looks")
+    @platform_activity
+    def count_looks(self, request: CountRequest) -> list[Counted]:
+        """One window's counts for every service of an analysis group, green and blue; at a step's
+        first look what blue's baseline teaches first (its noise and p99, the slow threshold)."""
+        window = timedelta(seconds=request.window_seconds)
+        period = timedelta(seconds=request.interval_seconds)
+        counted = []
+        for each in request.services:
+            learned, threshold = None, each.threshold_ms
+            if each.learn:
+                baseline = self.metrics.baseline(
+                    request.blue_env, each.namespace, each.service, period, BASELINE_PERIODS, request.limit_ms
+                )
+                learned = Learned.from_baseline(baseline)
+                threshold = learned.threshold_ms
+            latency = LatencyThresholds(threshold, request.limit_ms)
+            green, blue = (
+                self.metrics.counts(env, each.namespace, each.service, window, latency)
+                for env in (request.green_env, request.blue_env)
+            )
+            counted.append(Counted(service=each.service, window=Window(green, blue), learned=learned))
+        _log().info("counted", services=len(counted))
+        return counted
+
+    @activity.defn(name="set_weights")
+    @platform_activity
+    def set_weights(self, weights: WeightChanges) -> None:
+        """Every change at once (TrafficRouter.set_green_percents: concurrent, within rate limits)."""
+        self.router.set_green_percents(weights.changes)
+        _log().info("set weights", services=len(weights.changes))
 
     @activity.defn(name="write_report")
     @platform_activity
@@ -269,6 +337,10 @@ class MigrationActivities:
             self.hand_over_cron,
             self.await_cron_run,
             self.set_green_percent,
+            self.set_weights,
+            self.check_health_all,
+            self.remove_copies,
             self.look_at_counts,
+            self.count_looks,
             self.write_report,
         ]

@@ -36,8 +36,8 @@ from typing import Any, Protocol
 from analysis_v04 import decision as v04
 
 from cutover.analysis import decision as v05
+from cutover.analysis.counting import BASELINE_PERIODS
 from cutover.analysis.counts import Baseline, Side, Window
-from cutover.analysis.looks import BASELINE_PERIODS
 from cutover.analysis.verdict import Verdict
 from cutover.demo.traffic import poisson
 

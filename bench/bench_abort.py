@@ -2,6 +2,7 @@
 dev server, including aborts that land while an activity or child workflow is in flight.
 
 python bench/bench_abort.py [--runs N] [--phases deploy,traffic-bake,...]     (default: 5 runs each)
+python bench/bench_abort.py --services 1,10,50,200 [--runs N]                   (fan-out mode)
 
 Each run seeds a fresh local environment, starts a demo-shop migration on its own task queue, approves
 gates as the demo approver until the abort point, sends `abort` and watches the local environment's
@@ -15,10 +16,21 @@ The plan is local_demo_plan() but for the one timing that governs the step the a
 bakes, a 30 s parallel operation, a 60 s monitoring window): lengthening every timing would only
 make the bench wait longer to reach the later phases, and a timer's length has no bearing on how
 fast an abort cancels it.
+
+With --services the bench measures instead how abort-to-blue grows with the number of exposed
+services: per size N, --runs fresh local environments with N exposed Deployments (svc-0 ...) in blue
+and a plan for all of them (no gates, a 1 s parallel operation, steps 5/25/100 with a 10 m bake). Once
+every route is at 5% it sends `abort` and polls the routes every FANOUT_POLL seconds until all N are
+back at 0: the time from just before the signal is one sample. Alongside, as many samples of a bare
+signal-to-activity round trip (BareSignalWorkflow, on its own worker and task queue on the same dev
+server: a signal, one activity that writes a file the bench polls for) give the floor to compare with.
+The last line is `RESULT fanout_50_p50_s=... fanout_50_max_s=... bare_ratio=...` (for the largest
+size measured when 50 is not among the sizes).
 """
 
 import argparse
 import asyncio
+import json
 import logging
 import statistics
 import tempfile
@@ -30,9 +42,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.devserver import temporal_binary
@@ -40,8 +54,8 @@ from cutover.demo.run import DEMO_APPROVER, local_demo_plan
 from cutover.demo.seed import GREEN, seed
 from cutover.logs import configure_logging
 from cutover.models import Control, EventKind, GateDecision, MigrationStatus, Outcome, Phase
-from cutover.plan.model import Plan
-from cutover.platform.local import LocalEnvironment
+from cutover.plan.model import Plan, parse_plan
+from cutover.platform.local import LocalEnvironment, empty_state
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
@@ -272,17 +286,271 @@ async def main(runs: int, phases: list[str]) -> None:
     print(f"RESULT abort_to_blue_p50_s={p50:.2f} abort_to_blue_max_s={worst:.2f} phases={counted}")
 
 
-def arguments() -> tuple[int, list[str]]:
+# --- fan-out: abort to blue against the number of exposed services ------------------------------
+
+FANOUT_POLL = 0.002  # seconds between looks at the routes (and at the bare round trip's file)
+FANOUT_STEPS = [5, 25, 100]
+FANOUT_BAKE = "10m"  # the abort lands while the first step bakes
+FANOUT_LIMIT = 300.0  # seconds per run (reaching the first step, the abort, the result)
+FANOUT_NAMESPACE = "apps"
+FANOUT_BLUE, FANOUT_GREEN = "blue", "green"
+BARE_SETTLE = 0.2  # seconds between the bare workflow waiting and the signal: its worker back in its poll
+
+
+def fanout_environment(path: Path, services: int) -> LocalEnvironment:
+    """Blue with `services` exposed, ready Deployments svc-0 ...; green empty."""
+    state = empty_state(FANOUT_BLUE, FANOUT_GREEN)
+    for i in range(services):
+        state["clusters"][FANOUT_BLUE][f"{FANOUT_NAMESPACE}/deployment/svc-{i}"] = {
+            "replicas": 2,
+            "image": f"svc:{i}",
+            "exposed": True,
+            "ready": True,
+            "suspended": False,
+        }
+    local = LocalEnvironment(path)
+    local.create(state)
+    return local
+
+
+def fanout_plan(services: int) -> Plan:
+    return parse_plan(
+        {
+            "name": "bench-fanout",
+            "source": {"name": FANOUT_BLUE},
+            "target": {"name": FANOUT_GREEN},
+            "services": [
+                {
+                    "name": f"svc-{i}",
+                    "workload": f"deployment/svc-{i}",
+                    "namespace": FANOUT_NAMESPACE,
+                    "exposure": "exposed",
+                }
+                for i in range(services)
+            ],
+            "traffic": {"steps": FANOUT_STEPS, "bake": FANOUT_BAKE},
+            "parallel_operation": {"duration": "1s", "health_check_interval": "1s"},
+            "gates": {"require": []},
+        }
+    )
+
+
+class Routes:
+    """The local environment's routes, parsed again only when the state file's bytes changed, so a
+    look every few ms costs a read and a comparison, not a JSON parse (each write replaces the file
+    whole, so a read never sees half of one)."""
+
+    def __init__(self, local: LocalEnvironment, services: int):
+        self.local = local
+        self.keys = [f"{FANOUT_NAMESPACE}/svc-{i}" for i in range(services)]
+        self._raw = b""
+        self._routes: dict[str, int] = {}
+
+    def all_at(self, weight: int) -> bool:
+        """Every service's route at weight (a route never set counts as 0)."""
+        raw = self.local.path.read_bytes()
+        if raw != self._raw:
+            self._routes = json.loads(raw)["routes"]
+            self._raw = raw
+        return all(self._routes.get(key, 0) == weight for key in self.keys)
+
+
+async def fanout_abort(handle: Handle, local: LocalEnvironment, services: int) -> tuple[float, float]:
+    """Wait for every route at the first step, abort, time the return of all of them to 0 (and to the
+    result); raise RuntimeError when the migration ends before the step or does not roll back."""
+    routes = Routes(local, services)
+    looks = 0
+    while not routes.all_at(FANOUT_STEPS[0]):
+        looks += 1
+        if looks % 100 == 0:  # about every 0.2 s: did the migration end before the step?
+            status: MigrationStatus = await handle.query(MigrationWorkflow.status)
+            if status.outcome != Outcome.RUNNING or status.phase == Phase.DONE:
+                raise RuntimeError(f"the migration ended before the first step: {status.outcome_reason}")
+        await asyncio.sleep(FANOUT_POLL)
+    t0 = time.monotonic()
+    await handle.signal(MigrationWorkflow.abort, Control(sender=SENDER, reason=REASON))
+    while not routes.all_at(0):
+        await asyncio.sleep(FANOUT_POLL)
+    to_blue = time.monotonic() - t0
+    result: MigrationStatus = await handle.result()
+    to_end = time.monotonic() - t0
+    problems = [
+        f"outcome {result.outcome.value}" if result.outcome != Outcome.ROLLED_BACK else "",
+        f"reason {result.outcome_reason!r}"
+        if result.outcome_reason != f"aborted by {SENDER}: {REASON}"
+        else "",
+        f"routes {local.read()['routes']}" if not routes.all_at(0) else "",
+    ]
+    error = "; ".join(p for p in problems if p)
+    if error:
+        raise RuntimeError(error)
+    return to_blue, to_end
+
+
+async def fanout_run(client: Client, services: int) -> tuple[float, float]:
+    """One migration of `services` exposed services on a fresh environment and task queue."""
+    with tempfile.TemporaryDirectory(prefix="bench-abort-fanout-") as tmp:
+        folder = Path(tmp)
+        local = fanout_environment(folder / "local-env.json", services)
+        queue = f"bench-abort-fanout-{uuid.uuid4()}"
+        async with build_worker(client, queue, MigrationActivities(local, local, local, folder / "reports")):
+            handle = await client.start_workflow(
+                MigrationWorkflow.run,
+                fanout_plan(services),
+                id=f"bench-abort-fanout-{services}-{uuid.uuid4()}",
+                task_queue=queue,
+            )
+            try:
+                return await asyncio.wait_for(fanout_abort(handle, local, services), FANOUT_LIMIT)
+            except TimeoutError:
+                status: MigrationStatus = await handle.query(MigrationWorkflow.status)
+                limit = f"no result within {FANOUT_LIMIT:.0f} s; last step: {status.step}"
+                raise RuntimeError(limit) from None
+            finally:
+                if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                    await handle.terminate("benchmark run failed")  # its leases end with it (parent-close)
+                    await asyncio.sleep(2)
+
+
+@activity.defn(name="bench_bare_touch")
+async def bare_touch(path: str) -> None:
+    """The bare round trip's one effect: a file the bench polls for."""
+    Path(path).write_text("done")
+
+
+@workflow.defn(name="BenchBareSignal", sandboxed=False)
+class BareSignalWorkflow:
+    """Waits for `go`, then runs one trivial activity: the floor under any signal-driven action."""
+
+    def __init__(self) -> None:
+        self._go = False
+
+    @workflow.signal
+    def go(self) -> None:
+        self._go = True
+
+    @workflow.query
+    def waiting(self) -> bool:
+        return not self._go
+
+    @workflow.run
+    async def run(self, path: str) -> None:
+        await workflow.wait_condition(lambda: self._go)
+        await workflow.execute_activity(bare_touch, path, start_to_close_timeout=timedelta(seconds=30))
+
+
+async def bare_round_trip(client: Client, queue: str, folder: Path) -> float:
+    """Start a bare workflow, let it reach its wait, signal it and time until its activity's file."""
+    flag = folder / f"{uuid.uuid4()}.flag"
+    handle = await client.start_workflow(
+        BareSignalWorkflow.run, str(flag), id=f"bench-abort-bare-{uuid.uuid4()}", task_queue=queue
+    )
+    while not await handle.query(BareSignalWorkflow.waiting):  # answered once its first task ran
+        await asyncio.sleep(FANOUT_POLL)
+    await asyncio.sleep(BARE_SETTLE)
+    t0 = time.monotonic()
+    await handle.signal(BareSignalWorkflow.go)
+    while not flag.exists():
+        await asyncio.sleep(FANOUT_POLL)
+    sample = time.monotonic() - t0
+    await handle.result()
+    return sample
+
+
+Samples = dict[int, list[float]]
+
+
+async def fanout_sizes(
+    client: Client, runs: int, sizes: list[int], folder: Path
+) -> tuple[Samples, list[float], int]:
+    """Every size's runs, each followed by one bare round trip: the same server, the same moment."""
+    measured: Samples = {}
+    bare: list[float] = []
+    errors = 0
+    queue = f"bench-abort-bare-{uuid.uuid4()}"
+    async with Worker(client, task_queue=queue, workflows=[BareSignalWorkflow], activities=[bare_touch]):
+        for size in sizes:
+            measured[size] = []
+            for number in range(1, runs + 1):
+                try:
+                    to_blue, to_end = await fanout_run(client, size)
+                except RuntimeError as error:
+                    errors += 1
+                    print(f"ERROR {size} services #{number}: {error}", flush=True)
+                else:
+                    measured[size].append(to_blue)
+                    print(
+                        f"  {size} services #{number}: abort to blue {to_blue:.3f} s, "
+                        f"abort to end {to_end:.3f} s",
+                        flush=True,
+                    )
+                bare.append(await asyncio.wait_for(bare_round_trip(client, queue, folder), 60))
+                print(f"  bare signal-to-activity #{len(bare)}: {bare[-1]:.3f} s", flush=True)
+    return measured, bare, errors
+
+
+async def fanout_main(runs: int, sizes: list[int]) -> None:
+    configure_logging(json_output=False, level=logging.WARNING)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=DATA_CONVERTER,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-abort-bare-") as tmp:
+            measured, bare, errors = await fanout_sizes(env.client, runs, sizes, Path(tmp))
+    finally:
+        await env.shutdown()
+    print()
+    for size, samples in measured.items():
+        if not samples:
+            print(f"{size} services: every run failed (runs 0)")
+            continue
+        print(
+            f"{size} services: abort to blue p50 {statistics.median(samples):.3f} s, "
+            f"max {max(samples):.3f} s (runs {len(samples)})"
+        )
+    bare_p50 = statistics.median(bare) if bare else float("nan")
+    print(f"bare signal-to-activity round trip p50 {bare_p50:.3f} s")
+    print(f"errors={errors}")
+    done = [size for size, samples in measured.items() if samples]
+    chosen = 50 if 50 in done else max(done, default=None)
+    if chosen is None:
+        print("RESULT fanout_50_p50_s=nan fanout_50_max_s=nan bare_ratio=nan")
+        return
+    p50, worst = statistics.median(measured[chosen]), max(measured[chosen])
+    print(f"RESULT fanout_50_p50_s={p50:.3f} fanout_50_max_s={worst:.3f} bare_ratio={p50 / bare_p50:.3f}")
+
+
+def arguments() -> tuple[int, list[str], list[int] | None]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=5, help="aborts per phase (default 5)")
-    parser.add_argument("--phases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}")
+    parser.add_argument("--runs", type=int, default=5, help="aborts per phase or per size (default 5)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--phases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}")
+    which.add_argument(
+        "--services",
+        help="comma-separated service counts, e.g. 1,10,50,200: abort-to-blue against the fan-out "
+        "(instead of the phases), with a bare signal-to-activity round trip for comparison",
+    )
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.services is not None:
+        try:
+            sizes = [int(s) for s in args.services.split(",") if s.strip()]
+        except ValueError:
+            parser.error(f"--services must be comma-separated whole numbers, got {args.services!r}")
+        if not sizes or any(n < 1 for n in sizes):
+            parser.error(f"--services needs at least one size, each at least 1, got {args.services!r}")
+        return args.runs, [], sizes
     phases = [p for p in args.phases.split(",") if p]
     unknown = [p for p in phases if p not in CASES]
-    if unknown or args.runs < 1:
-        parser.error(f"unknown phases {unknown}" if unknown else "--runs must be at least 1")
-    return args.runs, phases
+    if unknown:
+        parser.error(f"unknown phases {unknown}")
+    return args.runs, phases, None
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*arguments()))
+    runs, phases, sizes = arguments()
+    asyncio.run(fanout_main(runs, sizes) if sizes is not None else main(runs, phases))

@@ -17,7 +17,9 @@ REQUEST_ID_MAX = 64
 TIMELINE_LIMIT = 1000
 TIMELINE_HEAD = 100  # the first events (discovery, plan) are kept when the middle is dropped
 MESSAGE_MAX = 1200
-ANALYSES_KEPT = 1000
+# The status is the migration's result and the review's input: it keeps the latest decisions only
+# (a 1,000-service migration makes 2,000 of them; each is about 1.5 KB with its looks).
+ANALYSES_KEPT = 150
 SERIES_POINTS = 24  # per step and service, for the review's plot of green and blue error rates
 RECEIPTS_KEPT = 20
 REFUSALS_KEPT = 5
@@ -239,8 +241,14 @@ class MigrationStatus(BaseModel):
     open_gate: OpenGate | None = None
     stuck_undo: str | None = None
     analyses: list[AnalysisResult] = Field(default_factory=list)
+    analyses_omitted: int = Field(default=0, description="earlier decisions dropped: ANALYSES_KEPT are kept")
     watching: list[AnalysisResult] = Field(
-        default_factory=list, description="the latest look per service while a bake or monitoring runs"
+        default_factory=list,
+        description="the latest look per service while a bake or monitoring runs (the CLI fills it "
+        "from the analysis groups' `watching` queries)",
+    )
+    analysis_groups: list[str] = Field(
+        default_factory=list, description="workflow ids of the analysis groups, while they run"
     )
     timeline: list[Event] = Field(default_factory=list)
     events_recorded: int = Field(default=0, description="every event ever recorded, kept or not")
@@ -267,7 +275,10 @@ class MigrationStatus(BaseModel):
         return self.timeline[start:]
 
     def add_analysis(self, result: AnalysisResult) -> None:
-        self.analyses = [*self.analyses, result][-ANALYSES_KEPT:]
+        self.analyses.append(result)
+        if len(self.analyses) > ANALYSES_KEPT:
+            del self.analyses[0]
+            self.analyses_omitted += 1
 
     def answer(self, receipt: Receipt) -> None:
         self.receipts = [*self.receipts, receipt][-RECEIPTS_KEPT:]

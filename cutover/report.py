@@ -60,15 +60,20 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "",
         "Counts are the step's up to its decision. A test fails when its e-value reaches its bound "
         f"(1 / its alpha); {MISSING} where no test ran (no blue to compare with at 100% green) or "
-        "nothing was recorded (migrations before v6). Latency is compared as the requests slower than "
+        "nothing was recorded. Latency is compared as the requests slower than "
         "blue's p99; `p99 rule` where the metrics count none (a persistence rule, no guarantee). The "
         "limits are green's burn rates of max_error_rate and of a p99's 1% over max_p99_latency_ms "
-        "(1x spends the budget exactly; migrations before 0.5 show an e-value / bound).",
+        "(1x spends the budget exactly).",
         "",
         "| " + " | ".join(ANALYSIS_COLUMNS) + " |",
         "|" + " --- |" * len(ANALYSIS_COLUMNS),
     ]
     lines += [_analysis_row(a) for a in status.analyses] or ["| none |" + " |" * (len(ANALYSIS_COLUMNS) - 1)]
+    if status.analyses_omitted:
+        lines += [
+            "",
+            f"{status.analyses_omitted:,} earlier decisions are not in this table (it keeps the latest).",
+        ]
     lines += [
         "",
         "## Timeline",

@@ -25,11 +25,18 @@ from cutover.platform.wiring import (
 )
 from cutover.temporal.client import TemporalUnreachable, connect
 from cutover.temporal.settings import TemporalSettings, local_state_path, report_dir
+from cutover.workflows.analysis_group import AnalysisGroupWorkflow
 from cutover.workflows.leases import MigrationLeasesWorkflow, WorkloadLeaseWorkflow
 from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.service_migration import ServiceMigrationWorkflow
 
-WORKFLOWS = [MigrationWorkflow, ServiceMigrationWorkflow, MigrationLeasesWorkflow, WorkloadLeaseWorkflow]
+WORKFLOWS = [
+    MigrationWorkflow,
+    ServiceMigrationWorkflow,
+    AnalysisGroupWorkflow,
+    MigrationLeasesWorkflow,
+    WorkloadLeaseWorkflow,
+]
 ACTIVITY_SLOTS = 100
 HEARTBEAT_THROTTLE = timedelta(milliseconds=500)
 # A workflow task waiting for a worker that died goes back to the shared queue after this
@@ -65,6 +72,7 @@ def build_worker(client: Client, task_queue: str, activities: MigrationActivitie
         activities=[
             *activities.all(),
             LeaseActivities(client).await_leases,
+            LeaseActivities(client).await_released,
             StaleLeaseActivities(client).reclaim_stale_lease,
         ],
         max_concurrent_activities=ACTIVITY_SLOTS,

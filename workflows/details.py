@@ -23,6 +23,11 @@ def current_details(s: MigrationStatus) -> str:
         lines.append("Green traffic: " + ", ".join(f"{inline(k)} {v}%" for k, v in sorted(s.weights.items())))
     if s.outcome != Outcome.RUNNING:
         lines.append(f"Outcome: **{s.outcome.value}** {inline(s.outcome_reason)}")
+    if s.analysis_groups:
+        lines.append(
+            f"**Watching** in {len(s.analysis_groups)} analysis group(s), each with its latest looks "
+            "(query `watching`): " + ", ".join(f"`{inline(g)}`" for g in s.analysis_groups)
+        )
     if s.watching:
         looks = (f"- {inline(a.service)} at {a.weight}%: {_evidence(a)}" for a in s.watching)
         lines.append("**Analysis now**\n\n" + "\n".join(looks))

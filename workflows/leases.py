@@ -17,7 +17,10 @@ with workflow.unsafe.imports_passed_through():
     from cutover.activities.stale_leases import StaleLeaseActivities
     from cutover.leases import HOLDER_MEMO, WorkloadKey
     from cutover.workflows.calls import call
-    from cutover.workflows.options import CHILD_TASK_TIMEOUT, FORWARD, STALE_LEASES
+    from cutover.workflows.options import CHILD_TASK_TIMEOUT, FORWARD, LEASE_CHUNKS, STALE_LEASES
+
+
+LEASES_AT_ONCE = 50
 
 
 class LeaseRequest(BaseModel):
@@ -72,9 +75,16 @@ class MigrationLeasesWorkflow:
             raise ApplicationError(
                 f"bad LeaseRequest: {error}", type="BadInput", non_retryable=True
             ) from None
-        results = await asyncio.gather(
-            *(self._take(key, request.holder) for key in request.workloads), return_exceptions=True
-        )
+        keys = request.workloads
+        # A thousand child starts in one workflow task would hold the worker past its deadlock
+        # timeout; LEASES_AT_ONCE per task keep each task short.
+        chunk = LEASES_AT_ONCE if workflow.patched(LEASE_CHUNKS) else len(keys) or 1
+        results: list[object] = []
+        for start in range(0, len(keys), chunk):
+            results += await asyncio.gather(
+                *(self._take(key, request.holder) for key in keys[start : start + chunk]),
+                return_exceptions=True,
+            )
         taken = [r for r in results if isinstance(r, workflow.ChildWorkflowHandle)]
         failures = [r for r in results if isinstance(r, BaseException)]
         self._outcome = LeaseOutcome(

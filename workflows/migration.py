@@ -1,10 +1,17 @@
-"""MigrationWorkflow: one durable slow-injection blue-green migration, plan to review."""
+"""MigrationWorkflow: one durable slow-injection blue-green migration, plan to review.
+
+The spine is a sequence of units (a batch, a copy group, a health round, a gate, a traffic step);
+between two of them a long run continues as new (cutover.workflows.carry), so no run's history
+outgrows Temporal's bounds whatever the plan's size or length. The traffic steps' analysis runs in
+groups of services (cutover.workflows.analysis_group), children that keep the evidence. A migration
+started on 0.5 runs 0.5's code to its end (cutover.workflows.v05).
+"""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import (
@@ -16,9 +23,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
-    from cutover.activities.migration_activities import MigrationActivities
-    from cutover.analysis.decision import State
-    from cutover.analysis.looks import LookRequest, ServiceLook, Watched
+    from cutover.activities.migration_activities import Copies, MigrationActivities, WeightChanges
     from cutover.analysis.verdict import Verdict
     from cutover.durations import format_duration
     from cutover.leases import keeper_id, planned_workloads
@@ -36,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         Receipt,
         ReportRequest,
-        Series,
         ServiceRef,
         SignalPayload,
         TargetCapacity,
@@ -44,10 +48,25 @@ with workflow.unsafe.imports_passed_through():
         Workload,
         WorkloadKind,
     )
-    from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
     from cutover.plan.model import InconclusiveAction, Plan, RetireMode, TimeoutAction, traffic_gate
     from cutover.workflow_inputs import Refused, read_input, read_plan_input
+    from cutover.workflows.analysis_group import (
+        GROUP_SIZE,
+        AnalysisGroupWorkflow,
+        GroupInput,
+        GroupReport,
+        Member,
+        StepOrder,
+    )
     from cutover.workflows.calls import Interrupted, Stop, call, call_unless, until_stopped
+    from cutover.workflows.carry import (
+        CARRIED_EVENTS,
+        GUARD_BYTES,
+        GUARD_EVENTS,
+        RUN_BYTES,
+        RUN_EVENTS,
+        MigrationCarry,
+    )
     from cutover.workflows.decisions import (
         DecisionQuery,
         DecisionRefusal,
@@ -70,18 +89,12 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.options import (
         BOUNDED_RUNS,
         CHILD_TASK_TIMEOUT,
-        CONTINUOUS_ANALYSIS,
         FORWARD,
-        HEARTBEAT_WAITS,
-        INTERRUPTIBLE_STEPS,
         LEASE_TIMEOUT,
-        OUTCOME_ATTRIBUTE,
-        PREPARE_TARGET,
+        LONG_CHILD_TASK_TIMEOUT,
         PROVISION_TIMEOUT,
-        ROBUST_ANALYSIS,
         UNDO,
         UNDO_RETRY,
-        WORKLOAD_LEASES,
         heartbeating,
     )
     from cutover.workflows.search_attributes import (
@@ -96,7 +109,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from cutover.workflows.v05.migration import MigrationV05
     from cutover.workflows.waits import rollout_failure
-    from cutover.workflows.watching import counted, evidence, failure
 
 SYSTEM = "cutover"
 NOT_RUNNING = "the migration is not running"
@@ -107,26 +119,21 @@ INCONCLUSIVE_HELP = (
     "and start a plan with a longer traffic.bake, a lower analysis.min_requests or "
     "analysis.on_inconclusive: extend"
 )
+COPIES_AT_ONCE = 20  # exposed copies deployed (and rolled out) together: one unit
+CRONS_AT_ONCE = 20  # CronJob schedules handed back together in a rollback
+NAMES_SHOWN = 5  # services named in one timeline line; the rest are counted
 Payload = TypeVar("Payload", bound=SignalPayload)
 In = TypeVar("In")
 Out = TypeVar("Out")
+Item = TypeVar("Item")
 
 
 class MigrationStopped(Exception):
     """Raised inside the workflow when the migration must roll back."""
 
 
-@dataclass(frozen=True)
-class Undo(Generic[In]):
-    """One step of the rollback: an activity method and its input, a pair mypy checks."""
-
-    description: str
-    method: Callable[[MigrationActivities, In], object]
-    arg: In
-    wait: timedelta | None = None  # set for an activity that polls (and heartbeats) up to this long
-
-    def config(self) -> workflow.ActivityConfig:
-        return heartbeating(self.wait, UNDO_RETRY) if self.wait else UNDO
+class RunFull(Exception):
+    """Raised at a unit boundary: this run's history is long, the next run takes over."""
 
 
 # The workflow type operators start from the UI and schedules name: DESIGN.md's contract.
@@ -141,22 +148,37 @@ class MigrationWorkflow:
     def __init__(self, *inputs: object) -> None:
         # Decided before any handler runs: a migration started on 0.5 keeps 0.5's code to its end.
         self._v05 = None if workflow.patched(BOUNDED_RUNS) else MigrationV05(*inputs)
-        plan = read_plan_input(inputs)
+        continued = workflow.info().continued_run_id is not None
+        plan = read_plan_input(inputs[:1] if continued else inputs)
         self._invalid_plan = plan if isinstance(plan, str) else ""
         self._plan = plan if isinstance(plan, Plan) else None
-        name = self._plan.name if self._plan else "(invalid plan)"
-        self._status = MigrationStatus(plan_name=name, gates=self._plan.gate_order() if self._plan else [])
-        self._history_guard = history_guard(self._plan) if self._plan else 0
-        self._undos: list[Undo[Any]] = []
+        carry = self._read_carry(inputs)
+        if carry is None:
+            name = self._plan.name if self._plan else "(invalid plan)"
+            gates = self._plan.gate_order() if self._plan else []
+            carry = MigrationCarry(
+                status=MigrationStatus(plan_name=name, gates=gates), inventory=Inventory(workloads=[])
+            )
+        self._carry = carry
+        self._status = carry.status
+        self._inventory = carry.inventory
+        self._undo = carry.undo
+        self._abort: Control | None = carry.abort
         self._decision: GateDecision | None = None
         self._rejected: GateDecision | None = None
-        self._abort: Control | None = None
         self._retry_undo = False
-        self._inventory = Inventory(workloads=[])
-        self._evidence: dict[str, State] = {}  # per exposed service, across its looks
-        self._analysed_steps = 0  # bakes and monitoring windows watched so far: their share of alpha
-        self._lease_keepers: list[workflow.ChildWorkflowHandle[Any, Any]] = []
+        self._units = 0  # units met in this run, done or skipped
+        # The analysis groups, from the first bake to the end of monitoring (or a rollback).
+        self._groups: list[workflow.ChildWorkflowHandle[AnalysisGroupWorkflow, None]] = []
+        self._group_key = ""
+        self._reports: dict[int, GroupReport] = {}  # the current step's, by group
         self._input_logs: tuple[datetime | None, int] = (None, 0)
+
+    def _read_carry(self, inputs: Sequence[object]) -> MigrationCarry | None:
+        """The previous run's carry: only a run this migration continued as new is handed one."""
+        if len(inputs) != 2 or self._plan is None or workflow.info().continued_run_id is None:
+            return None
+        return MigrationCarry.model_validate(inputs[1])
 
     # ---- signals and query ----------------------------------------------------------------
     @workflow.signal(name="approve", description=APPROVE_HELP)
@@ -304,15 +326,18 @@ class MigrationWorkflow:
         self._event(kind, message, actor)
 
     def _guard_history(self) -> None:
-        """Roll back while Temporal still lets the workflow act: a flood of signals must not cut it off."""
+        """Roll back while Temporal still lets the workflow act: a flood of signals must not cut it off
+        (the rollback routes everything back at once, then continues as new to do the rest)."""
         info = workflow.info()
         length, size = info.get_current_history_length(), info.get_current_history_size()
-        if self._abort or self._plan is None or (length < self._history_guard and size < HISTORY_SIZE_GUARD):
+        if self._abort or self._plan is None or self._carry.rollback is not None:
+            return
+        if length < GUARD_EVENTS and size < GUARD_BYTES:
             return
         self._abort = Control(
             sender=SYSTEM,
-            reason=f"the workflow history is nearly full ({length:,} events, {size / 1e6:.1f} MB; Temporal "
-            f"ends a workflow at {HISTORY_EVENT_LIMIT:,} events or 50 MB): rolling back while it still can",
+            reason=f"this run's history is nearly full ({length:,} events, {size / 1e6:.1f} MB; a run may "
+            f"use {GUARD_EVENTS:,} events or {GUARD_BYTES / 1e6:.0f} MB): rolling back while it still can",
         )
         self._event(EventKind.ABORT, self._abort.reason)
 
@@ -324,8 +349,12 @@ class MigrationWorkflow:
         if self._plan is None:
             # Started from the UI or the raw CLI with a plan `cutover plan validate` would refuse.
             raise ApplicationError(self._invalid_plan, type="InvalidPlan", non_retryable=True)
-        workflow.upsert_search_attributes([MIGRATION_PLAN.value_set(self._plan.name)])
-        self._set_outcome_attribute()
+        if self._carry.rollback is not None:
+            await self._rollback(self._carry.rollback)
+            return await self._finish()
+        if self._carry.units_done == 0:
+            workflow.upsert_search_attributes([MIGRATION_PLAN.value_set(self._plan.name)])
+            self._set_outcome_attribute()
         try:
             await self._preparation()
             await self._non_exposed_migration()
@@ -333,38 +362,73 @@ class MigrationWorkflow:
             await self._validation()
             await self._full_cutover()
             self._status.outcome = Outcome.SUCCEEDED
+        except RunFull:
+            await self._continue_as_new()
         except (MigrationStopped, Interrupted, ActivityError, ChildWorkflowError) as stop:
             await self._rollback(_reason(stop))
-        await self._release_leases()
-        await self._review()
-        return self._status
+        return await self._finish()
 
     @property
     def plan(self) -> Plan:
         assert self._plan is not None, "run() refuses an invalid plan before any step"
         return self._plan
 
+    async def _finish(self) -> MigrationStatus:
+        await self._release_leases()
+        await self._review()
+        return self._status
+
+    async def _unit(self, body: Callable[[], Awaitable[None]]) -> None:
+        """One unit of the spine: skipped when an earlier run did it; after it, a long run hands over."""
+        self._units += 1
+        if self._units <= self._carry.units_done:
+            return
+        await body()
+        self._carry.units_done = self._units
+        info = workflow.info()
+        long = (
+            info.get_current_history_length() > RUN_EVENTS
+            or info.get_current_history_size() > RUN_BYTES
+            or info.is_continue_as_new_suggested()
+        )
+        if long and not self._groups:  # the analysis groups are children: they end with this run
+            raise RunFull()
+
+    async def _continue_as_new(self, rollback: str | None = None) -> None:
+        """Hand the migration to a new run (one that only rolls back, with `rollback`)."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        status = self._status.model_copy(deep=True)
+        kept = status.timeline[-CARRIED_EVENTS:]
+        status.timeline_omitted += len(status.timeline) - len(kept)
+        status.timeline = kept
+        carry = self._carry.model_copy(
+            update={"status": status, "abort": self._abort, "rollback": rollback, "undo": self._undo}
+        )
+        workflow.continue_as_new(args=[self.plan, carry])
+
     async def _preparation(self) -> None:
-        self._enter(Phase.PREPARATION)
-        workflow.deprecate_patch(WORKLOAD_LEASES)
-        await self._take_leases()
-        self._step("discover and classify workloads in blue; record blue's state")
-        self._inventory = await self._act(MigrationActivities.discover, self.plan, FORWARD)
-        for w in self._inventory.workloads:
-            self._event(
-                EventKind.DISCOVERED,
-                f"{w.service}: {w.kind}/{w.name} "
-                f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas",
-            )
-        workflow.deprecate_patch(PREPARE_TARGET)
-        self._step("make sure green can schedule the migrated namespaces")
-        capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
-        provisioning = heartbeating(PROVISION_TIMEOUT)
-        prepared = await self._act(MigrationActivities.prepare_target, capacity, provisioning)
-        self._event(EventKind.TARGET, prepared)
-        self._status.weights = dict(self._inventory.blue_weights)
-        self._update_traffic_attribute()
-        await self._checkpoint()
+        async def prepare() -> None:
+            self._enter(Phase.PREPARATION)
+            await self._take_leases()
+            self._step("discover and classify workloads in blue; record blue's state")
+            self._inventory = await self._act(MigrationActivities.discover, self.plan, FORWARD)
+            self._carry.inventory = self._inventory
+            for w in self._inventory.workloads:
+                self._event(
+                    EventKind.DISCOVERED,
+                    f"{w.service}: {w.kind}/{w.name} "
+                    f"{'exposed' if w.exposed else 'non-exposed'}, {w.replicas} replicas",
+                )
+            self._step("make sure green can schedule the migrated namespaces")
+            capacity = TargetCapacity(namespaces=sorted({w.namespace for w in self._inventory.workloads}))
+            provisioning = heartbeating(PROVISION_TIMEOUT)
+            prepared = await self._act(MigrationActivities.prepare_target, capacity, provisioning)
+            self._event(EventKind.TARGET, prepared)
+            self._status.weights = dict(self._inventory.blue_weights)
+            self._update_traffic_attribute()
+            await self._checkpoint()
+
+        await self._unit(prepare)
 
     async def _take_leases(self) -> None:
         """Own every planned workload in blue and green before anything is read or changed."""
@@ -372,19 +436,19 @@ class MigrationWorkflow:
         holder = workflow.info().workflow_id
         for role, env in (("source", self.plan.source.name), ("target", self.plan.target.name)):
             try:
-                keeper = await workflow.start_child_workflow(
+                await workflow.start_child_workflow(
                     MigrationLeasesWorkflow.run,
                     LeaseRequest(holder=holder, workloads=planned_workloads(self.plan, env)),
                     id=keeper_id(holder, role),
-                    task_timeout=CHILD_TASK_TIMEOUT,
-                    # Outlives this run's continue-as-new; ends with the migration (holder_watch).
+                    task_timeout=LONG_CHILD_TASK_TIMEOUT,
+                    # Outlives this run's continue-as-new; a keeper whose migration closed without
+                    # releasing it is ended by the next migration needing its workloads.
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 )
             except WorkflowAlreadyStartedError:
                 raise MigrationStopped(f"lease keeper {keeper_id(holder, role)} already runs") from None
-            self._lease_keepers.append(keeper)
-        keepers = [keeper.id for keeper in self._lease_keepers]
-        check = LeaseCheck(keepers=keepers, timeout=LEASE_TIMEOUT)
+            self._carry.keepers.append(keeper_id(holder, role))
+        check = LeaseCheck(keepers=self._carry.keepers, timeout=LEASE_TIMEOUT)
         held = await self._act(LeaseActivities.await_leases, check, heartbeating(LEASE_TIMEOUT))
         if held:
             raise MigrationStopped("workloads leased by other migrations: " + "; ".join(held))
@@ -396,56 +460,47 @@ class MigrationWorkflow:
 
     async def _release_leases(self) -> None:
         """Blue serves what it served, or green serves everything: the workloads are free again."""
-        if not self._lease_keepers:
+        if not self._carry.keepers:
             return
-        await asyncio.gather(
-            *(keeper.signal(MigrationLeasesWorkflow.release) for keeper in self._lease_keepers),
-            return_exceptions=True,
-        )
-        await asyncio.gather(*self._lease_keepers, return_exceptions=True)
+        for keeper in self._carry.keepers:
+            try:
+                await workflow.get_external_workflow_handle(keeper).signal(MigrationLeasesWorkflow.release)
+            except ApplicationError:
+                pass  # a keeper someone ended by hand has nothing to give back
+        check = LeaseCheck(keepers=self._carry.keepers, timeout=LEASE_TIMEOUT)
+        await call(LeaseActivities.await_released, check, heartbeating(LEASE_TIMEOUT))
+        self._carry.keepers = []
         self._event(EventKind.LEASES, "gave the plan's workloads back")
 
     async def _non_exposed_migration(self) -> None:
-        self._enter(Phase.NON_EXPOSED)
         services = [w for w in self._inventory.workloads if not w.exposed]
         size = self.plan.non_exposed.batch_size
         batches = [services[i : i + size] for i in range(0, len(services), size)]
+        await self._unit(self._enter_unit(Phase.NON_EXPOSED))
         for number, batch in enumerate(batches, start=1):
-            names = [w.service for w in batch]
-            self._step(f"batch {number}/{len(batches)}: {', '.join(names)}")
-            self._event(EventKind.BATCH, f"batch {number}/{len(batches)}: {', '.join(names)}")
-            limit = self.plan.non_exposed.parallelism
-            for i in range(0, len(batch), limit):
-                # Let every sibling finish before a failure triggers rollback, so no undo races a deploy.
-                results = await asyncio.gather(
-                    *(self._migrate_one(w) for w in batch[i : i + limit]), return_exceptions=True
-                )
-                failures = [r for r in results if isinstance(r, BaseException)]
-                if failures:
-                    raise failures[0]
-            await self._checkpoint()
+            await self._unit(partial(self._batch, number, len(batches), batch))
+
+    async def _batch(self, number: int, of: int, batch: list[Workload]) -> None:
+        names = [w.service for w in batch]
+        self._step(f"batch {number}/{of}: {', '.join(names)}")
+        self._event(EventKind.BATCH, f"batch {number}/{of}: {', '.join(names)}")
+        limit = self.plan.non_exposed.parallelism
+        for i in range(0, len(batch), limit):
+            # Let every sibling finish before a failure triggers rollback, so no undo races a deploy.
+            results = await asyncio.gather(
+                *(self._migrate_one(w) for w in batch[i : i + limit]), return_exceptions=True
+            )
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+        await self._checkpoint()
 
     async def _migrate_one(self, workload: Workload) -> None:
         green = self._ref(workload, self.plan.target.name)
-        self._register_undo(f"remove {workload.service} from green", MigrationActivities.remove_copy, green)
+        self._undo.copies.append(workload.service)
         cronjobs = self.plan.cronjobs
         if workload.kind == WorkloadKind.CRONJOB:
-            state = "suspended" if workload.suspended else "enabled"
-            self._register_undo(
-                f"hand {workload.service}'s schedule back to blue ({state}, as before)",
-                MigrationActivities.hand_over_cron,
-                CronHandover(
-                    service=workload.service,
-                    namespace=workload.namespace,
-                    name=workload.name,
-                    enable_in=self.plan.source.name,
-                    disable_in=self.plan.target.name,
-                    keep_suspended=workload.suspended,
-                    active_jobs_timeout=cronjobs.active_jobs_timeout,
-                    since=workflow.now(),
-                ),
-                wait=cronjobs.active_jobs_timeout,
-            )
+            self._undo.crons[workload.service] = workflow.now()
         result = await self._child(
             ServiceMigrationWorkflow.run,
             ServiceMigrationInput(
@@ -461,47 +516,76 @@ class MigrationWorkflow:
         self._event(EventKind.MIGRATED, result)
 
     async def _parallel_operation(self) -> None:
-        self._enter(Phase.PARALLEL)
-        for w in self._exposed():
-            green = self._ref(w, self.plan.target.name)
-            self._register_undo(f"remove {w.service} from green", MigrationActivities.remove_copy, green)
-            self._step(f"deploy {w.service} to green at 0% traffic")
-            await self._act(MigrationActivities.deploy_copy, green, FORWARD)
-            workflow.deprecate_patch(HEARTBEAT_WAITS)
-            self._step(f"wait for {w.service} to roll out in green")
-            failure = await rollout_failure(green, self.plan.rollout.timeout, self._stopper())
-            if failure:
-                raise MigrationStopped(failure)
+        await self._unit(self._enter_unit(Phase.PARALLEL))
+        exposed = self._exposed()
+        for i in range(0, len(exposed), COPIES_AT_ONCE):
+            await self._unit(partial(self._deploy, exposed[i : i + COPIES_AT_ONCE]))
         settings = self.plan.parallel_operation
-        elapsed = timedelta(0)
+        elapsed, rounds = timedelta(0), []
         while elapsed < settings.duration:
             wait = min(settings.health_check_interval, settings.duration - elapsed)
-            self._step(f"bake side by side: {_fmt(elapsed)} of {_fmt(settings.duration)}")
-            await self._sleep(wait)
+            rounds.append((elapsed, wait))
             elapsed += wait
-            await self._health_check_both()
+        for start, wait in rounds:
+            await self._unit(partial(self._side_by_side, start, wait))
+
+    async def _deploy(self, group: list[Workload]) -> None:
+        """Deploy a few exposed services to green at 0% and wait for their rollouts, together."""
+        self._step(f"deploy {_names([w.service for w in group])} to green at 0% traffic")
+        self._undo.copies += [w.service for w in group]
+        results = await asyncio.gather(*(self._deploy_one(w) for w in group), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+    async def _deploy_one(self, w: Workload) -> None:
+        green = self._ref(w, self.plan.target.name)
+        await self._act(MigrationActivities.deploy_copy, green, FORWARD)
+        failure = await rollout_failure(green, self.plan.rollout.timeout, self._stopper())
+        if failure:
+            raise MigrationStopped(failure)
+
+    async def _side_by_side(self, elapsed: timedelta, wait: timedelta) -> None:
+        duration = self.plan.parallel_operation.duration
+        self._step(f"bake side by side: {_fmt(elapsed)} of {_fmt(duration)}")
+        await self._sleep(wait)
+        # The timeline records the last round only: a week of rounds would bury everything else.
+        await self._health_check_both(record=elapsed + wait >= duration)
 
     async def _validation(self) -> None:
-        self._enter(Phase.VALIDATION)
-        workflow.deprecate_patch(CONTINUOUS_ANALYSIS)
-        # At 0% green has no users, so there is nothing to count or compare: check that both
-        # answer; the analysis starts with the first traffic step's bake.
-        self._step("check green answers before UAT")
-        await self._health_check_both()
-        await self._gate("uat")
+        await self._unit(self._enter_unit(Phase.VALIDATION))
+
+        async def answers() -> None:
+            # At 0% green has no users, so there is nothing to count or compare: check that both
+            # answer; the analysis starts with the first traffic step's bake.
+            self._step("check green answers before UAT")
+            await self._health_check_both()
+
+        await self._unit(answers)
+        await self._unit(partial(self._gate, "uat"))
         for weight in self.plan.partial_steps():
-            await self._traffic_step(weight)
-            await self._gate(traffic_gate(weight))
+            await self._unit(partial(self._traffic_step, weight))
+            await self._unit(partial(self._gate, traffic_gate(weight)))
 
     async def _full_cutover(self) -> None:
-        self._enter(Phase.FULL_CUTOVER)
-        await self._gate("full-cutover")
-        await self._traffic_step(100)
-        self._step("final end-to-end and data checks")
-        await self._health_check_both()
-        workflow.deprecate_patch(CONTINUOUS_ANALYSIS)
-        await self._watch(100, self.plan.monitoring.window, "intensive monitoring")
-        self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
+        await self._unit(self._enter_unit(Phase.FULL_CUTOVER))
+        await self._unit(partial(self._gate, "full-cutover"))
+        await self._unit(partial(self._traffic_step, 100))
+
+        async def final_checks() -> None:
+            self._step("final end-to-end and data checks")
+            await self._health_check_both()
+            await self._watch(100, self.plan.monitoring.window, "intensive monitoring")
+            await self._finish_groups()
+            self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
+
+        await self._unit(final_checks)
+
+    def _enter_unit(self, phase: Phase) -> Callable[[], Awaitable[None]]:
+        async def enter() -> None:
+            self._enter(phase)
+
+        return enter
 
     async def _review(self) -> None:
         self._status.phase = Phase.REVIEW
@@ -518,103 +602,138 @@ class MigrationWorkflow:
 
     # ---- traffic and analysis -------------------------------------------------------------
     async def _traffic_step(self, weight: int) -> None:
-        for w in self._exposed():
-            blue_weight = self._inventory.blue_weights.get(w.service, 0)
-            self._register_undo(
-                f"route {w.service} back to blue ({blue_weight}% green)",
-                MigrationActivities.set_green_percent,
-                self._weight(w, blue_weight),
-                once=True,
-            )
-            self._step(f"set {w.service} to {weight}% green")
-            await self._act(MigrationActivities.set_green_percent, self._weight(w, weight), FORWARD)
+        await self._start_groups()  # before traffic moves, so the bake's watch starts at once
+        exposed = self._exposed()
+        self._undo.routed = True  # before the change: one cut off half-way is routed back too
+        self._step(f"set {_names([w.service for w in exposed])} to {weight}% green")
+        changes = WeightChanges(changes=[self._weight(w, weight) for w in exposed])
+        await self._act(MigrationActivities.set_weights, changes, FORWARD)
+        for w in exposed:
             self._status.weights[w.service] = weight
-            self._event(EventKind.WEIGHTS, f"{w.service}: {weight}% green")
+        self._event(EventKind.WEIGHTS, f"{_names([w.service for w in exposed])}: {weight}% green")
         self._update_traffic_attribute()
-        workflow.deprecate_patch(CONTINUOUS_ANALYSIS)
         await self._watch(weight, self.plan.traffic.bake, f"bake at {weight}%")
 
     async def _watch(self, weight: int, duration: timedelta, label: str) -> None:
-        """Look at every exposed service each analysis.interval while the bake lasts: roll back at the
-        first failure, end early on enough evidence if the plan allows, decide at the end."""
+        """Every analysis group watches the step; the first failure rolls back, the step ends when
+        every group has reported."""
         analysis = self.plan.analysis
-        self._start_step_evidence()
-        elapsed, extended = timedelta(0), False
-        series = {w.service: Series() for w in self._exposed()}
-        while True:
-            wait = min(analysis.interval, duration - elapsed) if duration > elapsed else analysis.interval
-            self._step(
-                f"{label}: {_fmt(elapsed)} of {_fmt(duration)}, a look every {_fmt(analysis.interval)}"
-            )
-            await self._sleep(wait)
-            elapsed += wait
-            final = elapsed >= duration
-            may_end = final or (analysis.bake_min is not None and elapsed >= analysis.bake_min)
-            looks = await self._look(wait, may_end)
-            for look in looks:
-                series[look.service] = series[look.service].add(counted(look))
-            self._status.watching = [evidence(look, weight, series[look.service]) for look in looks]
-            failed = next((look for look in looks if look.verdict is Verdict.FAIL), None)
-            passed = all(look.verdict is Verdict.PASS for look in looks)
-            if not (failed or final or (may_end and passed)):
-                continue
-            self._status.watching = []
-            for look in looks:
-                self._status.add_analysis(evidence(look, weight, series[look.service]))
-                self._event(EventKind.ANALYSIS, f"{label} {look.service}: {look.verdict.value}")
-            if failed:
-                raise MigrationStopped(failure(label, failed))
-            undecided = [look for look in looks if look.verdict is Verdict.INCONCLUSIVE]
-            if not undecided:
-                return
-            if analysis.on_inconclusive is InconclusiveAction.EXTEND and not extended:
-                elapsed, extended = timedelta(0), True
-                continue
-            reasons = "; ".join(f"{look.service}: {', '.join(look.reasons)}" for look in undecided)
-            if analysis.on_inconclusive is InconclusiveAction.ROLLBACK:
-                raise MigrationStopped(f"{label} inconclusive: {reasons}")
-            self._status.paused = True
-            self._event(EventKind.PAUSED, f"{label} inconclusive ({reasons}); {INCONCLUSIVE_HELP}")
-            await self._checkpoint()
-            return
-
-    def _start_step_evidence(self) -> None:
-        """A bake or the monitoring window starts: every exposed service's evidence starts this
-        step's tests with their share of alpha (spread_alpha)."""
-        analysis, index = self.plan.analysis, self._analysed_steps
-        self._analysed_steps += 1
-        workflow.deprecate_patch(ROBUST_ANALYSIS)
-        alpha = analysis.step_alphas(self.plan.traffic.steps)[index]
-        limits = analysis.decision_limits()
-        for w in self._exposed():
-            state = self._evidence.get(w.service) or State()
-            self._evidence[w.service] = state.next_step(alpha, limits)
-
-    async def _look(self, window: timedelta, final: bool) -> Sequence[ServiceLook]:
-        request = LookRequest(
-            services=[
-                Watched(service=w.service, namespace=w.namespace, state=self._evidence[w.service])
-                for w in self._exposed()
-            ],
-            blue_env=self.plan.source.name,
-            green_env=self.plan.target.name,
-            window_seconds=window.total_seconds(),
-            interval_seconds=self.plan.analysis.interval.total_seconds(),
-            limits=self.plan.analysis.decision_limits(),
-            final=final,
+        index = self._carry.analysed_steps
+        self._carry.analysed_steps += 1
+        self._stop_if_aborted()
+        await self._start_groups()
+        order = StepOrder(
+            step=index,
+            weight=weight,
+            duration=duration,
+            alpha=analysis.step_alphas(self.plan.traffic.steps)[index],
+            label=label,
         )
-        looks = await self._act(MigrationActivities.look_at_counts, request, FORWARD)
-        for look in looks:
-            self._evidence[look.service] = look.state
-        return looks
+        self._reports = {}
+        await asyncio.gather(*(group.signal(AnalysisGroupWorkflow.watch, order) for group in self._groups))
+        self._step(
+            f"{label}: {_fmt(duration)}, a look every {_fmt(analysis.interval)} at "
+            f"{len(self._exposed())} services in {len(self._groups)} analysis group(s)"
+        )
+        await workflow.wait_condition(
+            lambda: (
+                bool(self._abort)
+                or len(self._reports) == len(self._groups)
+                or any(r.verdict is Verdict.FAIL for r in self._reports.values())
+                or any(group.done() for group in self._groups)
+            )
+        )
+        self._stop_if_aborted()
+        ended = next((group for group in self._groups if group.done()), None)
+        if ended is not None and len(self._reports) < len(self._groups):
+            why = _reason(ended.exception() or RuntimeError("it ended"))
+            raise MigrationStopped(f"{label}: analysis group {ended.id} stopped: {why}")
+        reports = sorted(self._reports.values(), key=lambda r: r.group)
+        for report in reports:
+            for result in report.results:
+                self._status.add_analysis(result)
+                self._event(EventKind.ANALYSIS, f"{label} {result.service}: {result.verdict}")
+        failed = next((r for r in reports if r.verdict is Verdict.FAIL), None)
+        if failed:
+            raise MigrationStopped(failed.failure)
+        undecided = [r for r in reports if r.verdict is Verdict.INCONCLUSIVE]
+        if not undecided:
+            return
+        reasons = "; ".join(r.failure for r in undecided)
+        if analysis.on_inconclusive is InconclusiveAction.ROLLBACK:
+            raise MigrationStopped(f"{label} inconclusive: {reasons}")
+        self._status.paused = True
+        self._event(EventKind.PAUSED, f"{label} inconclusive ({reasons}); {INCONCLUSIVE_HELP}")
+        await self._checkpoint()
 
-    async def _health_check_both(self) -> None:
-        for w in self._exposed():
-            for env in (self.plan.source.name, self.plan.target.name):
-                check = await self._act(MigrationActivities.check_health, self._ref(w, env), FORWARD)
-                if not check.healthy:
-                    raise MigrationStopped(f"health check failed: {w.service} in {env}")
-        self._event(EventKind.HEALTH, "both environments healthy")
+    async def _start_groups(self) -> None:
+        """At the first bake: one analysis group per GROUP_SIZE exposed services, for the rest of
+        the migration (children: they end with this run, which never continues as new while they run)."""
+        if self._groups:
+            return
+        analysis, exposed = self.plan.analysis, self._exposed()
+        self._group_key = str(workflow.uuid4())
+        migration = workflow.info().workflow_id
+        inputs = [
+            GroupInput(
+                migration_id=migration,
+                group=number,
+                key=self._group_key,
+                services=[Member(service=w.service, namespace=w.namespace) for w in chunk],
+                blue_env=self.plan.source.name,
+                green_env=self.plan.target.name,
+                interval=analysis.interval,
+                bake_min=analysis.bake_min,
+                limits=analysis.decision_limits(),
+                on_inconclusive=analysis.on_inconclusive,
+            )
+            for number, chunk in enumerate(_chunks(exposed, GROUP_SIZE))
+        ]
+        self._groups = list(
+            await asyncio.gather(
+                *(
+                    workflow.start_child_workflow(
+                        AnalysisGroupWorkflow.run,
+                        group,
+                        id=f"{migration}/analysis-{group.group}",
+                        task_timeout=LONG_CHILD_TASK_TIMEOUT,
+                    )
+                    for group in inputs
+                )
+            )
+        )
+        self._status.analysis_groups = [group.id for group in self._groups]
+
+    async def _finish_groups(self) -> None:
+        await asyncio.gather(*(group.signal(AnalysisGroupWorkflow.finish) for group in self._groups))
+        await asyncio.gather(*self._groups)
+        self._groups, self._status.analysis_groups = [], []
+
+    @workflow.signal(name="group_report", description="An analysis group's verdict on a step (internal).")
+    def group_report(self, *inputs: object) -> None:
+        """Taken only from this migration's own groups (their key) for the step being watched."""
+        if self._v05 or len(inputs) != 1 or not self._group_key:
+            return
+        try:
+            report = GroupReport.model_validate(inputs[0])
+        except ValueError:
+            return
+        if report.key == self._group_key and report.step == self._carry.analysed_steps - 1:
+            self._reports[report.group] = report
+
+    async def _health_check_both(self, record: bool = True) -> None:
+        copies = Copies(
+            refs=[
+                self._ref(w, env)
+                for w in self._exposed()
+                for env in (self.plan.source.name, self.plan.target.name)
+            ]
+        )
+        sick = await self._act(MigrationActivities.check_health_all, copies, FORWARD)
+        if sick:
+            raise MigrationStopped(f"health check failed: {_names(sick)}")
+        if record:
+            self._event(EventKind.HEALTH, "both environments healthy")
         await self._checkpoint()
 
     # ---- gates, pause, abort --------------------------------------------------------------
@@ -680,51 +799,110 @@ class MigrationWorkflow:
             raise MigrationStopped(reason)
 
     # ---- rollback -------------------------------------------------------------------------
-    def _register_undo(
+    async def _rollback(self, reason: str) -> None:
+        """Every exposed service back to blue at once, then the schedules, then green's copies; a run
+        with a long history hands the rest to a run that only rolls back."""
+        if self._carry.rollback is None:
+            self._enter(Phase.ROLLING_BACK)
+            self._status.outcome_reason = reason
+            self._status.open_gate = None
+            self._event(EventKind.ROLLBACK, f"rolling back: {reason}")
+            self._carry.rollback = reason
+        if self._undo.routed:
+            blue = self.plan.source.name
+            changes = [
+                self._weight(w, self._inventory.blue_weights.get(w.service, 0)) for w in self._exposed()
+            ]
+            description = f"route {_names([c.service for c in changes])} back to blue"
+            await self._undo_step(
+                description, MigrationActivities.set_weights, WeightChanges(changes=changes)
+            )
+            self._undo.routed = False
+            for change in changes:
+                self._status.weights[change.service] = change.green_percent
+            self._update_traffic_attribute()
+            self._event(EventKind.UNDO, f"{description} (as in {blue} before the migration)")
+        await self._finish_groups_quietly()
+        if self._run_is_long():
+            await self._continue_as_new(rollback=reason)
+        for services in _chunks(
+            sorted(self._undo.crons, key=lambda s: self._undo.crons[s], reverse=True), CRONS_AT_ONCE
+        ):
+            await asyncio.gather(*(self._hand_back(service) for service in services))
+            if self._run_is_long():
+                await self._continue_as_new(rollback=reason)
+        while self._undo.copies:
+            batch = self._undo.copies[-COPIES_AT_ONCE * 5 :]
+            refs = [self._ref(self._workload(s), self.plan.target.name) for s in batch]
+            description = f"remove {_names(batch)} from green"
+            await self._undo_step(description, MigrationActivities.remove_copies, Copies(refs=refs))
+            del self._undo.copies[-len(batch) :]
+            self._event(EventKind.UNDO, description)
+        self._status.outcome = Outcome.ROLLED_BACK
+        self._event(EventKind.ROLLBACK, "blue serves everything it served before the migration")
+
+    async def _hand_back(self, service: str) -> None:
+        workload = self._workload(service)
+        state = "suspended" if workload.suspended else "enabled"
+        cronjobs = self.plan.cronjobs
+        handover = CronHandover(
+            service=service,
+            namespace=workload.namespace,
+            name=workload.name,
+            enable_in=self.plan.source.name,
+            disable_in=self.plan.target.name,
+            keep_suspended=workload.suspended,
+            active_jobs_timeout=cronjobs.active_jobs_timeout,
+            since=self._undo.crons[service],
+        )
+        description = f"hand {service}'s schedule back to blue ({state}, as before)"
+        config = heartbeating(cronjobs.active_jobs_timeout, UNDO_RETRY)
+        await self._undo_step(description, MigrationActivities.hand_over_cron, handover, config)
+        del self._undo.crons[service]
+        self._event(EventKind.UNDO, description)
+
+    async def _undo_step(
         self,
         description: str,
-        method: Callable[[MigrationActivities, In], object],
+        method: Callable[[MigrationActivities, In], Awaitable[object]],
         arg: In,
-        once: bool = False,
-        wait: timedelta | None = None,
+        config: workflow.ActivityConfig = UNDO,
     ) -> None:
-        if once and any(u.description == description for u in self._undos):
-            return
-        self._undos.append(Undo(description, method, arg, wait))
-
-    async def _rollback(self, reason: str) -> None:
-        self._enter(Phase.ROLLING_BACK)
-        self._status.outcome_reason = reason
-        self._status.open_gate = None
-        self._event(EventKind.ROLLBACK, f"rolling back: {reason}")
-        while self._undos:
-            undo = self._undos[-1]
-            self._step(f"undo: {undo.description}")
+        """Retried a few times; then it waits for a human (`resume`) and tries again."""
+        while True:
+            self._step(f"undo: {description}")
             try:
-                await call(undo.method, undo.arg, undo.config())
+                await call(method, arg, config)
+                return
             except ActivityError as error:
-                self._status.stuck_undo = undo.description
+                self._status.stuck_undo = description
                 self._event(
                     EventKind.UNDO_STUCK,
-                    f"undo '{undo.description}' keeps failing ({_reason(error)}); send resume to retry",
+                    f"undo '{description}' keeps failing ({_reason(error)}); send resume to retry",
                 )
-                self._step(f"STUCK: undo '{undo.description}' waits for a human (resume)")
+                self._step(f"STUCK: undo '{description}' waits for a human (resume)")
                 self._retry_undo = False
                 await workflow.wait_condition(lambda: self._retry_undo)
                 self._status.stuck_undo = None
-                continue
-            self._undos.pop()
-            self._event(EventKind.UNDO, undo.description)
-        for service in self._status.weights:
-            self._status.weights[service] = self._inventory.blue_weights.get(service, 0)
-        self._update_traffic_attribute()
-        self._status.outcome = Outcome.ROLLED_BACK
-        self._event(EventKind.ROLLBACK, "blue serves everything it served before the migration")
+
+    async def _finish_groups_quietly(self) -> None:
+        """The analysis groups are cancelled, once traffic is back at blue."""
+        groups, self._groups, self._status.analysis_groups = self._groups, [], []
+        for group in groups:
+            if not group.done():
+                group.cancel()
+        await asyncio.gather(*groups, return_exceptions=True)
+
+    def _run_is_long(self) -> bool:
+        info = workflow.info()
+        return info.get_current_history_length() > RUN_EVENTS or info.get_current_history_size() > RUN_BYTES
+
+    def _workload(self, service: str) -> Workload:
+        return next(w for w in self._inventory.workloads if w.service == service)
 
     # ---- helpers --------------------------------------------------------------------------
     def _stopper(self) -> Stop:
         """What interrupts a step in flight: an abort."""
-        workflow.deprecate_patch(INTERRUPTIBLE_STEPS)
         return self._abort_reason
 
     def _abort_reason(self) -> str | None:
@@ -782,7 +960,6 @@ class MigrationWorkflow:
 
     def _set_outcome_attribute(self) -> None:
         """running / succeeded / rolled-back in the Workflows list."""
-        workflow.deprecate_patch(OUTCOME_ATTRIBUTE)
         workflow.upsert_search_attributes([MIGRATION_OUTCOME.value_set(self._status.outcome.value)])
 
     def _update_traffic_attribute(self) -> None:
@@ -821,3 +998,13 @@ def _reason(error: BaseException) -> str:
 
 def _fmt(value: timedelta) -> str:
     return format_duration(value)
+
+
+def _names(names: Sequence[str]) -> str:
+    """A few names, the rest counted: one line however many services a step moves."""
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return shown if len(names) <= NAMES_SHOWN else f"{shown} and {len(names) - NAMES_SHOWN} more"
+
+
+def _chunks(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -52,6 +52,8 @@ def heartbeating(wait: timedelta, retry: RetryPolicy = FORWARD_RETRY) -> workflo
 # Patch id: a keeper refused a lease asks whether its holder still runs, and takes a stale one
 # (cutover.activities.stale_leases): 0.6's keepers outlive a run's continue-as-new (ABANDON).
 STALE_LEASES = "stale-leases"
+# Patch id: a lease keeper starts its leases LEASES_AT_ONCE at a time, so each of its tasks stays short.
+LEASE_CHUNKS = "lease-chunks"
 
 # Upper bound for provisioning green's capacity; the worker's config sets the real wait inside it.
 PROVISION_TIMEOUT = timedelta(minutes=30)
@@ -69,6 +71,9 @@ OUTCOME_ATTRIBUTE = "outcome-attribute"
 # A child's history is short, so replaying it fits a short workflow task timeout, and a worker
 # killed in the middle of a child's task costs only that (cutover.temporal.start_options).
 CHILD_TASK_TIMEOUT = timedelta(seconds=4)
+# A lease keeper of a thousand workloads and an analysis group near its continue-as-new replay a few
+# thousand events in one task: room for that on a busy machine.
+LONG_CHILD_TASK_TIMEOUT = timedelta(seconds=30)
 # Patch id: an abort cancels the activity or child workflow in flight instead of waiting for it.
 INTERRUPTIBLE_STEPS = "interruptible-steps"
 # Patch id: bakes and the monitoring window look every analysis.interval (cutover.analysis).

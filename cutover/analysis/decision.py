@@ -31,7 +31,7 @@ from cutover.analysis.alpha import over_steps
 from cutover.analysis.burn_rate import Budget, Burn, Counted, burning
 from cutover.analysis.comparison import Bound, Comparison
 from cutover.analysis.counts import Baseline, Window
-from cutover.analysis.noise import learn
+from cutover.analysis.noise import Noise, learn
 from cutover.analysis.p99_rule import P99Limits, latency_bad
 from cutover.analysis.verdict import Verdict
 
@@ -125,15 +125,36 @@ class State:
 
     def with_baseline(self, baseline: Baseline) -> "State":
         """Learn blue's noise (and its p99, the latency threshold) from its recent periods."""
+        return self.with_learned(Learned.from_baseline(baseline))
+
+    def with_learned(self, learned: "Learned") -> "State":
+        return replace(
+            self,
+            errors=replace(self.errors, noise=learned.errors),
+            latency=replace(self.latency, noise=learned.latency),
+            latency_threshold_ms=learned.threshold_ms,
+            baseline_due=False,
+        )
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What a step learns from blue's baseline: a few numbers, where the baseline is 120 periods, so
+    it is what crosses from the activity that reads the baseline to the workflow that judges."""
+
+    errors: Noise
+    latency: Noise | None  # None: the source counts no slow requests (the p99 rule judges)
+    threshold_ms: float | None  # blue's p99 over the baseline: slow means slower than this
+
+    @staticmethod
+    def from_baseline(baseline: Baseline) -> "Learned":
         periods = baseline.periods
         slow = [(p.latency_samples, p.slow) for p in periods if p.slow is not None]
         counted = baseline.compare_ms is not None and len(slow) == len(periods) > 0
-        return replace(
-            self,
-            errors=replace(self.errors, noise=learn([(p.requests, p.errors) for p in periods])),
-            latency=replace(self.latency, noise=learn(slow) if counted else None),
-            latency_threshold_ms=baseline.compare_ms if counted else None,
-            baseline_due=False,
+        return Learned(
+            errors=learn([(p.requests, p.errors) for p in periods]),
+            latency=learn(slow) if counted else None,
+            threshold_ms=baseline.compare_ms if counted else None,
         )
 
 

@@ -13,8 +13,6 @@ from cutover.analysis.counts import Side, Window
 from cutover.analysis.decision import Limits, State, at_end, look
 from cutover.analysis.verdict import Verdict
 
-BASELINE_PERIODS = 120  # blue's periods read before a step: two hours at one-minute looks
-
 
 class Watched(BaseModel):
     service: str
@@ -50,13 +48,22 @@ class ServiceLook(BaseModel):
 
 
 def decide(watched: Watched, window: Window, request: LookRequest) -> ServiceLook:
+    """The look of 0.5's activity (look_at_counts): judge, as the analysis groups of 0.6 do."""
+    return judge(
+        watched.service, watched.state, window, request.limits, request.window_seconds, request.final
+    )
+
+
+def judge(
+    service: str, state: State, window: Window, limits: Limits, seconds: float, final: bool
+) -> ServiceLook:
     """Add the window; at the bake's end a service that did not fail passes or is inconclusive."""
-    decision = look(watched.state, window, request.limits, request.window_seconds)
-    if request.final and decision.verdict is Verdict.WATCHING:
-        decision = at_end(decision, request.limits)
+    decision = look(state, window, limits, seconds)
+    if final and decision.verdict is Verdict.WATCHING:
+        decision = at_end(decision, limits)
     judged = decision.judged
     return ServiceLook(
-        service=watched.service,
+        service=service,
         verdict=decision.verdict,
         reasons=list(decision.reasons),
         green=window.green,

@@ -19,7 +19,7 @@ from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cutover.cli.errors import CliError, OperationFailed
-from cutover.models import MigrationStatus
+from cutover.models import AnalysisResult, MigrationStatus
 from cutover.temporal.client import TemporalUnreachable, connect
 from cutover.temporal.settings import TemporalSettings
 from cutover.workflows.decisions import DecisionQuery, DecisionRefusal
@@ -112,7 +112,22 @@ async def running_migration(client: Client, workflow_id: str) -> MigrationHandle
 
 
 async def query_status(client: Client, workflow_id: str) -> MigrationStatus:
-    return await _answer(workflow_id, migration_handle(client, workflow_id).query(MigrationWorkflow.status))
+    """The migration's status, with the latest look per service from its analysis groups."""
+    status = await _answer(workflow_id, migration_handle(client, workflow_id).query(MigrationWorkflow.status))
+    looks = await asyncio.gather(*(_watching(client, group) for group in status.analysis_groups))
+    status.watching = [look for group in looks for look in group]
+    return status
+
+
+async def _watching(client: Client, group_id: str) -> list[AnalysisResult]:
+    """A group's latest looks; none from a group that has just ended or cannot answer now."""
+    try:
+        looks: list[AnalysisResult] = await client.get_workflow_handle(group_id).query(
+            "watching", result_type=list[AnalysisResult]
+        )
+    except (RPCError, WorkflowQueryFailedError):
+        return []
+    return looks
 
 
 async def query_decision_refusal(

@@ -5,7 +5,7 @@ import click
 from cutover.cli.errors import CliError
 from cutover.durations import format_duration as fmt
 from cutover.models import WorkloadKind
-from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, estimate_history, history_problems
+from cutover.plan.history_budget import RUN_EVENT_LIMIT, estimate_history, history_problems
 from cutover.plan.model import Exposure, Plan, PlanError, load_plan, may_be_exposed
 from cutover.plan.steps import step_sequence
 from cutover.plan.traffic_estimate import TrafficCheck, check_traffic
@@ -97,9 +97,10 @@ def validate(file: str, as_json: bool) -> None:
         f"  gates needing approval: {', '.join(g.require) or 'none'}; approvers: "
         f"{', '.join(g.approvers) or 'none'}; timeout {fmt(g.timeout)} then {g.on_timeout.value}"
     )
+    history = estimate_history(plan)
     click.echo(
-        f"  workflow history: about {estimate_history(plan).total:,} events at most "
-        f"(Temporal's limit {HISTORY_EVENT_LIMIT:,})"
+        f"  workflow history: about {history.total:,} events over the migration's runs, "
+        f"{history.largest_run:,} in its largest run (a run may record {RUN_EVENT_LIMIT:,})"
     )
     for traffic in dict.fromkeys(e.traffic for e in check.estimates):
         click.echo(f"  green requests per step at {expected_rate(check, traffic)}:")

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cutover.analysis.counting import BASELINE_PERIODS
 from cutover.analysis.counts import Baseline
-from cutover.analysis.looks import BASELINE_PERIODS
 from cutover.durations import format_duration
 from cutover.plan.model import Plan, Service
 from cutover.plan.traffic_estimate import check_traffic, stated_rps

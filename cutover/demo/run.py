@@ -16,7 +16,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from cutover.analysis.looks import BASELINE_PERIODS
+from cutover.analysis.counting import BASELINE_PERIODS
 from cutover.demo.aws import METRICS_WINDOW, DemoAws, create_alb, exposed_services, write_platform_config
 from cutover.demo.devserver import DevServer, start_dev_server
 from cutover.demo.motoserver import MotoServer, moto_environment, start_moto_server

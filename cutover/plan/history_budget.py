@@ -1,10 +1,12 @@
-"""How many Temporal history events a plan's migration records, checked before it starts.
+"""How large a plan's migration's workflow runs grow, in events and bytes, checked before it starts.
 
-Temporal terminates a workflow whose history passes 51,200 events: a migration cut off mid-way
-runs no rollback. The parent workflow's history grows with the exposed services times the rounds
-of its time-driven loops (health checks through parallel operation, analyses through the
-monitoring window), so a week-long bake checked every minute would not fit. The figures below
-match what the workflow records (see tests/workflows/test_history_budget.py).
+Temporal terminates a run whose history passes 51,200 events or 50 MB, with no rollback and no
+review; this project bounds every run at RUN_EVENT_LIMIT events and RUN_BYTE_LIMIT bytes. A migration
+continues as new between units of work (cutover.workflows.carry) until its first bake; from there
+to the end of monitoring its traffic steps run in one run, beside analysis groups that continue as new
+every LOOKS_PER_RUN looks. So what a plan can overflow is: one unit (a non-exposed batch's children),
+the traffic run (steps x groups, and the groups' reports), and a group's run (looks x services). The
+figures match what the workflows record (tests/workflows/test_history_budget.py).
 """
 
 import math
@@ -16,21 +18,25 @@ from cutover.plan.look_schedule import look_schedule
 from cutover.plan.model import Exposure, InconclusiveAction, Plan, may_be_exposed
 from cutover.plan.steps import StepKind, step_sequence
 
-HISTORY_EVENT_LIMIT = 51_200
-# A running migration rolls back by itself once its history passes this size (Temporal's limit: 50 MB).
-# Its own events are ~160 bytes each, so even 51,200 of them and two 512 KiB plans stay far below;
-# only signals carrying megabytes get here, and the rest of the 50 MB is the rollback's headroom.
-HISTORY_SIZE_GUARD = 12 * 1024 * 1024
-# What a plan may use: the rest is room for signals, retried tasks and a full rollback.
-HISTORY_BUDGET = 40_000
+RUN_EVENT_LIMIT = 10_240  # this project's bound per run (Temporal's: 51,200 events, 50 MB)
+RUN_BYTE_LIMIT = 10 * 1024 * 1024
+RUN_EVENTS = 4_000  # a run before the first bake hands over past this, at its next unit boundary
+GROUP_SIZE = 25  # exposed services per analysis group (cutover.workflows.analysis_group)
+LOOKS_PER_RUN = 250  # a group's looks per run
 EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task that follows
 EVENTS_PER_CHILD = 9  # initiated, started, completed + the workflow tasks after the last two
 EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
 EVENTS_PER_GATE = 8  # a timeout timer, the approval signal and their workflow tasks
-# start, completion, search attribute updates, first workflow task; taking the leases (two keepers
-# and the wait for them) and giving them back (a signal to each keeper and its completion)
-FIXED_EVENTS = 98
-ROLLBACK_MARGIN = 1_000  # events for the review and the rollback's workflow tasks
+EVENTS_PER_LOOK = EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY
+EVENTS_PER_GROUP_STEP = 10  # the order signalled to a group, its report, their workflow tasks
+FIXED_EVENTS = 100  # start, search attributes, leases taken and given back, the review
+GROUP_FIXED_EVENTS = 10
+# Bytes, measured on recorded runs: a service's evidence in a group's report, one service's counts
+# in a look (asked and answered), a discovered workload.
+REPORT_BYTES_PER_SERVICE = 1_500
+LOOK_BYTES_PER_SERVICE = 400
+WORKLOAD_BYTES = 300
+EVENT_BYTES = 250  # an event without a payload of note
 
 
 def _rounds(total: timedelta, interval: timedelta) -> int:
@@ -56,76 +62,94 @@ def exposed_count(plan: Plan) -> int:
 
 
 @dataclass(frozen=True)
-class HistoryEstimate:
-    """Events by the plan section that drives them."""
+class RunEstimate:
+    events: int
+    bytes: int
 
-    parts: dict[str, int]
+
+@dataclass(frozen=True)
+class HistoryEstimate:
+    """The migration's events by the part of the plan that drives them, and its largest runs."""
+
+    parts: dict[str, int]  # the parent's events, over all its runs
+    runs: dict[str, RunEstimate]  # the largest run of each kind: "unit", "traffic", "group"
 
     @property
     def total(self) -> int:
         return sum(self.parts.values())
 
-    def largest(self) -> str:
-        return max(self.parts, key=lambda part: self.parts[part])
+    @property
+    def largest_run(self) -> int:
+        return max(run.events for run in self.runs.values())
+
+    def over(self) -> list[tuple[str, RunEstimate]]:
+        return [
+            (kind, run)
+            for kind, run in self.runs.items()
+            if run.events > RUN_EVENT_LIMIT or run.bytes > RUN_BYTE_LIMIT
+        ]
 
 
 def estimate_history(plan: Plan) -> HistoryEstimate:
     """Counted from the steps `plan show` lists, for the worst-case exposure."""
     exposed = exposed_count(plan)
     children = len(plan.services) - exposed
+    groups = math.ceil(exposed / GROUP_SIZE)
     sequence = step_sequence(plan, worst_case_exposure(plan))
-    steps = sum(1 for s in sequence if s.kind is StepKind.TRAFFIC and s.weight != 100)
+    steps = sum(1 for s in sequence if s.kind is StepKind.TRAFFIC)
     gates = sum(1 for s in sequence if s.approval)
-    health_rounds = _rounds(plan.parallel_operation.duration, plan.parallel_operation.health_check_interval)
+    rounds = _rounds(plan.parallel_operation.duration, plan.parallel_operation.health_check_interval)
     interval = plan.analysis.interval
-    # one look (a timer and the batched look activity) per interval of each bake and of monitoring;
-    # on_inconclusive extend may bake each step twice
-    bakes = (steps + 1) * (2 if plan.analysis.on_inconclusive is InconclusiveAction.EXTEND else 1)
-    looks = (
-        bakes * look_schedule(plan.traffic.bake, interval).count
-        + look_schedule(plan.monitoring.window, interval).count
+    bakes = 2 if plan.analysis.on_inconclusive is InconclusiveAction.EXTEND else 1
+    looks = steps * bakes * look_schedule(plan.traffic.bake, interval).count + (
+        look_schedule(plan.monitoring.window, interval).count
     )
-    per_service_activities = 8 + steps  # deploy, rollout, the weight at each step, checks
-    return HistoryEstimate(
-        {
-            "services": FIXED_EVENTS
-            + EVENTS_PER_ACTIVITY * exposed * per_service_activities
-            + EVENTS_PER_CHILD * children
-            + EVENTS_PER_GATE * gates,
-            "parallel_operation": health_rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY * 2 * exposed),
-            "analysis": looks * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY),
-            # worst case: every weight change and copy undone at the last moment
-            "rollback": EVENTS_PER_ACTIVITY * exposed * (steps + 2),
-        }
+    copies = math.ceil(exposed / 20)  # COPIES_AT_ONCE in cutover.workflows.migration
+    traffic = steps * (EVENTS_PER_ACTIVITY + groups * EVENTS_PER_GROUP_STEP) + EVENTS_PER_GATE * gates
+    parts = {
+        "services": FIXED_EVENTS + EVENTS_PER_CHILD * children + 2 * EVENTS_PER_ACTIVITY * exposed + copies,
+        "parallel_operation": rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY),
+        "traffic": traffic + groups * EVENTS_PER_CHILD,
+    }
+    largest_unit = max(
+        min(plan.non_exposed.batch_size, children) * EVENTS_PER_CHILD,
+        20 * 2 * EVENTS_PER_ACTIVITY,
+        EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY,
     )
+    reports = (steps + 1) * groups * min(GROUP_SIZE, exposed) * REPORT_BYTES_PER_SERVICE
+    group_looks = min(looks, LOOKS_PER_RUN)
+    before_traffic = min(parts["services"] + parts["parallel_operation"], RUN_EVENTS + largest_unit)
+    runs = {
+        "unit": RunEstimate(
+            RUN_EVENTS + largest_unit, RUN_EVENTS * EVENT_BYTES + len(plan.services) * WORKLOAD_BYTES
+        ),
+        "traffic": RunEstimate(
+            before_traffic + parts["traffic"],
+            parts["traffic"] * EVENT_BYTES + reports + len(plan.services) * WORKLOAD_BYTES,
+        ),
+        "group": RunEstimate(
+            GROUP_FIXED_EVENTS + group_looks * EVENTS_PER_LOOK,
+            group_looks * (EVENTS_PER_LOOK * EVENT_BYTES + min(GROUP_SIZE, exposed) * LOOK_BYTES_PER_SERVICE),
+        ),
+    }
+    return HistoryEstimate(parts, runs)
 
 
 def history_problems(plan: Plan) -> list[str]:
-    """A 'field: problem' line when the migration would not fit Temporal's history limit."""
-    estimate = estimate_history(plan)
-    if estimate.total <= HISTORY_BUDGET:
-        return []
-    part = estimate.largest()
+    """A 'field: problem' line for each kind of run that would outgrow the bound of a run."""
     advice = {
-        "services": "split the services into several plans",
-        "rollback": "split the services into several plans",
-        "parallel_operation": "raise parallel_operation.health_check_interval or shorten the duration",
-        "analysis": "raise analysis.interval, or shorten traffic.bake or monitoring.window",
-    }[part]
-    undecided = undecided_count(plan)
-    if undecided:
-        advice += f" (the {undecided} services left to discover count as exposed: declaring exposure helps)"
-    return [
-        f"{part}: the migration would record about {estimate.total:,} Temporal history events "
-        f"({estimate.parts[part]:,} from {part}, {exposed_count(plan)} exposed services); a workflow is "
-        f"cut off at {HISTORY_EVENT_LIMIT:,} and this plan may use {HISTORY_BUDGET:,}: {advice}"
-    ]
-
-
-def history_guard(plan: Plan) -> int:
-    """Events after which the migration rolls back by itself: what is left must fit the whole rollback.
-
-    The budget leaves room for signals, but a flood of them could still fill the history; rolling
-    back at this mark beats being cut off by Temporal with no rollback and no review.
-    """
-    return HISTORY_EVENT_LIMIT - estimate_history(plan).parts["rollback"] - ROLLBACK_MARGIN
+        "unit": "lower non_exposed.batch_size",
+        "traffic": "split the services into several plans, or use fewer traffic steps",
+        "group": "raise analysis.interval",
+    }
+    field = {"unit": "non_exposed", "traffic": "services", "group": "analysis"}
+    problems = []
+    for kind, run in estimate_history(plan).over():
+        undecided = undecided_count(plan) if kind == "traffic" else 0
+        hint = f" (the {undecided} services left to discover count as exposed)" if undecided else ""
+        problems.append(
+            f"{field[kind]}: one workflow run of the migration would record about {run.events:,} events "
+            f"and {run.bytes / 1e6:.1f} MB; a run may record {RUN_EVENT_LIMIT:,} and "
+            f"{RUN_BYTE_LIMIT / 1e6:.0f} MB: {advice[kind]}{hint}"
+        )
+    return problems

@@ -5,11 +5,16 @@ provisioner assumes green can schedule the workloads, one without a review store
 post-release review on its disk only. Implementations raise cutover.platform.errors' types.
 """
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload
+from cutover.platform.errors import PermanentError, PlatformError, TransientError
+
+# How many failed services a batch's error names before it says how many more failed.
+NAMED_FAILURES = 5
 
 
 class Cluster(Protocol):
@@ -71,7 +76,37 @@ class Cluster(Protocol):
 class TrafficRouter(Protocol):
     def set_green_percent(self, change: WeightChange) -> None: ...
 
+    def set_green_percents(self, changes: Sequence[WeightChange]) -> None:
+        """Set every change (idempotent: absolute weights, one change per service), concurrently within
+        the platform's rate limits, so one activity routes many services at once.
+
+        A failure does not stop the others: every change is tried, then the first failure (in the
+        changes' order, one of cutover.platform.errors' types) is raised, so a partial failure leaves
+        as many services as possible at their wanted weight. Its message says how many services failed
+        and names the first few (raise_first_failure)."""
+
     def green_percent(self, namespace: str, service: str) -> int: ...
+
+
+def raise_first_failure(changes: Sequence[WeightChange], failures: Mapping[int, Exception]) -> None:
+    """What set_green_percents raises once every change was tried; `failures` by index in `changes`.
+
+    A batch of one raises its failure as it is, as set_green_percent would. Otherwise the first
+    failure's type and kind carry the names of every service that failed; anything not a PlatformError
+    (a dropped connection botocore does not translate) counts as transient, as Temporal would retry it.
+    """
+    if not failures:
+        return
+    first = failures[min(failures)]
+    if len(changes) == 1:
+        raise first
+    names = [f"{changes[i].namespace}/{changes[i].service}" for i in sorted(failures)]
+    more = len(names) - NAMED_FAILURES
+    named = ", ".join(names[:NAMED_FAILURES]) + (f" and {more} more" if more > 0 else "")
+    message = f"{len(names)} of {len(changes)} services failed ({named}); the first: {first}"
+    kind = first.kind if isinstance(first, PlatformError) else type(first).__name__
+    error_type = PermanentError if isinstance(first, PermanentError) else TransientError
+    raise error_type(message, kind) from first
 
 
 class MetricsSource(Protocol):

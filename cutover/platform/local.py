@@ -14,7 +14,7 @@ import json
 import math
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,6 +58,7 @@ class LocalEnvironment:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._parsed: tuple[tuple[int, int, int], State] | None = None
 
     # --- storage -------------------------------------------------------------------------
     @contextmanager
@@ -76,6 +77,15 @@ class LocalEnvironment:
             raise FileNotFoundError(f"local environment state {self.path} does not exist")
         state: State = json.loads(self.path.read_text())
         return state
+
+    def _peek(self) -> State:
+        """The state for reading only (never to change): parsed once per version of the file, so the
+        analysis's many reads of a large environment cost a stat each, not a parse."""
+        stat = self.path.stat()
+        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if self._parsed is None or self._parsed[0] != version:
+            self._parsed = (version, self.read())
+        return self._parsed[1]
 
     def write(self, state: State) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -187,7 +197,7 @@ class LocalEnvironment:
         self.update(change)
 
     def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
-        item = self._cluster(self.read(), env).get(_key(namespace, kind, name))
+        item = self._cluster(self._peek(), env).get(_key(namespace, kind, name))
         return bool(item and item.get("ready") and (kind == WorkloadKind.CRONJOB or item["replicas"] > 0))
 
     def set_cron_suspended(self, env: str, namespace: str, name: str, suspended: bool) -> None:
@@ -266,18 +276,25 @@ class LocalEnvironment:
 
     # --- TrafficRouter -------------------------------------------------------------------
     def set_green_percent(self, change: WeightChange) -> None:
+        self.set_green_percents([change])
+
+    def set_green_percents(self, changes: Sequence[WeightChange]) -> None:
+        """Every change in one update (one write of the state file): all of them, or with the router
+        down none."""
+
         def apply(state: State) -> None:
             if state["failures"].get("router_down"):
                 raise ConnectionError("local router is down (failure injection)")
-            state["routes"][f"{change.namespace}/{change.service}"] = change.green_percent
-            state["operations"].append(
-                {"op": "route", "service": change.service, "green": change.green_percent}
-            )
+            for change in changes:
+                state["routes"][f"{change.namespace}/{change.service}"] = change.green_percent
+                state["operations"].append(
+                    {"op": "route", "service": change.service, "green": change.green_percent}
+                )
 
         self.update(apply)
 
     def green_percent(self, namespace: str, service: str) -> int:
-        return int(self.read()["routes"].get(f"{namespace}/{service}", 0))
+        return int(self._peek()["routes"].get(f"{namespace}/{service}", 0))
 
     # --- MetricsSource -------------------------------------------------------------------
     def counts(
@@ -290,7 +307,7 @@ class LocalEnvironment:
     ) -> Side:
         """LOCAL_REQUESTS_PER_SECOND split by the route's weight, errors at the synthetic rate, slow
         samples the lognormal latency's expected share over each threshold."""
-        state = self.read()
+        state = self._peek()
         green_share = state["routes"].get(f"{namespace}/{service}", 0) / 100
         share = 1 - green_share if env == state.get("blue") else green_share
         requests = round(LOCAL_REQUESTS_PER_SECOND * window.total_seconds() * share)
@@ -318,7 +335,7 @@ class LocalEnvironment:
         return Baseline((side,) * periods, period.total_seconds(), p99)
 
     def sample(self, env: str, namespace: str, service: str) -> tuple[float, float]:
-        state = self.read()
+        state = self._peek()
         return synthetic_sample(
             env,
             namespace,

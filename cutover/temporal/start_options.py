@@ -4,7 +4,8 @@ Temporal hands a workflow task a dead worker had started to another worker only 
 timeout runs out, so a short timeout makes a crash cheap. But a worker that has not cached the
 migration (a restarted one) replays the whole history inside one task, and a long history takes
 seconds (bench/bench_migration.py: about 0.5 ms an event on a quiet 2-core machine). The timeout is
-therefore sized from the plan's worst-case history, with room for a machine several times slower.
+therefore sized from the plan's largest run (one run is all a worker replays), with room for a
+machine several times slower.
 """
 
 from datetime import timedelta
@@ -19,5 +20,5 @@ REPLAY_PER_EVENT = timedelta(milliseconds=2.5)
 
 def migration_task_timeout(plan: Plan) -> timedelta:
     """The migration's workflow task timeout: MIN_TASK_TIMEOUT, longer when its replay could be."""
-    replay = REPLAY_PER_EVENT * estimate_history(plan).total
+    replay = REPLAY_PER_EVENT * estimate_history(plan).largest_run
     return min(MAX_TASK_TIMEOUT, max(MIN_TASK_TIMEOUT, replay))

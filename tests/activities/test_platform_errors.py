@@ -3,8 +3,10 @@
 And every activity keeps the type name recorded histories use, whatever its method is called.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import activity
@@ -13,6 +15,7 @@ from temporalio.testing import ActivityEnvironment
 
 from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.activities.stale_leases import StaleLeaseActivities
 from cutover.models import CronHandover, CronSchedule, ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 from cutover.platform.local import LocalEnvironment
@@ -131,7 +134,12 @@ async def test_a_waiting_activity_translates_too(tmp_path: Path) -> None:
 
 def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
     local = LocalEnvironment(tmp_path / "local-env.json")
-    methods = [*MigrationActivities(local, local, local, tmp_path).all(), LeaseActivities.await_leases]
+    methods: list[Callable[..., Any]] = [
+        *MigrationActivities(local, local, local, tmp_path).all(),
+        LeaseActivities.await_leases,
+        LeaseActivities.await_released,
+        StaleLeaseActivities.reclaim_stale_lease,
+    ]
     names = [activity._Definition.must_from_callable(method).name for method in methods]
     assert names == [
         "discover",
@@ -143,7 +151,13 @@ def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
         "hand_over_cron",
         "await_cron_run",
         "set_green_percent",
+        "set_weights",
+        "check_health_all",
+        "remove_copies",
         "look_at_counts",
+        "count_looks",
         "write_report",
         "await_leases",
+        "await_released",
+        "reclaim_stale_lease",
     ]

@@ -14,9 +14,13 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "shop-migration.yaml"
 
 
 @pytest.fixture
-def week_checked_every_minute(tmp_path: Path) -> Path:
+def one_huge_batch(tmp_path: Path) -> Path:
+    """700 CronJobs migrated in one batch: one unit of work larger than a run may be."""
     data = yaml.safe_load(EXAMPLE.read_text())
-    data["parallel_operation"] = {"duration": "7d", "health_check_interval": "1m"}
+    data["services"] = [
+        {"name": f"job-{i}", "workload": f"cronjob/job-{i}", "namespace": "batch"} for i in range(700)
+    ]
+    data["non_exposed"] = {"batch_size": 700, "parallelism": 10}
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -34,17 +38,29 @@ NO_SERVER = ["--address", "127.0.0.1:1"]  # a refusal must come before any conne
         ["schedule", "create", "PLAN", "--cron", "0 2 * * 6", *NO_SERVER],
     ],
 )
-def test_refused_with_the_field_to_change_and_nothing_started(
-    week_checked_every_minute: Path, args: list[str]
-) -> None:
-    result = CliRunner().invoke(cli, [str(week_checked_every_minute) if a == "PLAN" else a for a in args])
+def test_refused_with_the_field_to_change_and_nothing_started(one_huge_batch: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, [str(one_huge_batch) if a == "PLAN" else a for a in args])
     assert result.exit_code == 2, result.output
-    assert "parallel_operation: the migration would record about " in result.output
-    assert "raise parallel_operation.health_check_interval or shorten the duration" in result.output
+    assert "non_exposed: one workflow run of the migration would record about " in result.output
+    assert "lower non_exposed.batch_size" in result.output
+
+
+def test_a_week_long_side_by_side_checked_every_minute_is_accepted(tmp_path: Path) -> None:
+    """Its health rounds spread over runs that continue as new: no run outgrows its bound."""
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["parallel_operation"] = {"duration": "7d", "health_check_interval": "1m"}
+    data["monitoring"] = {"window": "7d"}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(cli, ["plan", "validate", str(path)])
+    assert result.exit_code == 0, result.output
 
 
 def test_validate_shows_the_estimate() -> None:
     result = CliRunner().invoke(cli, ["plan", "validate", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    total = estimate_history(load_plan(EXAMPLE)).total
-    assert f"workflow history: about {total:,} events at most (Temporal's limit 51,200)" in result.output
+    history = estimate_history(load_plan(EXAMPLE))
+    assert (
+        f"workflow history: about {history.total:,} events over the migration's runs, "
+        f"{history.largest_run:,} in its largest run (a run may record 10,240)"
+    ) in result.output

@@ -1,8 +1,8 @@
 """Record replay fixtures: `python -m tests.workflows.record_histories VERSION`.
 
 Runs one approved migration and one rolled back at 25% on the time-skipping server and writes
-the parent's history, one child history per kind (CronJob, Deployment) and, from v3 on, a lease
-keeper's and a workload lease's history to histories/.
+the parent's history, one child history per kind (CronJob, Deployment), a lease keeper's and a
+workload lease's history and (from v8) the rolled-back migration's first analysis group to histories/.
 Run it before changing released workflow code, so test_replay proves the change is safe.
 """
 
@@ -47,15 +47,16 @@ async def record(version: str) -> None:
                 for kind, service in CHILDREN.items():
                     child = env.client.get_workflow_handle(f"{h.handle.id}/{service}")
                     await save(child, f"service_{version}_{kind}")
-                if version >= "v3":  # leases exist from v3 on
-                    keeper = env.client.get_workflow_handle(keeper_id(h.handle.id, "source"))
-                    await save(keeper, f"leases_{version}_keeper")
-                    lease = planned_workloads(h.plan, h.plan.source.name)[0].lease_id
-                    await save(env.client.get_workflow_handle(lease), f"leases_{version}_workload")
+                keeper = env.client.get_workflow_handle(keeper_id(h.handle.id, "source"))
+                await save(keeper, f"leases_{version}_keeper")
+                lease = planned_workloads(h.plan, h.plan.source.name)[0].lease_id
+                await save(env.client.get_workflow_handle(lease), f"leases_{version}_workload")
         with TemporaryDirectory() as tmp:
             async with migration(env, Path(tmp), failures={"green_error_from_weight": 25}) as h:
                 await h.run_approving_all()
                 await save(h.handle, f"migration_{version}_rolled_back_at_25")
+                group = env.client.get_workflow_handle(f"{h.handle.id}/analysis-0")
+                await save(group, f"group_{version}_rolled_back_at_25")
     finally:
         await env.shutdown()
 

@@ -2,8 +2,8 @@
 
 Replay checks which activities run, not their timeouts or retries. So a migration rolled back at
 25% and its CronJob child run again here, and every activity they schedule (type, timeouts, retry
-policy, in order) must equal the latest recorded history's (v7: every activity heartbeats within
-2 s; the bakes look every minute, through look_at_counts).
+policy, in order) must equal the latest recorded history's (v8: every activity heartbeats within
+2 s; traffic moves in one set_weights; the analysis groups look every minute through count_looks).
 """
 
 import json
@@ -51,13 +51,19 @@ async def test_activities_are_scheduled_as_recorded(
         child = await time_skipping_env.client.get_workflow_handle(
             f"{h.handle.id}/nightly-invoices"
         ).fetch_history()
+        group = await time_skipping_env.client.get_workflow_handle(
+            f"{h.handle.id}/analysis-0"
+        ).fetch_history()
 
-    expected = recorded("migration_v7_rolled_back_at_25")
+    expected = recorded("migration_v8_rolled_back_at_25")
     assert {kind for kind, *_ in expected} >= {
         "await_leases",
         "prepare_target",
-        "remove_copy",
+        "set_weights",
+        "remove_copies",
         "hand_over_cron",
+        "await_released",
     }
     assert scheduled(list(parent.events)) == expected
-    assert scheduled(list(child.events)) == recorded("service_v7_cronjob")
+    assert scheduled(list(child.events)) == recorded("service_v8_cronjob")
+    assert scheduled(list(group.events)) == recorded("group_v8_rolled_back_at_25")

@@ -2,7 +2,8 @@
 
 The histories under histories/ were recorded by record_histories.py from each released version in
 the supported window (README, "Upgrading"): MigrationWorkflow (a full approved run, a rollback at
-25%), ServiceMigrationWorkflow (one CronJob, one Deployment) and the lease workflows, as
+25%), ServiceMigrationWorkflow (one CronJob, one Deployment), the lease workflows and (from v8)
+an analysis group, as
 {"workflow_id", "history"}. If this test fails, the change is not replay-safe: guard it with
 workflow.patched and keep these histories.
 """
@@ -38,4 +39,11 @@ def test_histories_are_present() -> None:
         "service_v7_deployment",
         "leases_v7_keeper",
         "leases_v7_workload",
+        "migration_v8_succeeded",
+        "migration_v8_rolled_back_at_25",
+        "service_v8_cronjob",
+        "service_v8_deployment",
+        "leases_v8_keeper",
+        "leases_v8_workload",
+        "group_v8_rolled_back_at_25",
     }

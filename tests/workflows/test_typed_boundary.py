@@ -1,10 +1,10 @@
 """mypy sees across the workflow/activity boundary: an activity given an input of the wrong type is an error.
 
-The workflows call activities as `call(MigrationActivities.method, arg, CONFIG)` and hold undos as
-(method, input) pairs; the method's signature fixes what arg may be. A scratch module calls
-`deploy_copy` (which takes a ServiceRef) through the helper, through `execute_activity_method`,
-and registers a `remove_copy` undo: with a WeightChange, mypy reports each call; with a
-ServiceRef, it reports nothing.
+The workflows call activities as `call(MigrationActivities.method, arg, CONFIG)` or, cancelled on
+abort, `call_unless(stop, method, arg, CONFIG)`; the method's signature fixes what arg may be. A
+scratch module calls `deploy_copy` (which takes a ServiceRef) through `call`, through
+`execute_activity_method`, and `remove_copy` through `call_unless`: with a WeightChange, mypy
+reports each call; with a ServiceRef, it reports nothing.
 """
 
 import re
@@ -19,9 +19,8 @@ from temporalio import workflow
 
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.models import {arg_type}
-from cutover.workflows.calls import call
-from cutover.workflows.migration import Undo
-from cutover.workflows.options import FORWARD
+from cutover.workflows.calls import call, call_unless
+from cutover.workflows.options import FORWARD, UNDO
 
 
 async def through_the_helper(arg: {arg_type}) -> None:
@@ -32,8 +31,8 @@ async def directly(arg: {arg_type}) -> None:
     await workflow.execute_activity_method(MigrationActivities.deploy_copy, arg, **FORWARD)
 
 
-def undo(arg: {arg_type}) -> Undo[{arg_type}]:
-    return Undo("remove the copy", MigrationActivities.remove_copy, arg)
+async def unless_stopped(arg: {arg_type}) -> None:
+    await call_unless(lambda: None, MigrationActivities.remove_copy, arg, UNDO)
 """
 
 
@@ -70,8 +69,8 @@ def test_mypy_reports_an_activity_input_of_the_wrong_type(tmp_path: Path) -> Non
 
     assert not [line for line in errors if "right_input.py" in line], errors
     expected = {
-        'Argument 1 to "call"': 11,
-        'Argument 2 to "Undo"': 19,
+        'Argument 1 to "call"': 10,
+        'Argument 2 to "call_unless"': 18,
     }
     for call, line in expected.items():
         found = [e for e in errors if re.search(rf"wrong_input\.py:{line}: error: {call} ", e)]
@@ -80,6 +79,6 @@ def test_mypy_reports_an_activity_input_of_the_wrong_type(tmp_path: Path) -> Non
         assert "Callable[[MigrationActivities, ServiceRef]," in found[0], found[0]
         assert "WeightChange" in found[0], found[0]
     # The SDK's own overloads for an async method report the mismatch as an inference failure.
-    sdk = [e for e in errors if re.search(r"wrong_input\.py:15: error: ", e)]
+    sdk = [e for e in errors if re.search(r"wrong_input\.py:14: error: ", e)]
     assert len(sdk) == 1 and 'of "execute_activity_method"' in sdk[0], errors
     assert len(errors) == len(expected) + len(sdk), errors

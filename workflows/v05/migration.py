@@ -48,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
         Workload,
         WorkloadKind,
     )
-    from cutover.plan.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
     from cutover.plan.model import InconclusiveAction, Plan, RetireMode, TimeoutAction, traffic_gate
     from cutover.workflow_inputs import Refused, read_input, read_plan_input
     from cutover.workflows.calls import Interrupted, Stop, call, call_unless, until_stopped
@@ -90,6 +89,7 @@ with workflow.unsafe.imports_passed_through():
         ServiceMigrationInput,
         ServiceMigrationWorkflow,
     )
+    from cutover.workflows.v05.history_budget import HISTORY_EVENT_LIMIT, HISTORY_SIZE_GUARD, history_guard
     from cutover.workflows.waits import rollout_failure
     from cutover.workflows.watching import counted, evidence, failure
 

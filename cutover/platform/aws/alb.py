@@ -1,5 +1,7 @@
 """TrafficRouter over an AWS Application Load Balancer: weighted forward between two target groups."""
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -8,6 +10,15 @@ from cutover.models import WeightChange
 from cutover.platform.aws.config import AlbRoute
 from cutover.platform.aws.errors import translate
 from cutover.platform.errors import PermanentError, TransientError
+from cutover.platform.interfaces import raise_first_failure
+
+# Changes set_green_percents sets at once. ELBv2 throttles each account per region with token buckets
+# (Describe*: 40 tokens, refilled at 10/s; mutating calls such as ModifyRule and ModifyListener draw on
+# buckets of their own). A change is two Describe calls and one Modify: 8 in flight keep a burst well
+# inside the Describe bucket, and inside botocore's pool of 10 connections a client. The clients'
+# standard retry mode (cutover.platform.wiring.AWS_RETRIES: 3 attempts, backoff with jitter) absorbs
+# an occasional ThrottlingException; a change still throttled then fails as transient.
+ALB_PARALLELISM = 8
 
 
 class AlbRouter:
@@ -40,6 +51,21 @@ class AlbRouter:
             raise TransientError(
                 f"{resource}: green weight reads back as {actual}%, expected {change.green_percent}%"
             )
+
+    def set_green_percents(self, changes: Sequence[WeightChange]) -> None:
+        """Each change as set_green_percent sets it, ALB_PARALLELISM at once (a boto3 client is
+        thread-safe); the first failure is raised once every change was tried."""
+        with ThreadPoolExecutor(max_workers=ALB_PARALLELISM) as pool:
+            outcomes = list(pool.map(self._attempt, changes))
+        raise_first_failure(changes, {i: error for i, error in enumerate(outcomes) if error is not None})
+
+    def _attempt(self, change: WeightChange) -> Exception | None:
+        """The change's failure as a value, so one failure stops no other change."""
+        try:
+            self.set_green_percent(change)
+        except Exception as error:
+            return error
+        return None
 
     def green_percent(self, namespace: str, service: str) -> int:
         route = self._route(namespace, service)
