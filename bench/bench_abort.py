@@ -10,7 +10,8 @@ routes every POLL seconds. abort_to_blue ends when every route is back at 0% gre
 had traffic (the phases before validation) it ends when the rollback finished (the timeline's last
 rollback event, written when the last undo returned). abort_to_end ends when the workflow's result
 (after leases and the review) is back. For runs with green traffic the history gives the server's view
-too: from the abort signal's event to the completion of the last `set_green_percent` undo.
+too: from the abort signal's event to the completion of the `set_weights` undo (every service back to blue
+in one activity).
 
 The plan is local_demo_plan() but for the one timing that governs the step the abort must land in (30 s
 bakes, a 30 s parallel operation, a 60 s monitoring window): lengthening every timing would only
@@ -108,7 +109,7 @@ class Run:
     to_blue: float = 0.0
     to_end: float = 0.0
     via_timeline: bool = False  # green never had traffic: to_blue is to the rollback's end
-    server: float | None = None  # history: abort signal event -> last set_green_percent undo completed
+    server: float | None = None  # history: abort signal event -> the set_weights undo completed
     error: str = ""
 
 
@@ -159,7 +160,7 @@ async def route_undo_lag(handle: Handle) -> float | None:
             scheduled[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             done = event.activity_task_completed_event_attributes.scheduled_event_id
-            if scheduled.get(done) == "set_green_percent":
+            if scheduled.get(done) == "set_weights":
                 last = event.event_time.ToDatetime()
     return (last - signalled).total_seconds() if signalled and last else None
 

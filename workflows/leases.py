@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.activities.stale_leases import StaleLeaseActivities
     from cutover.leases import HOLDER_MEMO, WorkloadKey
     from cutover.workflows.calls import call
-    from cutover.workflows.options import CHILD_TASK_TIMEOUT, FORWARD, LEASE_CHUNKS, STALE_LEASES
+    from cutover.workflows.options import FORWARD, LEASE_CHUNKS, LONG_CHILD_TASK_TIMEOUT, STALE_LEASES
 
 
 LEASES_AT_ONCE = 50
@@ -36,7 +36,9 @@ class LeaseOutcome(BaseModel):
     failure: str = ""
 
 
-@workflow.defn(name="WorkloadLease")
+# Unsandboxed: it only waits for a signal, and a migration of a thousand services starts two
+# thousand of them at once; the sandbox's per-workflow set-up would be most of the worker's CPU.
+@workflow.defn(name="WorkloadLease", sandboxed=False)
 class WorkloadLeaseWorkflow:
     """Running means held; ends on `release` from its keeper, or with its keeper (parent-close policy).
 
@@ -135,7 +137,7 @@ class MigrationLeasesWorkflow:
             WorkloadLeaseWorkflow.run,
             holder,
             id=key.lease_id,
-            task_timeout=CHILD_TASK_TIMEOUT,
+            task_timeout=LONG_CHILD_TASK_TIMEOUT,  # thousands start at once: their tasks queue
             parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
             memo={HOLDER_MEMO: holder},
         )
