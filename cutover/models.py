@@ -14,12 +14,12 @@ SENDER_MAX = 100
 TEXT_MAX = 1000  # a comment or a reason
 REQUEST_ID_MAX = 64
 # The status (query answer, review input) stays well inside Temporal's 2 MB payload limit.
-TIMELINE_LIMIT = 1000
-TIMELINE_HEAD = 100  # the first events (discovery, plan) are kept when the middle is dropped
+TIMELINE_LIMIT = 500
+TIMELINE_HEAD = 50  # the first events (discovery, plan) are kept when the middle is dropped
 MESSAGE_MAX = 1200
 # The status is the migration's result and the review's input: it keeps the latest decisions only
-# (a 1,000-service migration makes 2,000 of them; each is about 1.5 KB with its looks).
-ANALYSES_KEPT = 150
+# (a 1,000-service migration makes 2,000 of them; each is about 2.5 KB with its looks).
+ANALYSES_KEPT = 100
 SERIES_POINTS = 24  # per step and service, for the review's plot of green and blue error rates
 RECEIPTS_KEPT = 20
 REFUSALS_KEPT = 5

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.leases import keeper_id, planned_workloads
     from cutover.logs import get_logger
     from cutover.models import (
+        TIMELINE_HEAD,
         Control,
         CronHandover,
         Event,
@@ -398,9 +399,10 @@ class MigrationWorkflow:
         """Hand the migration to a new run (one that only rolls back, with `rollback`)."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         status = self._status.model_copy(deep=True)
-        kept = status.timeline[-CARRIED_EVENTS:]
-        status.timeline_omitted += len(status.timeline) - len(kept)
-        status.timeline = kept
+        if len(status.timeline) > CARRIED_EVENTS:  # the first events and the latest, as record() keeps
+            dropped = len(status.timeline) - CARRIED_EVENTS
+            del status.timeline[TIMELINE_HEAD : TIMELINE_HEAD + dropped]
+            status.timeline_omitted += dropped
         carry = self._carry.model_copy(
             update={"status": status, "abort": self._abort, "rollback": rollback, "undo": self._undo}
         )
