@@ -25,10 +25,12 @@ class StaleLeaseActivities:
         if found is None or found.status != WorkflowExecutionStatus.RUNNING:
             return True
         holder_id = str(await found.memo_value(HOLDER_MEMO, default=""))
-        holder = await self._describe(holder_id) if holder_id else None
+        if not holder_id:
+            return False  # started by hand, to hold the workload out of every migration
+        holder = await self._describe(holder_id)
         if holder is not None and holder.status == WorkflowExecutionStatus.RUNNING:
             return False  # a continue-as-new is no end: describe reads the holder's latest run
-        reason = f"cutover: migration {holder_id or '(unknown)'} closed without giving its leases back"
+        reason = f"cutover: migration {holder_id} closed without giving its leases back"
         for stale in filter(None, (found.parent_id, lease_id)):  # ending the keeper ends its leases
             await self._terminate(stale, reason)
         activity.logger.info("reclaimed stale lease %s: %s", lease_id, reason)

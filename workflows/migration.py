@@ -18,6 +18,7 @@ from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     ChildWorkflowError,
+    FailureError,
     WorkflowAlreadyStartedError,
 )
 
@@ -467,7 +468,7 @@ class MigrationWorkflow:
         for keeper in self._carry.keepers:
             try:
                 await workflow.get_external_workflow_handle(keeper).signal(MigrationLeasesWorkflow.release)
-            except ApplicationError:
+            except FailureError:
                 pass  # a keeper someone ended by hand has nothing to give back
         check = LeaseCheck(keepers=self._carry.keepers, timeout=LEASE_TIMEOUT)
         await call(LeaseActivities.await_released, check, heartbeating(LEASE_TIMEOUT))
@@ -535,15 +536,22 @@ class MigrationWorkflow:
         """Deploy a few exposed services to green at 0% and wait for their rollouts, together."""
         self._step(f"deploy {_names([w.service for w in group])} to green at 0% traffic")
         self._undo.copies += [w.service for w in group]
-        results = await asyncio.gather(*(self._deploy_one(w) for w in group), return_exceptions=True)
+        waiting: list[str] = []
+        results = await asyncio.gather(*(self._deploy_one(w, waiting) for w in group), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
 
-    async def _deploy_one(self, w: Workload) -> None:
+    async def _deploy_one(self, w: Workload, waiting: list[str]) -> None:
+        """Deploy, then wait for the rollout; the step names the services still rolling out."""
         green = self._ref(w, self.plan.target.name)
         await self._act(MigrationActivities.deploy_copy, green, FORWARD)
+        waiting.append(w.service)
+        self._step(f"wait for {_names(waiting)} to roll out in green")
         failure = await rollout_failure(green, self.plan.rollout.timeout, self._stopper())
+        waiting.remove(w.service)
+        if waiting:
+            self._step(f"wait for {_names(waiting)} to roll out in green")
         if failure:
             raise MigrationStopped(failure)
 
@@ -711,7 +719,11 @@ class MigrationWorkflow:
         await asyncio.gather(*self._groups)
         self._groups, self._status.analysis_groups = [], []
 
-    @workflow.signal(name="group_report", description="An analysis group's verdict on a step (internal).")
+    @workflow.signal(
+        name="group_report",
+        description="internal: an analysis group's verdict on a step, sent by the migration's own groups "
+        "(anything else is ignored); do not send it",
+    )
     def group_report(self, *inputs: object) -> None:
         """Taken only from this migration's own groups (their key) for the step being watched."""
         if self._v05 or len(inputs) != 1 or not self._group_key:
@@ -840,6 +852,8 @@ class MigrationWorkflow:
             await self._undo_step(description, MigrationActivities.remove_copies, Copies(refs=refs))
             del self._undo.copies[-len(batch) :]
             self._event(EventKind.UNDO, description)
+            if self._run_is_long():
+                await self._continue_as_new(rollback=reason)
         self._status.outcome = Outcome.ROLLED_BACK
         self._event(EventKind.ROLLBACK, "blue serves everything it served before the migration")
 
@@ -884,8 +898,11 @@ class MigrationWorkflow:
                 )
                 self._step(f"STUCK: undo '{description}' waits for a human (resume)")
                 self._retry_undo = False
-                await workflow.wait_condition(lambda: self._retry_undo)
+                # A flood while stuck: the next run waits on (its undo set is this one's).
+                await workflow.wait_condition(lambda: self._retry_undo or self._run_is_long())
                 self._status.stuck_undo = None
+                if not self._retry_undo and self._carry.rollback is not None:
+                    await self._continue_as_new(rollback=self._carry.rollback)
 
     async def _finish_groups_quietly(self) -> None:
         """The analysis groups are cancelled, once traffic is back at blue."""

@@ -11,7 +11,9 @@ CONCURRENT_LOOKUPS = 20
 
 
 async def lease_holders(client: Client, keys: list[WorkloadKey]) -> dict[WorkloadKey, str]:
-    """The migration holding each of keys that is leased now (describe is strongly consistent)."""
+    """The migration holding each of keys that is leased now (describe is strongly consistent). A lease
+    whose migration has closed without giving it back (a human terminated it) holds nothing: the
+    next migration's keeper takes it (cutover.activities.stale_leases)."""
     limit = asyncio.Semaphore(CONCURRENT_LOOKUPS)
 
     async def holder(key: WorkloadKey) -> str | None:
@@ -24,10 +26,24 @@ async def lease_holders(client: Client, keys: list[WorkloadKey]) -> dict[Workloa
                 raise
         if found.status != WorkflowExecutionStatus.RUNNING:
             return None
-        return str(await found.memo_value(HOLDER_MEMO, default="another migration"))
+        name = await found.memo_value(HOLDER_MEMO, default=None)
+        if name is None:
+            return "another migration"  # started by hand, to hold the workload out of every migration
+        return str(name) if await _running(client, str(name)) else None  # stale: the next keeper takes it
 
     holders = await asyncio.gather(*(holder(key) for key in keys))
     return {key: name for key, name in zip(keys, holders, strict=True) if name is not None}
+
+
+async def _running(client: Client, holder: str) -> bool:
+    """Whether the holder migration still runs (its latest run: a continue-as-new runs on)."""
+    try:
+        described = await client.get_workflow_handle(holder).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status == WorkflowExecutionStatus.RUNNING
 
 
 def held_lines(holders: dict[WorkloadKey, str]) -> list[str]:

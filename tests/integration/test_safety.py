@@ -21,22 +21,6 @@ from tests.integration.test_cli_errors import one_error_line, wait_for, write_pl
 CHECKOUT_ONLY = [{"name": "checkout", "workload": "deployment/checkout", "namespace": "shop"}]
 
 
-def lease_ends(processes: Processes, key: WorkloadKey, limit: float = 120) -> WorkflowExecutionStatus | None:
-    """The lease's status once it is no longer running (the server applies parent-close policies soon)."""
-
-    async def look() -> WorkflowExecutionStatus | None:
-        client = await connect(TemporalSettings(address=processes.server.address))
-        handle = client.get_workflow_handle(key.lease_id)
-        deadline = asyncio.get_running_loop().time() + limit
-        while (status := (await handle.describe()).status) == WorkflowExecutionStatus.RUNNING:
-            if asyncio.get_running_loop().time() > deadline:
-                break
-            await asyncio.sleep(0.2)
-        return status
-
-    return asyncio.run(look())
-
-
 def test_one_owner_per_workload_until_its_migration_is_terminated(
     processes: Processes, tmp_path: Path
 ) -> None:
@@ -67,12 +51,11 @@ def test_one_owner_per_workload_until_its_migration_is_terminated(
         await client.get_workflow_handle("owner").terminate("a human ends it")
 
     asyncio.run(terminate_owner())
-    for env in ("eks", "eks-fargate"):
-        lease = WorkloadKey(env, "shop", "deployment", "checkout")
-        assert lease_ends(processes, lease) == WorkflowExecutionStatus.TERMINATED, "the lease outlived it"
-    # Terminated by hand, the owner rolled nothing back: its green copy stays, and nobody takes it over.
+    # Terminated by hand, the owner gave nothing back: its leases run on, but hold nothing (the next
+    # migration's keeper takes them), and its green copy stays, which nobody takes over.
     after = processes.cutover("start", str(second_plan), "--id", "intruder")
     assert after.returncode == 2
+    assert "is held by migration owner" not in after.stderr, "a terminated migration still holds"
     assert "checkout: deployment/checkout already runs in namespace 'shop' of eks-fargate" in after.stderr
 
 
@@ -187,7 +170,7 @@ def test_a_flood_of_huge_signals_ends_in_a_rollback_not_a_cut_off(
     sent = asyncio.run(flood())
     final = wait_for(processes, "flooded", lambda s: s.phase.value == "done")
     assert final.outcome.value == "rolled-back", final.outcome_reason
-    assert "the workflow history is nearly full" in final.outcome_reason
-    assert 5 < sent < 28, "the guard rolled back between Temporal's warning size and its limit"
+    assert "history is nearly full" in final.outcome_reason
+    assert 4 <= sent < 28, "the guard rolled back past 8 MB, far below Temporal's limit"
     assert final.report_path and Path(final.report_path).is_file()
     assert len(final.model_dump_json()) < 1_000_000

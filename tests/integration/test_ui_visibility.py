@@ -47,7 +47,8 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
         details = shown.current_details
         assert "phase **validation**" in details
         signals = {d.name: d.description for d in shown.definition.signal_definitions}
-        assert set(signals) == {"approve", "reject", "pause", "resume", "abort"}
+        assert set(signals) == {"approve", "reject", "pause", "resume", "abort", "group_report"}
+        assert "internal" in signals.pop("group_report"), "the UI must say not to send it"
         assert '{"gate": "uat", "sender": "alice", "comment": "UAT signed off"}' in signals["approve"]
         assert all('"sender": "alice"' in text for text in signals.values())
         queries = {d.name: d.description for d in shown.definition.query_definitions}
