@@ -50,8 +50,10 @@ def read_input(inputs: Sequence[object], model: type[M], example: str) -> M | Re
         return Refused(_problems(error), *_who(value))
 
 
-def read_plan_input(inputs: Sequence[object]) -> Plan | str:
-    """The plan a workflow was started with, or every reason it cannot run (one line)."""
+def read_plan_input(inputs: Sequence[object], check_history: bool = True) -> Plan | str:
+    """The plan a workflow was started with, or every reason it cannot run (one line). A run that
+    continues a migration skips the history estimate: the plan was checked when the migration began,
+    and a later release's estimate must not stop it half-way."""
     if len(inputs) != 1 or not isinstance(inputs[0], dict):
         got = f"{len(inputs)} inputs" if len(inputs) != 1 else _shape(inputs[0])
         return (
@@ -61,7 +63,7 @@ def read_plan_input(inputs: Sequence[object]) -> Plan | str:
         plan = parse_plan(inputs[0])
     except PlanError as error:
         return _plan_refusal(error.problems)
-    problems = history_problems(plan)
+    problems = history_problems(plan) if check_history else []
     return _plan_refusal(problems) if problems else plan
 
 

@@ -151,7 +151,7 @@ class MigrationWorkflow:
         # Decided before any handler runs: a migration started on 0.5 keeps 0.5's code to its end.
         self._v05 = None if workflow.patched(BOUNDED_RUNS) else MigrationV05(*inputs)
         continued = workflow.info().continued_run_id is not None
-        plan = read_plan_input(inputs[:1] if continued else inputs)
+        plan = read_plan_input(inputs[:1], check_history=False) if continued else read_plan_input(inputs)
         self._invalid_plan = plan if isinstance(plan, str) else ""
         self._plan = plan if isinstance(plan, Plan) else None
         carry = self._read_carry(inputs)

@@ -121,7 +121,7 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     before_traffic = min(parts["services"] + parts["parallel_operation"], RUN_EVENTS + largest_unit)
     runs = {
         "unit": RunEstimate(
-            RUN_EVENTS + largest_unit, RUN_EVENTS * EVENT_BYTES + len(plan.services) * WORKLOAD_BYTES
+            before_traffic, before_traffic * EVENT_BYTES + len(plan.services) * WORKLOAD_BYTES
         ),
         "traffic": RunEstimate(
             before_traffic + parts["traffic"],

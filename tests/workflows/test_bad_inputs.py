@@ -120,9 +120,10 @@ async def test_a_signal_with_a_request_id_gets_a_receipt(
 
 
 async def test_a_burst_of_pause_and_resume_cannot_freeze_it(
-    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+    own_time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    async with migration(time_skipping_env, tmp_path) as h:
+    """The burst makes the run long: the rollback continues as new (hence a server of its own)."""
+    async with migration(own_time_skipping_env, tmp_path) as h:
         await h.at_gate("uat")
         burst = 2_400
         for number in range(burst):
@@ -156,6 +157,8 @@ async def start_from_ui(env: WorkflowEnvironment, tmp_path: Path, *inputs: Any) 
 
 
 PLAN_JSON = json.loads(make_plan().model_dump_json())
+# One batch of 700 CronJobs: a unit of work larger than a run may be (cutover.plan.history_budget).
+HUGE_BATCH = [{"name": f"job-{i}", "workload": f"cronjob/job-{i}", "namespace": "batch"} for i in range(700)]
 
 
 @pytest.mark.parametrize(
@@ -168,8 +171,8 @@ PLAN_JSON = json.loads(make_plan().model_dump_json())
         ([raw(b"\x01\x02", b"binary/plain")], "got 2 bytes of binary data"),
         ([raw(b"{plan", b"json/plain")], "got an unreadable json/plain payload"),
         (
-            [{**PLAN_JSON, "monitoring": {"window": "7d"}, "analysis": {"interval": "1s"}}],
-            "analysis: the migration",
+            [{**PLAN_JSON, "services": HUGE_BATCH, "non_exposed": {"batch_size": 700, "parallelism": 1}}],
+            "non_exposed: one workflow run of the migration",
         ),
     ],
 )

