@@ -21,8 +21,7 @@ def binary(name: str) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=binary("temporal-test-server"),
@@ -30,16 +29,17 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await register_search_attributes(env.client)
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    async for env in time_skipping_server():
+        yield env
 
 
 @pytest.fixture
 async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server for one test, for tests whose migration continues as new: once such a
     workflow has completed, temporal-test-server stops skipping time for the workflows that follow."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER,
-        test_server_existing_path=binary("temporal-test-server"),
-    )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
+    async for env in time_skipping_server():
+        yield env
