@@ -14,13 +14,15 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "shop-migration.yaml"
 
 
 @pytest.fixture
-def one_huge_batch(tmp_path: Path) -> Path:
-    """700 CronJobs migrated in one batch: one unit of work larger than a run may be."""
+def too_much_traffic_run(tmp_path: Path) -> Path:
+    """1,000 exposed services through ten traffic steps: their analysis groups' reports outgrow a run."""
     data = yaml.safe_load(EXAMPLE.read_text())
     data["services"] = [
-        {"name": f"job-{i}", "workload": f"cronjob/job-{i}", "namespace": "batch"} for i in range(700)
+        {"name": f"web-{i}", "workload": f"deployment/web-{i}", "namespace": "web", "exposure": "exposed"}
+        for i in range(1000)
     ]
-    data["non_exposed"] = {"batch_size": 700, "parallelism": 10}
+    data["traffic"] = {"steps": list(range(10, 101, 10)), "bake": "30m"}
+    data["gates"] = {"require": []}
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -38,11 +40,13 @@ NO_SERVER = ["--address", "127.0.0.1:1"]  # a refusal must come before any conne
         ["schedule", "create", "PLAN", "--cron", "0 2 * * 6", *NO_SERVER],
     ],
 )
-def test_refused_with_the_field_to_change_and_nothing_started(one_huge_batch: Path, args: list[str]) -> None:
-    result = CliRunner().invoke(cli, [str(one_huge_batch) if a == "PLAN" else a for a in args])
+def test_refused_with_the_field_to_change_and_nothing_started(
+    too_much_traffic_run: Path, args: list[str]
+) -> None:
+    result = CliRunner().invoke(cli, [str(too_much_traffic_run) if a == "PLAN" else a for a in args])
     assert result.exit_code == 2, result.output
-    assert "non_exposed: one workflow run of the migration would record about " in result.output
-    assert "lower non_exposed.batch_size" in result.output
+    assert "services: one workflow run of the migration would record about " in result.output
+    assert "split the services into several plans, or use fewer traffic steps" in result.output
 
 
 def test_a_week_long_side_by_side_checked_every_minute_is_accepted(tmp_path: Path) -> None:

@@ -157,8 +157,12 @@ async def start_from_ui(env: WorkflowEnvironment, tmp_path: Path, *inputs: Any) 
 
 
 PLAN_JSON = json.loads(make_plan().model_dump_json())
-# One batch of 700 CronJobs: a unit of work larger than a run may be (cutover.plan.history_budget).
-HUGE_BATCH = [{"name": f"job-{i}", "workload": f"cronjob/job-{i}", "namespace": "batch"} for i in range(700)]
+# 1,000 exposed services through ten steps: a traffic run larger than a run may be (history_budget).
+THOUSAND = [
+    {"name": f"web-{i}", "workload": f"deployment/web-{i}", "namespace": "web", "exposure": "exposed"}
+    for i in range(1000)
+]
+TEN_STEPS = {"steps": list(range(10, 101, 10)), "bake": "30m"}
 
 
 @pytest.mark.parametrize(
@@ -171,8 +175,8 @@ HUGE_BATCH = [{"name": f"job-{i}", "workload": f"cronjob/job-{i}", "namespace": 
         ([raw(b"\x01\x02", b"binary/plain")], "got 2 bytes of binary data"),
         ([raw(b"{plan", b"json/plain")], "got an unreadable json/plain payload"),
         (
-            [{**PLAN_JSON, "services": HUGE_BATCH, "non_exposed": {"batch_size": 700, "parallelism": 1}}],
-            "non_exposed: one workflow run of the migration",
+            [{**PLAN_JSON, "services": THOUSAND, "traffic": TEN_STEPS, "gates": {"require": []}}],
+            "services: one workflow run of the migration",
         ),
     ],
 )

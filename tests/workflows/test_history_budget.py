@@ -76,11 +76,16 @@ def test_a_thousand_services_fit() -> None:
     assert estimate_history(plan).largest_run <= RUN_EVENT_LIMIT
 
 
-def test_one_batch_larger_than_a_run_is_refused_with_the_field_to_change() -> None:
-    services = [{"name": f"job-{i}", "workload": f"cronjob/job-{i}", "namespace": "a"} for i in range(700)]
-    problems = history_problems(make_plan(services=services, non_exposed={"batch_size": 700}))
-    assert len(problems) == 1 and problems[0].startswith("non_exposed: one workflow run of the migration")
-    assert problems[0].endswith("lower non_exposed.batch_size")
+def test_a_traffic_run_larger_than_a_run_may_be_is_refused_with_the_fields_to_change() -> None:
+    """1,000 exposed services through ten steps: the groups' reports alone pass 10 MB."""
+    exposed = [
+        {"name": f"web-{i}", "workload": f"deployment/web-{i}", "namespace": "web", "exposure": "exposed"}
+        for i in range(1000)
+    ]
+    steps = {"steps": list(range(10, 101, 10)), "bake": "30m"}
+    problems = history_problems(make_plan(services=exposed, traffic=steps, gates={"require": []}))
+    assert len(problems) == 1 and problems[0].startswith("services: one workflow run of the migration")
+    assert problems[0].endswith("split the services into several plans, or use fewer traffic steps")
 
 
 def test_undeclared_exposure_counts_as_exposed() -> None:
