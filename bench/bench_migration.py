@@ -32,6 +32,7 @@ from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.devserver import temporal_binary
 from cutover.leases import keeper_id
 from cutover.models import MigrationStatus
+from cutover.plan.history_budget import GROUP_SIZE
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment, empty_state, record_cron_snapshot
 from cutover.temporal.payloads import DATA_CONVERTER
@@ -40,7 +41,6 @@ from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 
 KINDS = ("cronjob", "deployment", "deployment")  # i % 3: CronJob, non-exposed, exposed
-GROUP_SIZE = 25
 
 
 def environment(path: Path, services: int) -> LocalEnvironment:

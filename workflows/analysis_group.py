@@ -22,13 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from cutover.analysis.looks import ServiceLook, judge
     from cutover.analysis.verdict import Verdict
     from cutover.models import AnalysisResult, Series
+    from cutover.plan.history_budget import LOOKS_PER_RUN
     from cutover.plan.model import InconclusiveAction
     from cutover.workflows.calls import call
     from cutover.workflows.options import FORWARD
     from cutover.workflows.watching import counted, evidence, failure
-
-GROUP_SIZE = 25  # services per group: one look's counts for all of them stay a few KB
-LOOKS_PER_RUN = 250  # a run's history: about 11 events and 6 KB per look
 
 
 class Member(BaseModel):

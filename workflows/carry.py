@@ -16,8 +16,7 @@ from cutover.models import Control, Inventory, MigrationStatus
 # A run continues as new past either, at its next unit boundary: far inside Temporal's limits
 # (51,200 events, 50 MB) and this project's bound of 10,240 events and 10 MB per run, leaving room
 # for a rollback, signals and the traffic steps, which run in one run (their analysis groups are
-# children that end with it).
-RUN_EVENTS = 4_000
+# children that end with it). RUN_EVENTS: the history estimate's (cutover.plan.history_budget).
 RUN_BYTES = 4 * 1024 * 1024
 # Past either, the migration rolls back (a flood of signals): route everything back to blue at once,
 # then continue as new into a run that only rolls back.

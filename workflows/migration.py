@@ -50,10 +50,10 @@ with workflow.unsafe.imports_passed_through():
         Workload,
         WorkloadKind,
     )
+    from cutover.plan.history_budget import COPIES_AT_ONCE, GROUP_SIZE, RUN_EVENTS
     from cutover.plan.model import InconclusiveAction, Plan, RetireMode, TimeoutAction, traffic_gate
     from cutover.workflow_inputs import Refused, read_input, read_plan_input
     from cutover.workflows.analysis_group import (
-        GROUP_SIZE,
         AnalysisGroupWorkflow,
         GroupInput,
         GroupReport,
@@ -66,7 +66,6 @@ with workflow.unsafe.imports_passed_through():
         GUARD_BYTES,
         GUARD_EVENTS,
         RUN_BYTES,
-        RUN_EVENTS,
         MigrationCarry,
     )
     from cutover.workflows.decisions import (
@@ -121,7 +120,6 @@ INCONCLUSIVE_HELP = (
     "and start a plan with a longer traffic.bake, a lower analysis.min_requests or "
     "analysis.on_inconclusive: extend"
 )
-COPIES_AT_ONCE = 20  # exposed copies deployed (and rolled out) together: one unit
 CRONS_AT_ONCE = 20  # CronJob schedules handed back together in a rollback
 NAMES_SHOWN = 5  # services named in one timeline line; the rest are counted
 Payload = TypeVar("Payload", bound=SignalPayload)

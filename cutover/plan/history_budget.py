@@ -21,8 +21,10 @@ from cutover.plan.steps import StepKind, step_sequence
 RUN_EVENT_LIMIT = 10_240  # this project's bound per run (Temporal's: 51,200 events, 50 MB)
 RUN_BYTE_LIMIT = 10 * 1024 * 1024
 RUN_EVENTS = 4_000  # a run before the first bake hands over past this, at its next unit boundary
+# The sizes the workflows are cut to, owned here so the estimate and the workflows cannot drift apart.
 GROUP_SIZE = 25  # exposed services per analysis group (cutover.workflows.analysis_group)
-LOOKS_PER_RUN = 250  # a group's looks per run
+LOOKS_PER_RUN = 250  # a group's looks per run: about 11 events and 6 KB each
+COPIES_AT_ONCE = 20  # exposed copies deployed together: one unit (cutover.workflows.migration)
 EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task that follows
 EVENTS_PER_CHILD = 9  # initiated, started, completed + the workflow tasks after the last two
 EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
@@ -104,7 +106,7 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     looks = steps * bakes * look_schedule(plan.traffic.bake, interval).count + (
         look_schedule(plan.monitoring.window, interval).count
     )
-    copies = math.ceil(exposed / 20)  # COPIES_AT_ONCE in cutover.workflows.migration
+    copies = math.ceil(exposed / COPIES_AT_ONCE)
     traffic = steps * (EVENTS_PER_ACTIVITY + groups * EVENTS_PER_GROUP_STEP) + EVENTS_PER_GATE * gates
     parts = {
         "services": FIXED_EVENTS + EVENTS_PER_CHILD * children + 2 * EVENTS_PER_ACTIVITY * exposed + copies,
@@ -113,7 +115,7 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     }
     largest_unit = max(
         min(plan.non_exposed.batch_size, children) * EVENTS_PER_CHILD,
-        20 * 2 * EVENTS_PER_ACTIVITY,
+        COPIES_AT_ONCE * 2 * EVENTS_PER_ACTIVITY,
         EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY,
     )
     reports = (steps + 1) * groups * min(GROUP_SIZE, exposed) * REPORT_BYTES_PER_SERVICE
