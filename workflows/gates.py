@@ -1,0 +1,152 @@
+"""Gates, pause and abort: reading what people send, holding between steps, stopping on abort, and
+the history guard that turns a flood of signals into a rollback while one is still possible."""
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from cutover.models import (
+        Control,
+        EventKind,
+        GateDecision,
+        OpenGate,
+        Phase,
+        Receipt,
+        SignalPayload,
+    )
+    from cutover.plan.model import TimeoutAction
+    from cutover.workflow_inputs import Refused, read_input
+    from cutover.workflows.carry import GUARD_BYTES, GUARD_EVENTS
+    from cutover.workflows.decisions import DecisionRefusal, Verb, decision_refusal
+    from cutover.workflows.journal import Journal
+    from cutover.workflows.migration_state import SYSTEM, MigrationStopped
+
+NOT_RUNNING = "the migration is not running"
+Payload = TypeVar("Payload", bound=SignalPayload)
+
+
+class Gates(Journal):
+    # ---- what people send -----------------------------------------------------------------
+    def _read(
+        self, signal: str, inputs: Sequence[object], model: type[Payload], example: str
+    ) -> Payload | None:
+        """The signal's payload, or None after recording why it was refused."""
+        self._guard_history()
+        read = read_input(inputs, model, example)
+        if isinstance(read, Refused):
+            self._refuse(signal, read.reason, read.sender, read.request_id)
+            return None
+        if not self._running():
+            self._refuse(signal, NOT_RUNNING, read.sender, read.request_id)
+            return None
+        return read
+
+    def _running(self) -> bool:
+        return self._plan is not None and self._status.phase != Phase.DONE
+
+    def _refuse(self, signal: str, reason: str, sender: str, request_id: str | None) -> None:
+        self._event(EventKind.REFUSED, f"{signal} refused: {reason}", sender)
+        if request_id:
+            self._status.answer(Receipt(request_id=request_id, signal=signal, applied=False, message=reason))
+
+    def _answer(self, sent: SignalPayload, signal: str, applied: bool, message: str) -> None:
+        if sent.request_id:
+            self._status.answer(
+                Receipt(request_id=sent.request_id, signal=signal, applied=applied, message=message)
+            )
+
+    def _accept(self, decision: GateDecision, verb: Verb) -> bool:
+        refusal = self._decision_refusal(decision, verb)
+        if refusal is None:
+            return True
+        self._event(EventKind.REFUSED, refusal.reason, decision.sender)
+        self._answer(decision, verb, False, refusal.reason)
+        return False
+
+    def _decision_refusal(self, decision: GateDecision, verb: Verb) -> DecisionRefusal | None:
+        """The rule for approve and reject: the signals apply it, the decision_refusal query reports it."""
+        assert self._plan is not None  # both callers refuse everything while there is no valid plan
+        approvers = self._plan.gates.approvers
+        return decision_refusal(decision, verb, self._status, approvers, workflow.info().workflow_id)
+
+    def _guard_history(self) -> None:
+        """Roll back while Temporal still lets the workflow act: a flood of signals must not cut it off
+        (the rollback routes everything back at once, then continues as new to do the rest)."""
+        info = workflow.info()
+        length, size = info.get_current_history_length(), info.get_current_history_size()
+        if self._abort or self._plan is None or self._carry.rollback is not None:
+            return
+        if length < GUARD_EVENTS and size < GUARD_BYTES:
+            return
+        self._abort = Control(
+            sender=SYSTEM,
+            reason=f"this run's history is nearly full ({length:,} events, {size / 1e6:.1f} MB; a run may "
+            f"use {GUARD_EVENTS:,} events or {GUARD_BYTES / 1e6:.0f} MB): rolling back while it still can",
+        )
+        self._event(EventKind.ABORT, self._abort.reason)
+
+    # ---- gates ----------------------------------------------------------------------------
+    async def _gate(self, name: str) -> None:
+        await self._checkpoint()
+        if not self.plan.needs_approval(name):
+            return
+        gates = self.plan.gates
+        now = workflow.now()
+        self._status.open_gate = OpenGate(
+            name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout
+        )
+        self._decision = self._rejected = None
+        self._step(f"waiting for approval of gate {name}")
+        self._event(EventKind.GATE_OPEN, f"gate {name} waits for one of {', '.join(gates.approvers)}")
+        decided = await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
+        if not decided and gates.on_timeout == TimeoutAction.ROLLBACK:
+            self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; plan says roll back")
+            self._status.open_gate = None
+            raise MigrationStopped(f"gate {name} timed out")
+        if not decided:
+            self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; paused until a decision")
+            self._step(f"gate {name} timed out; waiting for a decision")
+            await workflow.wait_condition(lambda: bool(self._decision or self._rejected or self._abort))
+        self._status.open_gate = None
+        self._stop_if_aborted()
+        if self._rejected:
+            self._event(EventKind.REJECTED, f"gate {name}: {self._rejected.comment}", self._rejected.sender)
+            raise MigrationStopped(
+                f"gate {name} rejected by {self._rejected.sender}: {self._rejected.comment}"
+            )
+        assert self._decision is not None
+        self._event(EventKind.APPROVED, f"gate {name}: {self._decision.comment}", self._decision.sender)
+        # An approval does not lift a pause: hold here before the next step moves traffic.
+        await self._checkpoint()
+
+    # ---- pause and abort ------------------------------------------------------------------
+    async def _wait_for(self, condition: Callable[[], object], timeout: timedelta) -> bool:
+        """Wait for condition or abort; False when the timeout passed first."""
+        try:
+            await workflow.wait_condition(lambda: bool(condition() or self._abort), timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _sleep(self, duration: timedelta) -> None:
+        await self._wait_for(lambda: False, duration)
+        await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Between steps: stop on abort, hold while paused."""
+        self._stop_if_aborted()
+        if self._status.paused:
+            step = self._status.step
+            self._step(f"paused (was: {step})")
+            await workflow.wait_condition(lambda: not self._status.paused or bool(self._abort))
+            self._stop_if_aborted()
+            self._step(step)
+
+    def _stop_if_aborted(self) -> None:
+        self._guard_history()
+        reason = self._abort_reason()
+        if reason:
+            raise MigrationStopped(reason)
