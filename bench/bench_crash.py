@@ -92,7 +92,7 @@ from cutover.demo.devserver import temporal_binary
 from cutover.demo.run import DEMO_APPROVER, local_demo_plan
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.models import EventKind, GateDecision, MigrationStatus, Outcome, Phase
-from cutover.platform.local import LocalEnvironment, State
+from cutover.platform.local import LocalEnvironment, State, cron_snapshots
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.temporal.start_options import migration_task_timeout
 from cutover.workflows.migration import MigrationWorkflow
@@ -454,7 +454,7 @@ def end_state_problems(local: LocalEnvironment, status: MigrationStatus) -> list
 
 def cron_history_problems(state: State) -> list[str]:
     """Every recorded moment: each CronJob enabled in at most one environment, never left nowhere."""
-    history = state["cron_history"]
+    history = cron_snapshots(state)
     problems = []
     for moment, snapshot in enumerate(history):
         for cron, envs in snapshot.items():

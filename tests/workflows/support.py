@@ -8,7 +8,7 @@ from typing import Any
 
 from cutover.models import Control, GateDecision, MigrationStatus, Phase
 from cutover.plan.model import Plan
-from cutover.platform.local import LocalEnvironment, State
+from cutover.platform.local import LocalEnvironment, State, cron_snapshots
 from cutover.workflows.migration import MigrationWorkflow
 from tests.workflows.helpers import Harness, make_plan
 
@@ -115,7 +115,7 @@ def assert_cron_never_in_two_envs(state: State) -> None:
     Hand-over suspends first and resumes second, so a gap (enabled nowhere) is allowed, but
     only as a passing moment: the next change of that CronJob enables it somewhere again.
     """
-    history = state["cron_history"]
+    history = cron_snapshots(state)
     assert history, "no cron snapshots were recorded"
     for moment, snapshot in enumerate(history):
         assert snapshot, f"snapshot {moment} lists no cronjobs"

@@ -6,6 +6,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.models import MigrationStatus, Outcome
+from cutover.platform.local import cron_snapshots
 from tests.workflows.helpers import migration
 from tests.workflows.support import assert_cron_never_in_two_envs, assert_restored, no_gate_plan, signal
 
@@ -48,12 +49,12 @@ async def test_cron_is_never_enabled_in_two_envs(
     assert_cron_never_in_two_envs(after)
     blue, green = after["blue"], next(e for e in after["clusters"] if e != after["blue"])
     crons = {"billing/cronjob/nightly-invoices", "billing/cronjob/ledger-export"}
-    seen = {env for snapshot in after["cron_history"] for c in crons for env in snapshot.get(c, [])}
+    seen = {env for snapshot in cron_snapshots(after) for c in crons for env in snapshot.get(c, [])}
     assert seen == {blue, green}, "the schedule never moved to green, so nothing was proven"
     if ending == "happy":
         assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
-        assert after["cron_history"][-1] == {c: [green] for c in crons}
+        assert cron_snapshots(after)[-1] == {c: [green] for c in crons}
     else:
         assert result.outcome == Outcome.ROLLED_BACK
-        assert after["cron_history"][-1] == {c: [blue] for c in crons}
+        assert cron_snapshots(after)[-1] == {c: [blue] for c in crons}
         assert_restored(before, after)
