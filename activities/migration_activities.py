@@ -6,6 +6,7 @@ All are async (cutover.activities.running): short ones run their blocking body o
 they heartbeat; the waits sleep on the event loop between looks, so an abort cancels them at once.
 """
 
+import functools
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -22,12 +23,15 @@ from cutover.analysis.counting import BASELINE_PERIODS, Counted, CountRequest
 from cutover.analysis.counts import LatencyThresholds, Window
 from cutover.analysis.decision import Learned
 from cutover.cron_ticks import ScheduleError
+from cutover.file_names import file_name
+from cutover.journal import journal_of_groups
 from cutover.logs import get_logger
 from cutover.models import (
     CronHandover,
     CronRunWait,
     HandoverOutcome,
     Inventory,
+    JournalPageRequest,
     ReportRequest,
     RolloutWait,
     ServiceRef,
@@ -41,7 +45,7 @@ from cutover.platform.interfaces import (
     CapacityProvisioner,
     Cluster,
     MetricsSource,
-    ReviewStore,
+    ReportStore,
     TrafficRouter,
 )
 from cutover.report import render_review
@@ -64,6 +68,13 @@ class WeightChanges(BaseModel):
     changes: list[WeightChange]
 
 
+class Scaling(BaseModel):
+    """Workloads set back to their refs' replicas together, then awaited until each is available."""
+
+    refs: list[ServiceRef]
+    timeout: timedelta
+
+
 def _log(**bound: object) -> Any:
     info = activity.info()
     return get_logger(
@@ -82,15 +93,15 @@ class MigrationActivities:
         router: TrafficRouter,
         metrics: MetricsSource,
         report_dir: Path,
+        reports: ReportStore,
         capacity: CapacityProvisioner | None = None,
-        review_store: ReviewStore | None = None,
     ):
         self.cluster = cluster
         self.router = router
         self.metrics = metrics
         self.report_dir = report_dir
+        self.reports = reports
         self.capacity = capacity
-        self.review_store = review_store
 
     @activity.defn(name="discover")
     @platform_activity
@@ -181,6 +192,32 @@ class MigrationActivities:
         )
         _log(service=ref.service).info("rollout", env=ref.env, rolled_out=bool(done))
         return bool(done)
+
+    @activity.defn(name="restore_replicas")
+    @waiting_activity
+    async def restore_replicas(self, scaling: Scaling) -> None:
+        """Each workload back at its recorded replicas (that field alone), then every one available:
+        a revert after decommission routes traffic back only to a blue that can take it."""
+        cluster, refs = self.cluster, scaling.refs
+        for ref in refs:
+            await in_thread(
+                functools.partial(
+                    cluster.set_replicas, ref.env, ref.namespace, ref.kind, ref.name, ref.replicas
+                )
+            )
+
+        def unavailable() -> list[str]:
+            return [r.service for r in refs if not cluster.available(r.env, r.namespace, r.kind, r.name)]
+
+        if await poll_until(lambda: not unavailable() or None, scaling.timeout):
+            _log().info("replicas restored", workloads=len(refs))
+            return
+        waiting = await in_thread(unavailable)
+        raise ApplicationError(
+            f"{', '.join(waiting)} not available in {refs[0].env} within {scaling.timeout}",
+            non_retryable=True,
+            type="NotAvailable",
+        )
 
     @activity.defn(name="hand_over_cron")
     @waiting_activity
@@ -313,17 +350,30 @@ class MigrationActivities:
         self.router.set_green_percents(weights.changes)
         _log().info("set weights", services=len(weights.changes))
 
+    @activity.defn(name="store_journal")
+    @platform_activity
+    def store_journal(self, request: JournalPageRequest) -> None:
+        """Keep one page of the migration's journal (idempotent: a retry replaces the same page)."""
+        self.reports.put_page(request.workflow_id, request.page)
+        page = request.page
+        _log().info("journal stored", seq=page.seq, events=len(page.events), analyses=len(page.analyses))
+
     @activity.defn(name="write_report")
     @platform_activity
     def write_report(self, request: ReportRequest) -> str:
+        """The review of every event and decision: the journal's stored pages with the status's own,
+        and the analysis groups' pages (a migration that stored none, e.g. one of 0.5, gets the review
+        of its status alone).
+        Written to the worker's folder, and to the report store for the rest of the team."""
+        pages = self.reports.pages(request.workflow_id)
+        group_pages = journal_of_groups(self.reports.pages, request.workflow_id, request.status)
+        review = render_review(request.workflow_id, request.status, pages, group_pages)
         self.report_dir.mkdir(parents=True, exist_ok=True)
-        path = self.report_dir / f"{request.workflow_id}.md"
-        review = render_review(request.workflow_id, request.status)
+        path = self.report_dir / f"{file_name(request.workflow_id)}.md"
         path.write_text(review)
-        _log(phase="post-release-review").info("report written", path=str(path))
-        if self.review_store is not None:
-            address = self.review_store.upload(request.workflow_id, review)
-            _log(phase="post-release-review").info("report uploaded", address=address)
+        _log(phase="post-release-review").info("report written", path=str(path), pages=len(pages))
+        address = self.reports.put_review(request.workflow_id, review)
+        _log(phase="post-release-review").info("report stored", address=address)
         return str(path)
 
     def all(self) -> list[Callable[..., Any]]:
@@ -343,4 +393,6 @@ class MigrationActivities:
             self.look_at_counts,
             self.count_looks,
             self.write_report,
+            self.store_journal,
+            self.restore_replicas,
         ]

@@ -2,7 +2,7 @@
 dev server, including aborts that land while an activity or child workflow is in flight.
 
 python bench/bench_abort.py [--runs N] [--phases deploy,traffic-bake,...]     (default: 5 runs each)
-python bench/bench_abort.py --services 1,10,50,200 [--runs N]                   (fan-out mode)
+python bench/bench_abort.py --services 1,10,50,200 [--runs N] [--router alb]    (fan-out mode)
 
 Each run seeds a fresh local environment, starts a demo-shop migration on its own task queue, approves
 gates as the demo approver until the abort point, sends `abort` and watches the local environment's
@@ -27,21 +27,36 @@ signal-to-activity round trip (BareSignalWorkflow, on its own worker and task qu
 server: a signal, one activity that writes a file the bench polls for) give the floor to compare with.
 The last line is `RESULT fanout_50_p50_s=... fanout_50_max_s=... bare_ratio=...` (for the largest
 size measured when 50 is not among the sizes).
+
+--router (fan-out mode only) names the worker's TrafficRouter. `local` (the default): the local
+environment's routes, as above. `alb`: the production AlbRouter, built by the worker's own wiring
+(build_platform), talking over HTTP to a moto server the bench starts in its process as `cutover demo`
+does (start_moto_server; boto3 is never patched, its credentials are dummies). Before each run the
+moto account is reset and create_alb makes an ALB with one listener rule per exposed service,
+forwarding 100/0 to a blue and a green target group; the cluster and the metrics stay the local
+environment. "At 5%" and "all at blue" are then read back from the ALB: every ALB_POLL seconds one
+describe_rules of the last rule not yet seen at the weight, and once it is there one describe_rules of
+all such rules (a rule seen at the weight stays there: the next write is the abort's undo, the one
+after it none), so the look weighs little on the moto server the worker's calls share the process
+with. Before the RESULT line (same shape) comes `alb: abort to all at blue, N=50: p50 ... s, max ... s`.
 """
 
 import argparse
 import asyncio
 import json
 import logging
+import os
 import statistics
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
@@ -50,13 +65,19 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.demo.aws import create_alb, exposed_services
 from cutover.demo.devserver import temporal_binary
+from cutover.demo.motoserver import REGION, MotoServer, moto_environment, start_moto_server
 from cutover.demo.run import DEMO_APPROVER, local_demo_plan
 from cutover.demo.seed import GREEN, seed
 from cutover.logs import configure_logging
 from cutover.models import Control, EventKind, GateDecision, MigrationStatus, Outcome, Phase
 from cutover.plan.model import Plan, parse_plan
+from cutover.platform.aws.config import AlbRoute
+from cutover.platform.interfaces import TrafficRouter
 from cutover.platform.local import LocalEnvironment, empty_state
+from cutover.platform.local_reports import LocalReportStore
+from cutover.platform.wiring import AlbConfig, PlatformConfig, build_platform
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
@@ -213,7 +234,11 @@ async def measure(client: Client, name: str, case: Case) -> Run:
 async def _measure_in(client: Client, name: str, case: Case, folder: Path) -> Run:
     local = seed(folder / "local-env.json", case.failures)
     queue = f"bench-abort-{uuid.uuid4()}"
-    async with build_worker(client, queue, MigrationActivities(local, local, local, folder / "reports")):
+    async with build_worker(
+        client,
+        queue,
+        MigrationActivities(local, local, local, folder / "reports", LocalReportStore(folder / "reports")),
+    ):
         handle = await client.start_workflow(
             MigrationWorkflow.run, plan_for(case), id=f"bench-abort-{name}-{uuid.uuid4()}", task_queue=queue
         )
@@ -290,6 +315,9 @@ async def main(runs: int, phases: list[str]) -> None:
 # --- fan-out: abort to blue against the number of exposed services ------------------------------
 
 FANOUT_POLL = 0.002  # seconds between looks at the routes (and at the bare round trip's file)
+ALB_POLL = 0.02  # seconds between looks at the ALB's rules: each is an HTTP call to moto, in this process
+ROUTERS = ("local", "alb")
+ALB_NAME = "bench"  # create_alb's prefix; unique since the moto account is reset before each run
 FANOUT_STEPS = [5, 25, 100]
 FANOUT_BAKE = "10m"  # the abort lands while the first step bakes
 FANOUT_LIMIT = 300.0  # seconds per run (reaching the first step, the abort, the result)
@@ -336,10 +364,23 @@ def fanout_plan(services: int) -> Plan:
     )
 
 
+class Watch(Protocol):
+    """Where the bench reads the routes back: whether every service is at a weight (polled), and which
+    are not (read afresh, for the error message; "" when all are)."""
+
+    poll: float
+
+    async def all_at(self, weight: int) -> bool: ...
+
+    async def off(self, weight: int) -> str: ...
+
+
 class Routes:
     """The local environment's routes, parsed again only when the state file's bytes changed, so a
     look every few ms costs a read and a comparison, not a JSON parse (each write replaces the file
     whole, so a read never sees half of one)."""
+
+    poll = FANOUT_POLL
 
     def __init__(self, local: LocalEnvironment, services: int):
         self.local = local
@@ -347,7 +388,7 @@ class Routes:
         self._raw = b""
         self._routes: dict[str, int] = {}
 
-    def all_at(self, weight: int) -> bool:
+    async def all_at(self, weight: int) -> bool:
         """Every service's route at weight (a route never set counts as 0)."""
         raw = self.local.path.read_bytes()
         if raw != self._raw:
@@ -355,23 +396,99 @@ class Routes:
             self._raw = raw
         return all(self._routes.get(key, 0) == weight for key in self.keys)
 
+    async def off(self, weight: int) -> str:
+        return "" if await self.all_at(weight) else f"routes {self.local.read()['routes']}"
 
-async def fanout_abort(handle: Handle, local: LocalEnvironment, services: int) -> tuple[float, float]:
+
+class AlbWeights:
+    """The green weight of each service's ALB rule, read back from moto with describe_rules on a client
+    of the bench's own. Between two looks a rule once seen at the weight is not read again (the
+    migration writes each rule once per step, and the abort's undo last): a look reads the last rule
+    still pending, and only once that one is at the weight all the pending ones, in one call."""
+
+    poll = ALB_POLL
+
+    def __init__(self, elbv2: Any, routes: dict[str, AlbRoute]):
+        self.elbv2 = elbv2
+        self.routes = routes
+        self._weight: int | None = None
+        self._pending: list[str] = []  # service keys not yet seen at _weight, in the routes' order
+
+    async def all_at(self, weight: int) -> bool:
+        if weight != self._weight:
+            self._weight, self._pending = weight, list(self.routes)
+        if self._pending and (await self._read(self._pending[-1:])).get(self._pending[-1]) == weight:
+            read = await self._read(self._pending)
+            self._pending = [key for key in self._pending if read[key] != weight]
+        return not self._pending
+
+    async def off(self, weight: int) -> str:
+        off = {k: w for k, w in (await self._read(list(self.routes))).items() if w != weight}
+        return f"ALB green weights not at {weight}%: {off}" if off else ""
+
+    async def _read(self, keys: list[str]) -> dict[str, int]:
+        return await asyncio.to_thread(self._read_now, keys)
+
+    def _read_now(self, keys: list[str]) -> dict[str, int]:
+        """key -> green percent, as AlbRouter.green_percent reads a rule's forward action."""
+        by_rule = {self.routes[key].rule_arn: key for key in keys}
+        green: dict[str, int] = {}
+        for rule in self.elbv2.describe_rules(RuleArns=list(by_rule))["Rules"]:
+            key = by_rule[rule["RuleArn"]]
+            forward = next(a for a in rule["Actions"] if a["Type"] == "forward")
+            groups = forward.get("ForwardConfig", {}).get("TargetGroups") or [
+                {"TargetGroupArn": forward["TargetGroupArn"], "Weight": 1}
+            ]
+            weights = {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
+            total = sum(weights.values())
+            share = weights.get(self.routes[key].green_target_group_arn, 0) / total if total else 0
+            green[key] = round(100 * share)
+        return green
+
+
+def use_moto_credentials() -> None:
+    """The routers' clients take the default credential chain: only moto's dummies are left in it."""
+    kept = moto_environment(dict(os.environ))
+    os.environ.clear()
+    os.environ.update(kept)
+
+
+def reset_moto(moto: MotoServer) -> None:
+    """An empty moto account (moto's own reset endpoint, over HTTP)."""
+    request = urllib.request.Request(f"{moto.endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+def alb_platform(moto: MotoServer, local: LocalEnvironment) -> tuple[TrafficRouter, AlbWeights]:
+    """A fresh ALB in moto for local's exposed services (as `cutover demo` makes it), the worker's
+    router on it as the worker's wiring builds it, and the bench's reader of its rules."""
+    reset_moto(moto)
+    aws = create_alb(
+        moto.client, exposed_services(local.read(), FANOUT_BLUE), FANOUT_BLUE, FANOUT_GREEN, ALB_NAME
+    )
+    config = PlatformConfig(
+        router=AlbConfig(kind="alb", region=REGION, endpoint_url=moto.endpoint, routes=aws.routes)
+    )
+    _cluster, router, _metrics = build_platform(config, local)  # cluster and metrics: local
+    return router, AlbWeights(moto.client("elbv2"), aws.routes)
+
+
+async def fanout_abort(handle: Handle, routes: Watch) -> tuple[float, float]:
     """Wait for every route at the first step, abort, time the return of all of them to 0 (and to the
     result); raise RuntimeError when the migration ends before the step or does not roll back."""
-    routes = Routes(local, services)
-    looks = 0
-    while not routes.all_at(FANOUT_STEPS[0]):
-        looks += 1
-        if looks % 100 == 0:  # about every 0.2 s: did the migration end before the step?
+    checked = time.monotonic()
+    while not await routes.all_at(FANOUT_STEPS[0]):
+        if time.monotonic() - checked >= 0.2:  # did the migration end before the step?
+            checked = time.monotonic()
             status: MigrationStatus = await handle.query(MigrationWorkflow.status)
             if status.outcome != Outcome.RUNNING or status.phase == Phase.DONE:
                 raise RuntimeError(f"the migration ended before the first step: {status.outcome_reason}")
-        await asyncio.sleep(FANOUT_POLL)
+        await asyncio.sleep(routes.poll)
     t0 = time.monotonic()
     await handle.signal(MigrationWorkflow.abort, Control(sender=SENDER, reason=REASON))
-    while not routes.all_at(0):
-        await asyncio.sleep(FANOUT_POLL)
+    while not await routes.all_at(0):
+        await asyncio.sleep(routes.poll)
     to_blue = time.monotonic() - t0
     result: MigrationStatus = await handle.result()
     to_end = time.monotonic() - t0
@@ -380,7 +497,7 @@ async def fanout_abort(handle: Handle, local: LocalEnvironment, services: int) -
         f"reason {result.outcome_reason!r}"
         if result.outcome_reason != f"aborted by {SENDER}: {REASON}"
         else "",
-        f"routes {local.read()['routes']}" if not routes.all_at(0) else "",
+        await routes.off(0),
     ]
     error = "; ".join(p for p in problems if p)
     if error:
@@ -388,13 +505,24 @@ async def fanout_abort(handle: Handle, local: LocalEnvironment, services: int) -
     return to_blue, to_end
 
 
-async def fanout_run(client: Client, services: int) -> tuple[float, float]:
-    """One migration of `services` exposed services on a fresh environment and task queue."""
+async def fanout_run(client: Client, services: int, moto: MotoServer | None) -> tuple[float, float]:
+    """One migration of `services` exposed services on a fresh environment and task queue; with `moto`,
+    routed by the ALB router on a fresh ALB in it."""
     with tempfile.TemporaryDirectory(prefix="bench-abort-fanout-") as tmp:
         folder = Path(tmp)
         local = fanout_environment(folder / "local-env.json", services)
+        router: TrafficRouter = local
+        routes: Watch = Routes(local, services)
+        if moto is not None:
+            router, routes = await asyncio.to_thread(alb_platform, moto, local)
         queue = f"bench-abort-fanout-{uuid.uuid4()}"
-        async with build_worker(client, queue, MigrationActivities(local, local, local, folder / "reports")):
+        async with build_worker(
+            client,
+            queue,
+            MigrationActivities(
+                local, router, local, folder / "reports", LocalReportStore(folder / "reports")
+            ),
+        ):
             handle = await client.start_workflow(
                 MigrationWorkflow.run,
                 fanout_plan(services),
@@ -402,7 +530,7 @@ async def fanout_run(client: Client, services: int) -> tuple[float, float]:
                 task_queue=queue,
             )
             try:
-                return await asyncio.wait_for(fanout_abort(handle, local, services), FANOUT_LIMIT)
+                return await asyncio.wait_for(fanout_abort(handle, routes), FANOUT_LIMIT)
             except TimeoutError:
                 status: MigrationStatus = await handle.query(MigrationWorkflow.status)
                 limit = f"no result within {FANOUT_LIMIT:.0f} s; last step: {status.step}"
@@ -461,8 +589,12 @@ async def bare_round_trip(client: Client, queue: str, folder: Path) -> float:
 Samples = dict[int, list[float]]
 
 
+def named(moto: MotoServer | None) -> str:
+    return "local" if moto is None else "alb"
+
+
 async def fanout_sizes(
-    client: Client, runs: int, sizes: list[int], folder: Path
+    client: Client, runs: int, sizes: list[int], folder: Path, moto: MotoServer | None
 ) -> tuple[Samples, list[float], int]:
     """Every size's runs, each followed by one bare round trip: the same server, the same moment."""
     measured: Samples = {}
@@ -474,14 +606,14 @@ async def fanout_sizes(
             measured[size] = []
             for number in range(1, runs + 1):
                 try:
-                    to_blue, to_end = await fanout_run(client, size)
+                    to_blue, to_end = await fanout_run(client, size, moto)
                 except RuntimeError as error:
                     errors += 1
-                    print(f"ERROR {size} services #{number}: {error}", flush=True)
+                    print(f"ERROR {size} services on {named(moto)} #{number}: {error}", flush=True)
                 else:
                     measured[size].append(to_blue)
                     print(
-                        f"  {size} services #{number}: abort to blue {to_blue:.3f} s, "
+                        f"  {size} services on {named(moto)} #{number}: abort to blue {to_blue:.3f} s, "
                         f"abort to end {to_end:.3f} s",
                         flush=True,
                     )
@@ -490,8 +622,12 @@ async def fanout_sizes(
     return measured, bare, errors
 
 
-async def fanout_main(runs: int, sizes: list[int]) -> None:
+async def fanout_main(runs: int, sizes: list[int], router: str) -> None:
     configure_logging(json_output=False, level=logging.WARNING)
+    moto: MotoServer | None = None
+    if router == "alb":
+        use_moto_credentials()
+        moto = start_moto_server()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         data_converter=DATA_CONVERTER,
@@ -500,16 +636,18 @@ async def fanout_main(runs: int, sizes: list[int]) -> None:
     )
     try:
         with tempfile.TemporaryDirectory(prefix="bench-abort-bare-") as tmp:
-            measured, bare, errors = await fanout_sizes(env.client, runs, sizes, Path(tmp))
+            measured, bare, errors = await fanout_sizes(env.client, runs, sizes, Path(tmp), moto)
     finally:
         await env.shutdown()
+        if moto is not None:
+            moto.stop()
     print()
     for size, samples in measured.items():
         if not samples:
-            print(f"{size} services: every run failed (runs 0)")
+            print(f"{size} services on {router}: every run failed (runs 0)")
             continue
         print(
-            f"{size} services: abort to blue p50 {statistics.median(samples):.3f} s, "
+            f"{size} services on {router}: abort to blue p50 {statistics.median(samples):.3f} s, "
             f"max {max(samples):.3f} s (runs {len(samples)})"
         )
     bare_p50 = statistics.median(bare) if bare else float("nan")
@@ -518,13 +656,17 @@ async def fanout_main(runs: int, sizes: list[int]) -> None:
     done = [size for size, samples in measured.items() if samples]
     chosen = 50 if 50 in done else max(done, default=None)
     if chosen is None:
+        if router == "alb":
+            print("alb: abort to all at blue: every run failed")
         print("RESULT fanout_50_p50_s=nan fanout_50_max_s=nan bare_ratio=nan")
         return
     p50, worst = statistics.median(measured[chosen]), max(measured[chosen])
+    if router == "alb":
+        print(f"alb: abort to all at blue, N={chosen}: p50 {p50:.3f} s, max {worst:.3f} s")
     print(f"RESULT fanout_50_p50_s={p50:.3f} fanout_50_max_s={worst:.3f} bare_ratio={p50 / bare_p50:.3f}")
 
 
-def arguments() -> tuple[int, list[str], list[int] | None]:
+def arguments() -> tuple[int, list[str], list[int] | None, str]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5, help="aborts per phase or per size (default 5)")
     which = parser.add_mutually_exclusive_group()
@@ -534,9 +676,18 @@ def arguments() -> tuple[int, list[str], list[int] | None]:
         help="comma-separated service counts, e.g. 1,10,50,200: abort-to-blue against the fan-out "
         "(instead of the phases), with a bare signal-to-activity round trip for comparison",
     )
+    parser.add_argument(
+        "--router",
+        choices=ROUTERS,
+        default="local",
+        help="with --services: the worker's TrafficRouter, the local environment's routes (default) or "
+        "the ALB router on a moto server the bench starts",
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.router != "local" and args.services is None:
+        parser.error("--router applies to the fan-out mode only: give --services too")
     if args.services is not None:
         try:
             sizes = [int(s) for s in args.services.split(",") if s.strip()]
@@ -544,14 +695,14 @@ def arguments() -> tuple[int, list[str], list[int] | None]:
             parser.error(f"--services must be comma-separated whole numbers, got {args.services!r}")
         if not sizes or any(n < 1 for n in sizes):
             parser.error(f"--services needs at least one size, each at least 1, got {args.services!r}")
-        return args.runs, [], sizes
+        return args.runs, [], sizes, args.router
     phases = [p for p in args.phases.split(",") if p]
     unknown = [p for p in phases if p not in CASES]
     if unknown:
         parser.error(f"unknown phases {unknown}")
-    return args.runs, phases, None
+    return args.runs, phases, None, args.router
 
 
 if __name__ == "__main__":
-    runs, phases, sizes = arguments()
-    asyncio.run(fanout_main(runs, sizes) if sizes is not None else main(runs, phases))
+    runs, phases, sizes, router = arguments()
+    asyncio.run(fanout_main(runs, sizes, router) if sizes is not None else main(runs, phases))

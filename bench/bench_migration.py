@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
@@ -35,6 +36,7 @@ from cutover.models import MigrationStatus
 from cutover.plan.history_budget import GROUP_SIZE
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment, empty_state, record_cron_snapshot
+from cutover.platform.local_reports import LocalReportStore
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.temporal.search_attribute_registration import register_search_attributes
 from cutover.worker import build_worker
@@ -86,10 +88,14 @@ class Runs:
     """Every run of every workflow of one migration: (events, bytes, largest event) by kind."""
 
     by_kind: dict[str, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    largest_event: dict[str, tuple[int, str]] = field(default_factory=dict)  # by kind: size, type
 
     def add(self, kind: str, history: WorkflowHistory) -> None:
         sizes = [event.ByteSize() for event in history.events]
         self.by_kind[kind].append((len(sizes), sum(sizes), max(sizes)))
+        biggest = max(history.events, key=lambda event: event.ByteSize())
+        name = EventType.Name(biggest.event_type).removeprefix("EVENT_TYPE_").lower()
+        self.largest_event[kind] = max(self.largest_event.get(kind, (0, "")), (biggest.ByteSize(), name))
 
     def largest(self) -> tuple[int, int, int]:
         runs = [run for kind in self.by_kind.values() for run in kind]
@@ -129,7 +135,9 @@ async def run_one(env: WorkflowEnvironment, services: int, label: str, plan: Pla
     folder = Path(tempfile.mkdtemp())
     local = environment(folder / "state.json", services)
     queue = f"bench-{uuid.uuid4()}"
-    async with build_worker(env.client, queue, MigrationActivities(local, local, local, folder)):
+    async with build_worker(
+        env.client, queue, MigrationActivities(local, local, local, folder, LocalReportStore(folder))
+    ):
         started = time.perf_counter()
         handle = await env.client.start_workflow(
             MigrationWorkflow.run, plan, id=f"bench-{uuid.uuid4()}", task_queue=queue
@@ -144,6 +152,7 @@ async def run_one(env: WorkflowEnvironment, services: int, label: str, plan: Pla
         print(
             f"    {kind:15s} {len(kind_runs):5d} run(s), largest {worst[0]:6,d} events "
             f"{worst[1] / 1e6:6.2f} MB, largest event {max(r[2] for r in kind_runs) / 1e3:6.1f} KB"
+            f" ({runs.largest_event[kind][1]})"
         )
     print(
         f"    largest run {events:,} events, {size / 1e6:.2f} MB; largest event {payload / 1e3:.1f} KB; "

@@ -24,6 +24,7 @@ from cutover.demo.devserver import temporal_binary
 from cutover.demo.run import local_demo_plan
 from cutover.demo.seed import seed
 from cutover.models import Control, MigrationStatus
+from cutover.platform.local_reports import LocalReportStore
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
@@ -78,7 +79,9 @@ async def main(signals: int) -> None:
     local = seed(folder / "local-env.json")
     queue = f"burst-{uuid.uuid4()}"
     try:
-        async with build_worker(env.client, queue, MigrationActivities(local, local, local, folder)):
+        async with build_worker(
+            env.client, queue, MigrationActivities(local, local, local, folder, LocalReportStore(folder))
+        ):
             handle = await env.client.start_workflow(
                 MigrationWorkflow.run, local_demo_plan(), id=f"burst-{uuid.uuid4()}", task_queue=queue
             )

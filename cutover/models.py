@@ -67,6 +67,8 @@ class EventKind(StrEnum):
     UNDO = "undo"
     UNDO_STUCK = "undo-stuck"
     REVIEW = "review"
+    REVERTED = "reverted"  # an operator sent everything back to blue during the standby window
+    DECOMMISSION = "decommission"  # blue scaled to zero after the monitoring window, or kept
 
 
 class Phase(StrEnum):
@@ -238,6 +240,11 @@ class MigrationStatus(BaseModel):
     outcome: Outcome = Outcome.RUNNING
     outcome_reason: str = ""
     weights: dict[str, int] = Field(default_factory=dict)
+    blue_weights: dict[str, int] = Field(
+        default_factory=dict,
+        description="set by a revert: each exposed service's green % before the migration, where the "
+        "rollback routes it (what `cutover revert` waits for)",
+    )
     open_gate: OpenGate | None = None
     stuck_undo: str | None = None
     analyses: list[AnalysisResult] = Field(default_factory=list)
@@ -256,6 +263,15 @@ class MigrationStatus(BaseModel):
     refusals: list[Event] = Field(default_factory=list, description="the last few refused inputs")
     receipts: list[Receipt] = Field(default_factory=list, description="answers to the last signals")
     report_path: str | None = None
+    # The journal (cutover.journal): what the report store holds beyond this bounded status.
+    events_stored: int = Field(
+        default=0, description="timeline events, from the first, that stored pages cover (JournalPage)"
+    )
+    analyses_stored: int = Field(default=0, description="decisions, from the first, that stored pages cover")
+    journal_pages: int = Field(default=0, description="pages in the store: the next page's seq")
+    analysis_group_count: int = Field(
+        default=0, description="analysis groups started: each stores its decisions, a page per step"
+    )
 
     def record(self, event: Event) -> None:
         """Append to the timeline, keeping its first and latest events within TIMELINE_LIMIT."""
@@ -371,3 +387,23 @@ class CronSchedule(BaseModel):
 class ReportRequest(BaseModel):
     workflow_id: str
     status: MigrationStatus
+
+
+class JournalPage(BaseModel):
+    """What one flush adds to a migration's journal: the events recorded and the decisions added since
+    the page before, in order. Pages keep what the bounded status drops (cutover.journal)."""
+
+    seq: int = Field(ge=0, description="the page's number in its migration, from 0")
+    events: list[Event]
+    analyses: list[AnalysisResult]
+    events_omitted: int = Field(
+        default=0, ge=0, description="events since the page before that the status dropped before this flush"
+    )
+    analyses_omitted: int = Field(
+        default=0, ge=0, description="decisions since the page before that the status dropped before it"
+    )
+
+
+class JournalPageRequest(BaseModel):
+    workflow_id: str
+    page: JournalPage

@@ -1,7 +1,10 @@
-"""The post-release review: one Markdown document built from the migration's status."""
+"""The post-release review: one Markdown document built from the migration's status and journal."""
 
+from collections.abc import Sequence
+
+from cutover.journal import analyses_seen, full_analyses, full_timeline, timeline_gaps
 from cutover.markdown import inline
-from cutover.models import TIMELINE_HEAD, AnalysisResult, EventKind, MigrationStatus, Series
+from cutover.models import AnalysisResult, EventKind, JournalPage, MigrationStatus, Series
 from cutover.sparkline import BLOCKS, error_rates
 
 MISSING = "–"
@@ -26,12 +29,21 @@ DECISION_KINDS = {
     EventKind.PAUSED,
     EventKind.RESUMED,
     EventKind.ABORT,
+    EventKind.REVERTED,
     EventKind.GATE_TIMEOUT,
 }
 
 
-def render_review(workflow_id: str, status: MigrationStatus) -> str:
-    """Every free text (names, comments, reasons) goes through inline(): it cannot break a table."""
+def render_review(
+    workflow_id: str,
+    status: MigrationStatus,
+    pages: Sequence[JournalPage] = (),
+    group_pages: Sequence[Sequence[JournalPage]] = (),
+) -> str:
+    """The status with every event of its journal's pages and every decision of its analysis groups'
+    (cutover.journal); without pages, the status's own. Every free text (names, comments, reasons)
+    goes through inline(): it cannot break a table."""
+    timeline, analyses = full_timeline(pages, status), full_analyses(pages, status, group_pages)
     lines = [
         f"# Post-release review: {inline(status.plan_name)}",
         "",
@@ -47,7 +59,7 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "| time (UTC) | actor | decision |",
         "| --- | --- | --- |",
     ]
-    decisions = [e for e in status.timeline if e.kind in DECISION_KINDS]
+    decisions = [e for e in timeline if e.kind in DECISION_KINDS]
     lines += [
         f"| {e.time:%Y-%m-%d %H:%M:%S} | {inline(e.actor)} | {e.kind}: {inline(e.message)} |"
         for e in decisions
@@ -68,12 +80,9 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
         "| " + " | ".join(ANALYSIS_COLUMNS) + " |",
         "|" + " --- |" * len(ANALYSIS_COLUMNS),
     ]
-    lines += [_analysis_row(a) for a in status.analyses] or ["| none |" + " |" * (len(ANALYSIS_COLUMNS) - 1)]
-    if status.analyses_omitted:
-        lines += [
-            "",
-            f"{status.analyses_omitted:,} earlier decisions are not in this table (it keeps the latest).",
-        ]
+    lines += [_analysis_row(a) for a in analyses] or ["| none |" + " |" * (len(ANALYSIS_COLUMNS) - 1)]
+    if omitted := analyses_seen(status) - len(analyses):
+        lines += ["", f"{omitted:,} earlier decisions are not in this table (it keeps the latest)."]
     lines += [
         "",
         "## Timeline",
@@ -83,15 +92,13 @@ def render_review(workflow_id: str, status: MigrationStatus) -> str:
     ]
     rows = [
         f"| {e.time:%Y-%m-%d %H:%M:%S} | {e.kind} | {inline(e.actor)} | {inline(e.message)} |"
-        for e in status.timeline
+        for e in timeline
     ]
-    if status.timeline_omitted:
-        note = f"{status.timeline_omitted} events not kept in the status; the workflow history has them"
-        rows.insert(TIMELINE_HEAD, f"| | | | … {note} |")
+    for gap in reversed(timeline_gaps(pages, status)):
+        note = f"{gap.count} events not kept in the status; the workflow history has them"
+        rows.insert(gap.at, f"| | | | … {note} |")
     lines += rows
-    rollbacks = [
-        e for e in status.timeline if e.kind in (EventKind.ROLLBACK, EventKind.UNDO, EventKind.UNDO_STUCK)
-    ]
+    rollbacks = [e for e in timeline if e.kind in (EventKind.ROLLBACK, EventKind.UNDO, EventKind.UNDO_STUCK)]
     lines += ["", "## Incidents and rollbacks", ""]
     lines += [f"- {e.time:%H:%M:%S} {inline(e.message)}" for e in rollbacks] or ["- none"]
     lines += [

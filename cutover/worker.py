@@ -20,7 +20,7 @@ from cutover.platform.wiring import (
     PlatformConfigError,
     build_capacity,
     build_platform,
-    build_review_store,
+    build_report_store,
     load_platform_config,
 )
 from cutover.temporal.client import TemporalUnreachable, connect
@@ -53,8 +53,8 @@ def configured_activities() -> MigrationActivities:
         router,
         metrics,
         report_dir(),
+        build_report_store(config, report_dir()),
         capacity=build_capacity(config),
-        review_store=build_review_store(config),
     )
 
 

@@ -26,14 +26,21 @@ MODULE_CLIENT = {
 }
 
 
+# Where the IAM action is not named as the API call.
+IAM_NAME = {"s3:ListObjectsV2": "s3:ListBucket"}
+
+
 def aws_calls() -> set[str]:
-    """IAM actions for every `self.<client>.<operation>(` or `<client>.<operation>(` in the adapters."""
+    """IAM actions for every `self.<client>.<operation>(` or `<client>.<operation>(` in the adapters,
+    and every `<client>.get_paginator("<operation>")`."""
     actions = set()
     for module, client in MODULE_CLIENT.items():
         source = (ROOT / "cutover" / "platform" / "aws" / module).read_text()
-        for operation in re.findall(rf"\b{client}\.([a-z_]+)\(", source):
-            name = "".join(part.capitalize() for part in operation.split("_"))
-            actions.add(f"{CLIENT_PREFIX[client]}:{name}")
+        calls = re.findall(rf"\b{client}\.([a-z_0-9]+)\(", source)
+        paginated = re.findall(rf"\b{client}\.get_paginator\(\"([a-z_0-9]+)\"\)", source)
+        for operation in [c for c in calls if c != "get_paginator"] + paginated:
+            name = f"{CLIENT_PREFIX[client]}:" + "".join(part.capitalize() for part in operation.split("_"))
+            actions.add(IAM_NAME.get(name, name))
     return actions
 
 
@@ -51,6 +58,7 @@ def test_iam_policy_allows_every_call_the_adapters_make() -> None:
         "cloudwatch:GetMetricData",
         "eks:CreateFargateProfile",
         "s3:PutObject",
+        "s3:ListBucket",
     } <= calls
     assert calls <= allowed, sorted(calls - allowed)
 

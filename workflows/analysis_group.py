@@ -21,11 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from cutover.analysis.decision import Limits, State, StepAlpha
     from cutover.analysis.looks import ServiceLook, judge
     from cutover.analysis.verdict import Verdict
-    from cutover.models import AnalysisResult, Series
+    from cutover.models import AnalysisResult, JournalPage, JournalPageRequest, Series
     from cutover.plan.history_budget import LOOKS_PER_RUN
     from cutover.plan.model import InconclusiveAction
     from cutover.workflows.calls import call
-    from cutover.workflows.options import FORWARD
+    from cutover.workflows.options import FORWARD, JOURNAL
     from cutover.workflows.watching import counted, evidence, failure
 
 
@@ -218,5 +218,16 @@ class AnalysisGroupWorkflow:
             results=[*self._carry.first_bake, *self._watching],
         )
         self._carry.order, self._watching = None, []
+        await self._store(order.step, report.results)
         migration = workflow.get_external_workflow_handle(self._request.migration_id)
         await migration.signal("group_report", report)
+
+    async def _store(self, step: int, results: list[AnalysisResult]) -> None:
+        """The step's evidence to the report store, as the group's page `step`: the migration keeps
+        only the latest decisions, and its run would carry every one twice if it stored them."""
+        page = JournalPage(seq=step, events=[], analyses=results)
+        request = JournalPageRequest(workflow_id=workflow.info().workflow_id, page=page)
+        try:
+            await call(MigrationActivities.store_journal, request, JOURNAL)
+        except ActivityError:
+            pass  # the migration's status keeps the latest decisions; the review says what is missing

@@ -8,8 +8,9 @@ the leases' keepers, the status (its timeline trimmed to CARRIED_EVENTS) and the
 """
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from cutover.models import Control, Inventory, MigrationStatus
 
@@ -23,29 +24,39 @@ RUN_BYTES = 4 * 1024 * 1024
 GUARD_EVENTS = 8_000
 GUARD_BYTES = 8 * 1024 * 1024
 CARRIED_EVENTS = 200  # the status's latest events a new run starts with
+CARRIED_ANALYSES = 20  # and its latest decisions (the analysis groups stored them all)
 
 
 class UndoSet(BaseModel):
-    """What a rollback undoes, in this order: every exposed service back to blue at once, the CronJobs'
-    schedules back to blue, then green's copies removed. Each is recorded before the action it undoes,
-    so an action cut off half-way is undone too; a part is dropped once undone."""
+    """What a rollback undoes, in this order: blue's scaled-down workloads back up (decommission), every
+    exposed service back to blue at once, the CronJobs' schedules back to blue, then green's copies
+    removed. Each is recorded before the action it undoes, so an action cut off half-way is undone
+    too; a part is dropped once undone."""
 
     routed: bool = Field(default=False, description="a traffic step changed weights")
     crons: dict[str, datetime] = Field(
         default_factory=dict, description="CronJobs whose schedule moved to green: when it was asked"
     )
     copies: list[str] = Field(default_factory=list, description="services with a copy in green")
+    scaled_down: list[str] = Field(
+        default_factory=list, description="services whose blue workload decommission scaled to zero"
+    )
 
     def __bool__(self) -> bool:
-        return self.routed or bool(self.crons) or bool(self.copies)
+        return self.routed or bool(self.crons) or bool(self.copies) or bool(self.scaled_down)
 
 
 class MigrationCarry(BaseModel):
     status: MigrationStatus
-    inventory: Inventory
+    inventory: Inventory  # without its defaults: a thousand workloads must fit a payload with the plan
     units_done: int = 0
     analysed_steps: int = 0
     undo: UndoSet = Field(default_factory=UndoSet)
     keepers: list[str] = Field(default_factory=list)
     abort: Control | None = None
+    reverted: bool = Field(default=False, description="the abort is a revert: its reason says who and why")
     rollback: str | None = Field(default=None, description="why: this run only rolls back")
+
+    @field_serializer("inventory")
+    def _compact(self, inventory: Inventory) -> dict[str, Any]:
+        return inventory.model_dump(mode="json", exclude_defaults=True)

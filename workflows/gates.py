@@ -94,14 +94,7 @@ class Gates(Journal):
         if not self.plan.needs_approval(name):
             return
         gates = self.plan.gates
-        now = workflow.now()
-        self._status.open_gate = OpenGate(
-            name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout
-        )
-        self._decision = self._rejected = None
-        self._step(f"waiting for approval of gate {name}")
-        self._event(EventKind.GATE_OPEN, f"gate {name} waits for one of {', '.join(gates.approvers)}")
-        decided = await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
+        decided = await self._await_decision(name)
         if not decided and gates.on_timeout == TimeoutAction.ROLLBACK:
             self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; plan says roll back")
             self._status.open_gate = None
@@ -121,6 +114,18 @@ class Gates(Journal):
         self._event(EventKind.APPROVED, f"gate {name}: {self._decision.comment}", self._decision.sender)
         # An approval does not lift a pause: hold here before the next step moves traffic.
         await self._checkpoint()
+
+    async def _await_decision(self, name: str) -> bool:
+        """Open the gate and wait up to gates.timeout for a decision or an abort; False if none came."""
+        gates = self.plan.gates
+        now = workflow.now()
+        self._status.open_gate = OpenGate(
+            name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout
+        )
+        self._decision = self._rejected = None
+        self._step(f"waiting for approval of gate {name}")
+        self._event(EventKind.GATE_OPEN, f"gate {name} waits for one of {', '.join(gates.approvers)}")
+        return await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
 
     # ---- pause and abort ------------------------------------------------------------------
     async def _wait_for(self, condition: Callable[[], object], timeout: timedelta) -> bool:

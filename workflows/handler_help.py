@@ -2,15 +2,26 @@
 
 DECISION_EXAMPLE = '{"gate": "uat", "sender": "alice", "comment": "UAT signed off"}'
 CONTROL_EXAMPLE = '{"sender": "alice", "reason": "why"}'
+REVERT_EXAMPLE = '{"sender": "alice", "reason": "checkout p99 doubled since the cutover"}'
 
 APPROVE_HELP = (
-    f"Approve the open gate (uat, traffic-N or full-cutover) as one of the plan's approvers. Input: "
-    f"{DECISION_EXAMPLE}. Refusals (gate not open, not an approver, bad input) appear in the current details."
+    f"Approve the open gate (uat, traffic-N, full-cutover or decommission) as one of the plan's approvers. "
+    f"Input: {DECISION_EXAMPLE}. Refusals (gate not open, not an approver, bad input) appear in the current "
+    f"details."
 )
-REJECT_HELP = f"Reject the open gate: the migration rolls back to blue. Input: {DECISION_EXAMPLE}."
+REJECT_HELP = (
+    f"Reject the open gate: the migration rolls back to blue (at decommission: blue stays as hot standby "
+    f"and the migration succeeds). Input: {DECISION_EXAMPLE}."
+)
 PAUSE_HELP = f"Hold the migration at the next step boundary. Input: {CONTROL_EXAMPLE}."
 RESUME_HELP = f"Continue a paused migration, or retry a stuck undo. Input: {CONTROL_EXAMPLE}."
 ABORT_HELP = f"Stop and roll everything back to blue. Input: {CONTROL_EXAMPLE}."
+REVERT_HELP = (
+    f"After full cutover, until the migration ends (monitoring, decommission): send everything back to "
+    f"blue as an abort does, scaling blue back up first if decommission scaled it down. A reason is "
+    f"required; refused, with why, before cutover (use abort), after a rollback began, or once the "
+    f"migration gives its workloads back. Input: {REVERT_EXAMPLE}."
+)
 STATUS_HELP = "Phase, step, weights, open gate and approvers, refusals and the timeline. No input."
 DECISION_REFUSAL_HELP = (
     f'Would the migration refuse this approve (or reject, with "signal": "reject") now? The reason it '

@@ -1,15 +1,23 @@
 """The migration's journal: its status and timeline, the search attributes the Workflows list
-filters on, the Web UI's details, and the worker's log lines."""
+filters on, the Web UI's details, the worker's log lines, and the pages of events and decisions
+flushed to the report store (the status keeps only the first and latest; the store keeps all; the
+analysis groups store the decisions)."""
 
 from datetime import datetime
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from cutover.activities.migration_activities import MigrationActivities
+    from cutover.journal import count_page
     from cutover.logs import get_logger
-    from cutover.models import Event, EventKind, Phase
+    from cutover.models import AnalysisResult, Event, EventKind, JournalPage, JournalPageRequest, Phase
+    from cutover.plan.history_budget import PAGE_EVENTS
+    from cutover.workflows.calls import call
     from cutover.workflows.details import current_details
     from cutover.workflows.migration_state import SYSTEM, MigrationState
+    from cutover.workflows.options import JOURNAL
     from cutover.workflows.search_attributes import (
         GREEN_TRAFFIC_PERCENT,
         MIGRATION_OUTCOME,
@@ -40,7 +48,9 @@ class Journal(MigrationState):
 
     def _event(self, kind: EventKind, message: str, actor: str = SYSTEM) -> None:
         now = workflow.now()
-        self._status.record(Event(time=now, actor=actor, kind=kind, message=message))
+        event = Event(time=now, actor=actor, kind=kind, message=message)
+        self._status.record(event)
+        self._unstored.append(event)
         if not workflow.unsafe.is_replaying() and self._worth_logging(kind, now):
             info = workflow.info()
             get_logger(workflow_id=info.workflow_id, run_id=info.run_id, phase=self._status.phase.value).info(
@@ -57,8 +67,10 @@ class Journal(MigrationState):
             and last.kind in (EventKind.PAUSED, EventKind.RESUMED)
             and last.actor == actor
             and last.time == workflow.now()
+            and self._unstored  # the line it replaces is not in the store yet
         ):
             timeline[-1] = Event(time=last.time, actor=actor, kind=kind, message=f"{message} (after a burst)")
+            self._unstored[-1] = timeline[-1]
             self._publish_details()
             return
         self._event(kind, message, actor)
@@ -74,3 +86,23 @@ class Journal(MigrationState):
 
     def _publish_details(self) -> None:
         workflow.set_current_details(current_details(self._status))
+
+    def _decided(self, result: AnalysisResult) -> None:
+        """The status keeps the latest decisions; the analysis groups store every one."""
+        self._status.add_analysis(result)
+
+    async def _flush_journal(self, at_least: int = 1) -> None:
+        """Store what was recorded since the last page, in pages, once there is at_least of it.
+        A store that keeps failing costs the store those lines (the status and history keep them),
+        never the migration."""
+        while self._unstored and len(self._unstored) >= at_least:
+            page = JournalPage(
+                seq=self._status.journal_pages, events=self._unstored[:PAGE_EVENTS], analyses=[]
+            )
+            request = JournalPageRequest(workflow_id=workflow.info().workflow_id, page=page)
+            try:
+                await call(MigrationActivities.store_journal, request, JOURNAL)
+            except ActivityError:
+                return  # tried again at the next flush
+            del self._unstored[: len(page.events)]
+            count_page(self._status, page)

@@ -8,8 +8,8 @@ started on 0.5 runs 0.5's code to its end (cutover.workflows.v05).
 
 This module holds the definition: its state's start, the handlers and the run. Each job is a module
 of its own, each class building on the one before: migration_state, journal, gates (gates, pause,
-abort), runs (continue-as-new), traffic_steps (weights and watching), rollback (the undo set), phases
-(the practice's sequence).
+abort), runs (continue-as-new), traffic_steps (weights and watching), rollback (the undo set), standby
+(revert and decommission after full cutover), phases (the practice's sequence).
 """
 
 from collections.abc import Sequence
@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         MigrationStatus,
         Outcome,
     )
-    from cutover.plan.model import Plan
+    from cutover.plan.model import DECOMMISSION_GATE, Plan
     from cutover.workflow_inputs import Refused, read_input, read_plan_input
     from cutover.workflows.calls import Interrupted
     from cutover.workflows.carry import MigrationCarry
@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         PAUSE_HELP,
         REJECT_HELP,
         RESUME_HELP,
+        REVERT_HELP,
         STATUS_HELP,
     )
     from cutover.workflows.migration_state import MigrationStopped, RunFull, innermost_reason
@@ -85,6 +86,7 @@ class MigrationWorkflow(Phases):
         self._group_key = ""
         self._reports = {}
         self._input_logs = (None, 0)
+        self._unstored = []
 
     def _read_carry(self, inputs: Sequence[object]) -> MigrationCarry | None:
         """The previous run's carry: only a run this migration continued as new is handed one."""
@@ -111,9 +113,8 @@ class MigrationWorkflow(Phases):
         decision = self._read("reject", inputs, GateDecision, DECISION_EXAMPLE)
         if decision and self._accept(decision, "reject"):
             self._rejected = decision
-            self._answer(
-                decision, "reject", True, f"rejection of gate {decision.gate} recorded: rolling back"
-            )
+            then = "blue stays as hot standby" if decision.gate == DECOMMISSION_GATE else "rolling back"
+            self._answer(decision, "reject", True, f"rejection of gate {decision.gate} recorded: {then}")
 
     @workflow.signal(name="pause", description=PAUSE_HELP)
     def pause(self, *inputs: object) -> None:
@@ -161,6 +162,22 @@ class MigrationWorkflow(Phases):
         self._abort = control
         self._event(EventKind.ABORT, control.reason or "abort requested", control.sender)
         self._answer(control, "abort", True, "abort recorded: rolling back to blue")
+
+    @workflow.update(name="revert", description=REVERT_HELP)
+    def revert(self, *inputs: object) -> str:
+        """Taken only in the standby window (the validator); the answer says what happens now."""
+        self._guard_history()
+        revert = self._read_revert(inputs)  # an abort may have landed since the validator ran
+        if isinstance(revert, str):
+            raise ApplicationError(revert, type="RevertRefused")
+        return self._take_revert(revert)
+
+    @revert.validator
+    def validate_revert(self, *inputs: object) -> None:
+        """A refused revert leaves no trace in the history: one line says why (a ValueError)."""
+        refusal = self._read_revert(inputs)
+        if isinstance(refusal, str):
+            raise ValueError(refusal)
 
     @workflow.query(name="status", description=STATUS_HELP)
     def status(self) -> MigrationStatus:

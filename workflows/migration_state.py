@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.durations import format_duration
     from cutover.models import (
         Control,
+        Event,
         GateDecision,
         Inventory,
         MigrationStatus,
@@ -66,6 +67,8 @@ class MigrationState:
     _group_key: str
     _reports: dict[int, GroupReport]  # the current step's, by group
     _input_logs: tuple[datetime | None, int]
+    # Recorded since the journal's last page, in order (cutover.workflows.journal).
+    _unstored: list[Event]
 
     @property
     def plan(self) -> Plan:

@@ -38,6 +38,15 @@ UNDO: Final[workflow.ActivityConfig] = {
     "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 }
 
+# A page of the journal to the report store: a few retries; a store that stays down costs a page of
+# lines in the store (the status and the history keep them), never the migration.
+JOURNAL: Final[workflow.ActivityConfig] = {
+    "start_to_close_timeout": ACTIVITY_TIMEOUT,
+    "heartbeat_timeout": HEARTBEAT_TIMEOUT,
+    "retry_policy": UNDO_RETRY,
+    "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+}
+
 
 def heartbeating(wait: timedelta, retry: RetryPolicy = FORWARD_RETRY) -> workflow.ActivityConfig:
     """An activity that polls for up to `wait` (its heartbeats carry the deadline across retries)."""

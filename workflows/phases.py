@@ -1,6 +1,7 @@
 """The phase sequence of the practice, as units of the spine: preparation (leases, discovery, green's
 capacity), the non-exposed services in batches, the exposed ones side by side at 0%, validation and
-the traffic steps, full cutover and monitoring, then the leases given back and the review."""
+the traffic steps, full cutover and monitoring (blue the hot standby: cutover.workflows.standby), then
+the leases given back and the review."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.lease_activities import LeaseActivities, LeaseCheck
     from cutover.activities.migration_activities import MigrationActivities
+    from cutover.journal import events_seen
     from cutover.leases import keeper_id, planned_workloads
     from cutover.models import (
         EventKind,
@@ -35,13 +37,13 @@ with workflow.unsafe.imports_passed_through():
         PROVISION_TIMEOUT,
         heartbeating,
     )
-    from cutover.workflows.rollback import Rollback
     from cutover.workflows.search_attributes import MIGRATION_PHASE
     from cutover.workflows.service_migration import ServiceMigrationInput, ServiceMigrationWorkflow
+    from cutover.workflows.standby import Standby
     from cutover.workflows.waits import rollout_failure
 
 
-class Phases(Rollback):
+class Phases(Standby):
     async def _preparation(self) -> None:
         async def prepare() -> None:
             self._enter(Phase.PREPARATION)
@@ -223,6 +225,9 @@ class Phases(Rollback):
             self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
 
         await self._unit(final_checks)
+        if self.plan.monitoring.decommission:
+            await self._unit(self._decommission)
+        self._close_standby()
 
     def _enter_unit(self, phase: Phase) -> Callable[[], Awaitable[None]]:
         async def enter() -> None:
@@ -239,7 +244,8 @@ class Phases(Rollback):
         self._status.phase = Phase.REVIEW
         self._step("write the post-release review")
         workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.REVIEW.value)])
-        request = ReportRequest(workflow_id=workflow.info().workflow_id, status=self._status)
+        await self._flush_journal()
+        request = ReportRequest(workflow_id=workflow.info().workflow_id, status=self._review_input())
         path = await call(MigrationActivities.write_report, request, FORWARD)
         self._status.report_path = path
         self._status.phase = Phase.DONE
@@ -247,3 +253,12 @@ class Phases(Rollback):
         workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.DONE.value)])
         self._set_outcome_attribute()
         self._event(EventKind.REVIEW, f"post-release review written to {path}")
+        await self._flush_journal()
+
+    def _review_input(self) -> MigrationStatus:
+        """The status without the events the store has (the review reads them there) and with its
+        latest decisions (the groups stored them all)."""
+        if self._unstored:  # the store failed: the status's own go along
+            return self._status
+        update = {"timeline": [], "timeline_omitted": events_seen(self._status)}
+        return self._status.model_copy(update=update)

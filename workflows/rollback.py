@@ -1,16 +1,22 @@
-"""Rollback and the undo set: every exposed service back to blue at once, then the CronJobs'
-schedules, then green's copies; an undo that keeps failing waits for a human, and a run whose history
-grew long hands the rest to a run that only rolls back."""
+"""Rollback and the undo set: blue's scaled-down workloads back up (after decommission), every exposed
+service back to blue at once, then the CronJobs' schedules, then green's copies; an undo that keeps
+failing waits for a human, and a run whose history grew long hands the rest to a run that only rolls
+back."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from cutover.activities.migration_activities import Copies, MigrationActivities, WeightChanges
+    from cutover.activities.migration_activities import (
+        Copies,
+        MigrationActivities,
+        Scaling,
+        WeightChanges,
+    )
     from cutover.models import CronHandover, EventKind, Outcome, Phase
     from cutover.plan.history_budget import COPIES_AT_ONCE
     from cutover.workflows.calls import call
@@ -33,6 +39,8 @@ class Rollback(TrafficSteps):
             self._status.open_gate = None
             self._event(EventKind.ROLLBACK, f"rolling back: {reason}")
             self._carry.rollback = reason
+        if self._undo.scaled_down:
+            await self._scale_back_up()
         if self._undo.routed:
             await self._route_back()
         await self._finish_groups_quietly()
@@ -67,6 +75,21 @@ class Rollback(TrafficSteps):
             self._status.weights[change.service] = change.green_percent
         self._update_traffic_attribute()
         self._event(EventKind.UNDO, f"{description} (as in {blue} before the migration)")
+
+    async def _scale_back_up(self) -> None:
+        """Blue's scaled-down workloads back at their recorded replicas and available, COPIES_AT_ONCE
+        an activity and every activity at once: traffic goes back only to a blue that can take it."""
+        batches = chunks(list(self._undo.scaled_down), COPIES_AT_ONCE)
+        await asyncio.gather(*(self._scale_up(batch) for batch in batches))
+
+    async def _scale_up(self, services: Sequence[str]) -> None:
+        blue, timeout = self.plan.source.name, self.plan.rollout.timeout
+        scaling = Scaling(refs=[self._ref(self._workload(s), blue) for s in services], timeout=timeout)
+        description = f"scale {names(services)} back up in blue and wait for their rollouts"
+        config = heartbeating(timeout, UNDO_RETRY)
+        await self._undo_step(description, MigrationActivities.restore_replicas, scaling, config)
+        self._undo.scaled_down = [s for s in self._undo.scaled_down if s not in services]
+        self._event(EventKind.UNDO, description)
 
     async def _hand_back(self, service: str) -> None:
         workload = self._workload(service)

@@ -7,8 +7,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from cutover.models import TIMELINE_HEAD
-    from cutover.plan.history_budget import RUN_EVENTS
-    from cutover.workflows.carry import CARRIED_EVENTS, RUN_BYTES
+    from cutover.plan.history_budget import FLUSH_AT, RUN_EVENTS
+    from cutover.workflows.carry import CARRIED_ANALYSES, CARRIED_EVENTS, RUN_BYTES
     from cutover.workflows.gates import Gates
     from cutover.workflows.migration_state import RunFull
 
@@ -21,6 +21,7 @@ class Runs(Gates):
             return
         await body()
         self._carry.units_done = self._units
+        await self._flush_journal(at_least=FLUSH_AT)
         long = self._run_is_long() or workflow.info().is_continue_as_new_suggested()
         if long and not self._groups:  # the analysis groups are children: they end with this run
             raise RunFull()
@@ -31,12 +32,16 @@ class Runs(Gates):
 
     async def _continue_as_new(self, rollback: str | None = None) -> None:
         """Hand the migration to a new run (one that only rolls back, with `rollback`)."""
+        await self._flush_journal()
         await workflow.wait_condition(workflow.all_handlers_finished)
         status = self._status.model_copy(deep=True)
         if len(status.timeline) > CARRIED_EVENTS:  # the first events and the latest, as record() keeps
             dropped = len(status.timeline) - CARRIED_EVENTS
             del status.timeline[TIMELINE_HEAD : TIMELINE_HEAD + dropped]
             status.timeline_omitted += dropped
+        if len(status.analyses) > CARRIED_ANALYSES:  # the groups stored every decision
+            status.analyses_omitted += len(status.analyses) - CARRIED_ANALYSES
+            del status.analyses[:-CARRIED_ANALYSES]
         carry = self._carry.model_copy(
             update={"status": status, "abort": self._abort, "rollback": rollback, "undo": self._undo}
         )

@@ -9,6 +9,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.migration_activities import Copies, MigrationActivities, WeightChanges
     from cutover.analysis.verdict import Verdict
+    from cutover.journal import analysis_group_id
     from cutover.models import EventKind
     from cutover.plan.history_budget import GROUP_SIZE
     from cutover.plan.model import InconclusiveAction
@@ -87,8 +88,9 @@ class TrafficSteps(Runs):
         reports = sorted(self._reports.values(), key=lambda r: r.group)
         for report in reports:
             for result in report.results:
-                self._status.add_analysis(result)
+                self._decided(result)
                 self._event(EventKind.ANALYSIS, f"{label} {result.service}: {result.verdict}")
+        await self._flush_journal()
         failed = next((r for r in reports if r.verdict is Verdict.FAIL), None)
         if failed:
             raise MigrationStopped(failed.failure)
@@ -142,7 +144,7 @@ class TrafficSteps(Runs):
                     workflow.start_child_workflow(
                         AnalysisGroupWorkflow.run,
                         group,
-                        id=f"{migration}/analysis-{group.group}",
+                        id=analysis_group_id(migration, group.group),
                         task_timeout=LONG_CHILD_TASK_TIMEOUT,
                     )
                     for group in inputs
@@ -150,6 +152,7 @@ class TrafficSteps(Runs):
             )
         )
         self._status.analysis_groups = [group.id for group in self._groups]
+        self._status.analysis_group_count = len(self._groups)
 
     async def _finish_groups(self) -> None:
         await asyncio.gather(*(group.signal(AnalysisGroupWorkflow.finish) for group in self._groups))

@@ -18,7 +18,7 @@ from temporalio.client import (
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cutover.cli.errors import CliError, OperationFailed
+from cutover.cli.errors import CliError, MigrationNotFound, OperationFailed
 from cutover.models import AnalysisResult, MigrationStatus
 from cutover.temporal.client import TemporalUnreachable, connect
 from cutover.temporal.settings import TemporalSettings
@@ -154,7 +154,7 @@ async def _answer(workflow_id: str, query: Awaitable[T]) -> T:
         return await query
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise CliError(f"migration {workflow_id!r} not found") from None
+            raise MigrationNotFound(f"migration {workflow_id!r} not found") from None
         raise OperationFailed(
             f"cannot query migration {workflow_id!r}: {_first_line(error.message)}"
         ) from None

@@ -12,6 +12,10 @@ class CliError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+class MigrationNotFound(CliError):
+    """Temporal has no migration of that id (never started, or gone with its retention period)."""
+
+
 class OperationFailed(CliError):
     """The input was fine but the operation could not be done (e.g. Temporal unreachable)."""
 

@@ -9,6 +9,7 @@ from cutover.cli.control_commands import abort, approve, pause, reject, resume, 
 from cutover.cli.demo_command import demo
 from cutover.cli.discover_command import discover
 from cutover.cli.plan_commands import plan_group
+from cutover.cli.revert_command import revert
 from cutover.cli.schedule_commands import schedule_group
 from cutover.cli.status_commands import report, status
 
@@ -29,6 +30,7 @@ COMMANDS = (
     pause,
     resume,
     abort,
+    revert,
     schedule_group,
     report,
     demo,

@@ -97,6 +97,13 @@ def validate(file: str, as_json: bool) -> None:
         f"  gates needing approval: {', '.join(g.require) or 'none'}; approvers: "
         f"{', '.join(g.approvers) or 'none'}; timeout {fmt(g.timeout)} then {g.on_timeout.value}"
     )
+    decommission = (
+        "then gate decommission scales it to zero" if plan.monitoring.decommission else "no decommission"
+    )
+    click.echo(
+        f"  monitoring {fmt(plan.monitoring.window)} after full cutover, blue the hot standby "
+        f"(`cutover revert`); {decommission}"
+    )
     history = estimate_history(plan)
     click.echo(
         f"  workflow history: about {history.total:,} events over the migration's runs, "

@@ -1,16 +1,25 @@
-"""The cluster and metrics the worker would use, built on the operator's machine for checks before
-anything runs."""
+"""The cluster, metrics and report store the worker would use, built on the operator's machine: for
+checks before anything runs, and to read what a migration stored."""
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.platform.errors import PlatformError
-from cutover.platform.interfaces import Cluster, MetricsSource
+from cutover.platform.interfaces import Cluster, MetricsSource, ReportStore
 from cutover.platform.local import LocalEnvironment
-from cutover.platform.wiring import PlatformConfigError, build_platform, load_platform_config
-from cutover.temporal.settings import local_state_path
+from cutover.platform.wiring import (
+    PlatformConfigError,
+    build_platform,
+    build_report_store,
+    load_platform_config,
+)
+from cutover.temporal.settings import local_state_path, report_dir
+
+T = TypeVar("T")
 
 platform_config_option = click.option(
     "--platform-config",
@@ -39,3 +48,19 @@ def configured_platform(platform_config: str | None) -> tuple[Cluster, MetricsSo
         raise CliError(str(error)) from None
     except PlatformError as error:
         raise OperationFailed(f"cluster access: {error}") from None
+
+
+def configured_report_store(platform_config: str | None) -> ReportStore:
+    """The worker's report store: S3 (`reviews:`), else the local folder (CUTOVER_REPORT_DIR)."""
+    try:
+        return build_report_store(load_platform_config(platform_config), report_dir())
+    except PlatformConfigError as error:
+        raise CliError(str(error)) from None
+
+
+def from_store(read: Callable[[], T]) -> T:
+    """A read from the report store, or one `error:` line saying why it failed."""
+    try:
+        return read()
+    except (PlatformError, OSError) as error:
+        raise OperationFailed(f"report store: {error}") from None

@@ -1,12 +1,18 @@
-"""`cutover status|report`: where a migration is, and its post-release review."""
+"""`cutover status|report`: where a migration is, its whole timeline, and its post-release review."""
 
 import asyncio
 from pathlib import Path
 
 import click
+from temporalio.client import Client
 
 from cutover.cli.context import client_for, query_status, run_async, settings_from, temporal_options
-from cutover.models import TIMELINE_HEAD, AnalysisResult, MigrationStatus, Outcome, Phase
+from cutover.cli.errors import CliError, MigrationNotFound
+from cutover.cli.platform_access import configured_report_store, from_store, platform_config_option
+from cutover.cli.timeline_pages import PAGE_SIZE, json_lines, more_line, page_lines
+from cutover.journal import full_timeline, journal_of_groups, stored_pages, timeline_gaps
+from cutover.models import TIMELINE_HEAD, AnalysisResult, JournalPage, MigrationStatus, Outcome, Phase
+from cutover.platform.interfaces import ReportStore
 from cutover.report import (
     evidence_text,
     latency_text,
@@ -80,9 +86,28 @@ def _sparkline_line(a: AnalysisResult) -> list[str]:
 
 @click.command("status")
 @click.argument("workflow_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the status as JSON; with --timeline, one JSON object per line (index, time, actor, "
+    "kind, message) and the next page's command on stderr",
+)
 @click.option("--watch", is_flag=True, help="Follow the migration live until it ends")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls with --watch")
+@click.option(
+    "--timeline",
+    is_flag=True,
+    help="Print the whole timeline a page at a time, numbered from 0: the report store's pages (see "
+    "--platform-config) and the live status",
+)
+@click.option(
+    "--from", "start", type=int, default=None, help="With --timeline: the first event's number [default 0]"
+)
+@click.option(
+    "--limit", type=int, default=None, help=f"With --timeline: at most this many events [default {PAGE_SIZE}]"
+)
+@platform_config_option
 @temporal_options
 @run_async
 async def status(
@@ -90,11 +115,23 @@ async def status(
     as_json: bool,
     watch: bool,
     interval: float,
+    timeline: bool,
+    start: int | None,
+    limit: int | None,
+    platform_config: str | None,
     address: str | None,
     namespace: str | None,
     task_queue: str | None,
 ) -> None:
     """Show phase, step, weights, the open gate and the timeline."""
+    if timeline:
+        first, size = paging(start, limit, watch)
+        store = configured_report_store(platform_config)
+        client = await client_for(settings_from(address, namespace, None))
+        await print_timeline(client, store, workflow_id, first, size, as_json)
+        return
+    if start is not None or limit is not None:
+        raise CliError("--from/--limit: only with --timeline")
     client = await client_for(settings_from(address, namespace, None))
     current = await query_status(client, workflow_id)
     if as_json:
@@ -119,19 +156,85 @@ async def status(
         current = await query_status(client, workflow_id)
 
 
+async def print_timeline(
+    client: Client, store: ReportStore, workflow_id: str, first: int, size: int, as_json: bool
+) -> None:
+    """One page of the whole timeline; as JSON, its events one a line and the next page's command on
+    stderr (stdout stays JSON)."""
+    current = await query_status(client, workflow_id)
+    pages = read_pages(store, workflow_id, current)
+    events = full_timeline(pages, current)
+    if not as_json:
+        click.echo("\n".join(page_lines(workflow_id, events, timeline_gaps(pages, current), first, size)))
+        return
+    if lines := json_lines(events, first, size):
+        click.echo("\n".join(lines))
+    if more := more_line(workflow_id, len(events), first, size):
+        click.echo(more, err=True)
+
+
+def paging(start: int | None, limit: int | None, watch: bool) -> tuple[int, int]:
+    """--from and --limit, checked before anything is contacted."""
+    if watch:
+        raise CliError("--timeline/--watch: one at a time")
+    first, size = (0 if start is None else start), (PAGE_SIZE if limit is None else limit)
+    if first < 0:
+        raise CliError(f"--from: must be 0 or more (an event's number), got {first}")
+    if size < 1:
+        raise CliError(f"--limit: must be 1 or more, got {size}")
+    return first, size
+
+
+def read_pages(store: ReportStore, workflow_id: str, current: MigrationStatus) -> list[JournalPage]:
+    """The store's pages, read after the status (a page flushed meanwhile is one it does not count
+    yet); a warning when they are not the status's: then its own bounded record is what shows."""
+    pages = from_store(lambda: store.pages(workflow_id))
+    if current.journal_pages and stored_pages(pages, current) is None:
+        click.echo(
+            f"warning: the report store does not hold the {current.journal_pages} journal pages of "
+            f"{workflow_id}: showing what its status keeps (is --platform-config the worker's?)",
+            err=True,
+        )
+    return pages
+
+
 @click.command("report")
 @click.argument("workflow_id")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout")
+@platform_config_option
 @temporal_options
 @run_async
 async def report(
-    workflow_id: str, output: str | None, address: str | None, namespace: str | None, task_queue: str | None
+    workflow_id: str,
+    output: str | None,
+    platform_config: str | None,
+    address: str | None,
+    namespace: str | None,
+    task_queue: str | None,
 ) -> None:
-    """Print the post-release review (Markdown) of a migration."""
+    """Print the post-release review (Markdown) of a migration: the stored one once it is written,
+    else one rendered now from the report store's pages and the live status."""
+    store = configured_report_store(platform_config)
     client = await client_for(settings_from(address, namespace, None))
-    text = render_review(workflow_id, await query_status(client, workflow_id))
+    text = await review_text(client, store, workflow_id)
     if output:
         Path(output).write_text(text)
         click.echo(f"review written to {output}")
     else:
         click.echo(text)
+
+
+async def review_text(client: Client, store: ReportStore, workflow_id: str) -> str:
+    """The stored review of a migration that is done, or that Temporal no longer has; a running one's
+    rendered now (a stored review then is an earlier migration's with the same id)."""
+    try:
+        current = await query_status(client, workflow_id)
+    except MigrationNotFound:
+        stored = from_store(lambda: store.review(workflow_id))
+        if stored is None:
+            raise
+        return stored
+    if current.phase == Phase.DONE and (stored := from_store(lambda: store.review(workflow_id))):
+        return stored
+    groups = from_store(lambda: journal_of_groups(store.pages, workflow_id, current))
+    return render_review(workflow_id, current, read_pages(store, workflow_id, current), groups)

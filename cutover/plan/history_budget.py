@@ -24,7 +24,9 @@ RUN_EVENTS = 4_000  # a run before the first bake hands over past this, at its n
 # The sizes the workflows are cut to, owned here so the estimate and the workflows cannot drift apart.
 GROUP_SIZE = 25  # exposed services per analysis group (cutover.workflows.analysis_group)
 LOOKS_PER_RUN = 250  # a group's looks per run: about 11 events and 6 KB each
-COPIES_AT_ONCE = 20  # exposed copies deployed together: one unit (cutover.workflows.migration)
+COPIES_AT_ONCE = 20  # exposed copies deployed together: one unit (cutover.workflows.phases)
+PAGE_EVENTS = 400  # timeline events in one journal page (cutover.workflows.journal): well under 512 KB
+FLUSH_AT = 100  # unstored timeline events that make a unit boundary store a journal page
 EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task that follows
 EVENTS_PER_CHILD = 9  # initiated, started, completed + the workflow tasks after the last two
 EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
@@ -38,6 +40,13 @@ GROUP_FIXED_EVENTS = 10
 REPORT_BYTES_PER_SERVICE = 1_500
 LOOK_BYTES_PER_SERVICE = 400
 WORKLOAD_BYTES = 300
+LINE_BYTES = 200  # a timeline line in a journal page
+PAYLOAD_LIMIT = 512 * 1024  # this project's bound on one payload (Temporal's: 2 MB)
+# What one run hands the next (the plan and cutover.workflows.carry), measured at 1,000 services:
+# per service, its plan entry and about 1.6 times that again (the workload discovered, without
+# defaults, its part of the undo set and weights); then the status's carried events and decisions.
+CARRY_PER_PLAN_BYTE = 2.6
+CARRY_FIXED_BYTES = 80_000
 EVENT_BYTES = 250  # an event without a payload of note
 
 
@@ -57,6 +66,12 @@ def undecided_count(plan: Plan) -> int:
 def worst_case_exposure(plan: Plan) -> dict[str, bool]:
     """Declared exposed services, and every one left to discovery that could be exposed."""
     return {s.name: may_be_exposed(s) for s in plan.services}
+
+
+def _replicated(plan: Plan) -> int:
+    """Services whose blue workload has replicas to scale down (Deployments and StatefulSets)."""
+    kinds = (WorkloadKind.DEPLOYMENT, WorkloadKind.STATEFULSET)
+    return sum(1 for s in plan.services if s.workload_kind in kinds)
 
 
 def exposed_count(plan: Plan) -> int:
@@ -107,34 +122,56 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
         look_schedule(plan.monitoring.window, interval).count
     )
     copies = math.ceil(exposed / COPIES_AT_ONCE)
+    watches = steps + 1  # the traffic steps' bakes and monitoring
+    # Journal pages: the timeline before the traffic (a line per workload discovered and migrated),
+    # then a page per watch (a line per exposed service's decision).
+    lines = 2 * len(plan.services) + math.ceil(children / max(1, plan.non_exposed.batch_size))
     traffic = steps * (EVENTS_PER_ACTIVITY + groups * EVENTS_PER_GROUP_STEP) + EVENTS_PER_GATE * gates
+    traffic += watches * math.ceil(exposed / PAGE_EVENTS) * EVENTS_PER_ACTIVITY
     parts = {
-        "services": FIXED_EVENTS + EVENTS_PER_CHILD * children + 2 * EVENTS_PER_ACTIVITY * exposed + copies,
+        "services": FIXED_EVENTS
+        + EVENTS_PER_CHILD * children
+        + 2 * EVENTS_PER_ACTIVITY * exposed
+        + copies
+        + math.ceil(lines / FLUSH_AT) * EVENTS_PER_ACTIVITY,
         "parallel_operation": rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY),
         "traffic": traffic + groups * EVENTS_PER_CHILD,
     }
+    if plan.monitoring.decommission:  # its gate is counted with the others; then blue's scale-down
+        parts["decommission"] = EVENTS_PER_ACTIVITY * math.ceil(_replicated(plan) / COPIES_AT_ONCE)
     largest_unit = max(
         min(plan.non_exposed.batch_size, children) * EVENTS_PER_CHILD,
         COPIES_AT_ONCE * 2 * EVENTS_PER_ACTIVITY,
         EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY,
     )
-    reports = (steps + 1) * groups * min(GROUP_SIZE, exposed) * REPORT_BYTES_PER_SERVICE
+    reports = watches * groups * min(GROUP_SIZE, exposed) * REPORT_BYTES_PER_SERVICE
     group_looks = min(looks, LOOKS_PER_RUN)
     before_traffic = min(parts["services"] + parts["parallel_operation"], RUN_EVENTS + largest_unit)
     runs = {
         "unit": RunEstimate(
-            before_traffic, before_traffic * EVENT_BYTES + len(plan.services) * WORKLOAD_BYTES
+            before_traffic,
+            before_traffic * EVENT_BYTES + len(plan.services) * WORKLOAD_BYTES + lines * LINE_BYTES,
         ),
         "traffic": RunEstimate(
             before_traffic + parts["traffic"],
-            parts["traffic"] * EVENT_BYTES + reports + len(plan.services) * WORKLOAD_BYTES,
+            parts["traffic"] * EVENT_BYTES
+            + reports
+            + len(plan.services) * WORKLOAD_BYTES
+            + watches * exposed * LINE_BYTES,
         ),
         "group": RunEstimate(
-            GROUP_FIXED_EVENTS + group_looks * EVENTS_PER_LOOK,
-            group_looks * (EVENTS_PER_LOOK * EVENT_BYTES + min(GROUP_SIZE, exposed) * LOOK_BYTES_PER_SERVICE),
+            GROUP_FIXED_EVENTS + group_looks * EVENTS_PER_LOOK + watches * EVENTS_PER_ACTIVITY,
+            group_looks * (EVENTS_PER_LOOK * EVENT_BYTES + min(GROUP_SIZE, exposed) * LOOK_BYTES_PER_SERVICE)
+            + watches * min(GROUP_SIZE, exposed) * REPORT_BYTES_PER_SERVICE,
         ),
     }
     return HistoryEstimate(parts, runs)
+
+
+def carry_bytes(plan: Plan) -> int:
+    """About how large the input of a run the migration continues as new is."""
+    services = sum(len(service.model_dump_json()) for service in plan.services)
+    return CARRY_FIXED_BYTES + round(CARRY_PER_PLAN_BYTE * services)
 
 
 def history_problems(plan: Plan) -> list[str]:
@@ -153,5 +190,11 @@ def history_problems(plan: Plan) -> list[str]:
             f"{field[kind]}: one workflow run of the migration would record about {run.events:,} events "
             f"and {run.bytes / 1e6:.1f} MB; a run may record {RUN_EVENT_LIMIT:,} and "
             f"{RUN_BYTE_LIMIT / 1e6:.0f} MB: {advice[kind]}{hint}"
+        )
+    if (carried := carry_bytes(plan)) > PAYLOAD_LIMIT:
+        problems.append(
+            f"services: the state one workflow run of the migration hands the next would be about "
+            f"{carried / 1024:,.0f} KB; a payload may be {PAYLOAD_LIMIT // 1024} KB: split the services "
+            "into several plans"
         )
     return problems

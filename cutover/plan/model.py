@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StringConstraints,
     ValidationError,
@@ -26,6 +27,8 @@ from cutover.plan.file import PlanFileError, read_plan_file
 from cutover.text import cut, shown
 
 DEFAULT_STEPS = [2, 25, 75, 100]
+# The gate after the monitoring window that gives blue up (monitoring.decommission).
+DECOMMISSION_GATE = "decommission"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 # Kubernetes object names (RFC 1123 subdomain); the length is checked first, so matching stays cheap.
 OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -276,6 +279,12 @@ class Monitoring(Strict):
         default=timedelta(minutes=15),
         description="deprecated: read only by migrations started before 0.4; now analysis.interval",
     )
+    decommission: StrictBool = Field(
+        default=False,
+        description="after the window, gate `decommission`: approved, blue's Deployments and "
+        "StatefulSets scale to zero (kept, so reversible until deleted); rejected or timed out, blue "
+        "stays as hot standby; either way the migration succeeds",
+    )
 
 
 class RolloutSettings(Strict):
@@ -320,14 +329,16 @@ class Plan(Strict):
 
     def gate_order(self) -> list[str]:
         """Every gate the workflow passes, in the order it reaches them."""
-        return ["uat", *(traffic_gate(w) for w in self.partial_steps()), "full-cutover"]
+        decommission = [DECOMMISSION_GATE] if self.monitoring.decommission else []
+        return ["uat", *(traffic_gate(w) for w in self.partial_steps()), "full-cutover", *decommission]
 
     def partial_steps(self) -> list[int]:
         """Traffic steps before full cutover; the final 100% belongs to the full-cutover phase."""
         return [w for w in self.traffic.steps if w < 100]
 
     def needs_approval(self, gate: str) -> bool:
-        return gate in self.gates.require
+        """Listed in gates.require; the decommission gate always is: giving blue up is a person's call."""
+        return gate in self.gates.require or gate == DECOMMISSION_GATE
 
 
 def may_be_exposed(service: Service) -> bool:
@@ -402,6 +413,8 @@ def _gate_problems(plan: Plan) -> list[str]:
     problems += _repeats("gates.approvers", plan.gates.approvers)
     if plan.gates.require and not plan.gates.approvers:
         problems.append("gates.approvers: gates need approval but no approvers are listed")
+    elif plan.monitoring.decommission and not plan.gates.approvers:
+        problems.append("monitoring.decommission: its gate needs an approver, but gates.approvers is empty")
     return problems
 
 

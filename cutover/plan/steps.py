@@ -10,7 +10,7 @@ from enum import StrEnum
 from cutover.durations import format_duration as fmt
 from cutover.models import Phase, WorkloadKind
 from cutover.plan.look_schedule import look_schedule
-from cutover.plan.model import Plan, traffic_gate
+from cutover.plan.model import DECOMMISSION_GATE, Plan, traffic_gate
 
 
 class StepKind(StrEnum):
@@ -23,6 +23,7 @@ class StepKind(StrEnum):
     TRAFFIC = "traffic"
     FINAL_CHECKS = "final-checks"
     MONITOR = "monitor"
+    DECOMMISSION = "decommission"
     REVIEW = "review"
 
 
@@ -79,8 +80,27 @@ def step_sequence(plan: Plan, exposed: dict[str, bool]) -> list[PlannedStep]:
     looks = look_schedule(mon.window, interval).describe()
     text = f"full cutover: monitoring window {fmt(mon.window)}, {looks}"
     steps.append(PlannedStep(Phase.FULL_CUTOVER, StepKind.MONITOR, text, weight=100))
+    if mon.decommission:
+        steps += _decommission(plan)
     steps.append(PlannedStep(Phase.REVIEW, StepKind.REVIEW, "post-release review: write the report"))
     return steps
+
+
+def _decommission(plan: Plan) -> list[PlannedStep]:
+    """The optional gate that gives blue up: neither its rejection nor its timeout rolls back."""
+    g = plan.gates
+    gate = (
+        f"gate {DECOMMISSION_GATE}: wait for approval by one of {', '.join(g.approvers)} "
+        f"(timeout {fmt(g.timeout)}, then blue stays as hot standby; a rejection keeps it too)"
+    )
+    scale = (
+        f"full cutover: once approved, scale blue's Deployments and StatefulSets to zero in "
+        f"{plan.source.name} (kept: `kubectl scale` brings them back; `cutover revert` does until the end)"
+    )
+    return [
+        PlannedStep(Phase.FULL_CUTOVER, StepKind.GATE, gate, gate=DECOMMISSION_GATE, approval=True),
+        PlannedStep(Phase.FULL_CUTOVER, StepKind.DECOMMISSION, scale),
+    ]
 
 
 def planned_steps(plan: Plan, exposed: dict[str, bool]) -> list[str]:

@@ -1,8 +1,8 @@
 """What cutover needs from the world; local and real adapters implement it.
 
 Every role but the cluster, the router and the metrics is optional: a worker without a capacity
-provisioner assumes green can schedule the workloads, one without a review store keeps the
-post-release review on its disk only. Implementations raise cutover.platform.errors' types.
+provisioner assumes green can schedule the workloads, one without a configured report store keeps
+journals and reviews in a folder on its disk. Implementations raise cutover.platform.errors' types.
 """
 
 from collections.abc import Mapping, Sequence
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from cutover.analysis.counts import Baseline, LatencyThresholds, Side
-from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload
+from cutover.models import CronSchedule, JournalPage, ServiceRef, WeightChange, Workload
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 
 # How many failed services a batch's error names before it says how many more failed.
@@ -43,6 +43,10 @@ class Cluster(Protocol):
         self, env: str, namespace: str, kind: str, name: str, scale_to_zero: bool = False
     ) -> None:
         """Delete the workload from env, or keep it at zero replicas (CronJob: suspended); absent is fine."""
+
+    def set_replicas(self, env: str, namespace: str, kind: str, name: str, replicas: int) -> None:
+        """Scale a Deployment or StatefulSet in env to replicas, changing nothing else (as `kubectl
+        scale`: whoever manages the rest of the object keeps it); a missing workload is permanent."""
 
     def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
         """Every wanted replica updated and ready now (a CronJob: it exists). One look: the rollout
@@ -153,8 +157,18 @@ class CapacityProvisioner(Protocol):
         """The capacity's address once it is ready, None while the platform is still creating it."""
 
 
-class ReviewStore(Protocol):
-    """Where the worker copies each post-release review for the rest of the team."""
+class ReportStore(Protocol):
+    """Each migration's journal pages (what its bounded status drops) and its post-release review,
+    kept after the migration and its history are gone, for the rest of the team."""
 
-    def upload(self, workflow_id: str, review: str) -> str:
-        """Store the review (idempotent: same workflow, same address); return where it now is."""
+    def put_page(self, workflow_id: str, page: JournalPage) -> None:
+        """Store the page (idempotent: the same seq replaces the same page; activities are retried)."""
+
+    def pages(self, workflow_id: str) -> list[JournalPage]:
+        """Every stored page of the migration in seq order; none yet: an empty list."""
+
+    def put_review(self, workflow_id: str, markdown: str) -> str:
+        """Store the review (idempotent: same workflow, same place); return where it now is."""
+
+    def review(self, workflow_id: str) -> str | None:
+        """The stored review, None if there is none."""

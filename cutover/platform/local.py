@@ -197,6 +197,17 @@ class LocalEnvironment:
 
         self.update(change)
 
+    def set_replicas(self, env: str, namespace: str, kind: str, name: str, replicas: int) -> None:
+        def change(state: State) -> None:
+            key = _key(namespace, kind, name)
+            item = self._cluster(state, env).get(key)
+            if item is None:
+                raise KeyError(f"{key} does not exist in {env}")
+            item["replicas"] = replicas
+            state["operations"].append({"op": "scale", "env": env, "workload": key, "replicas": replicas})
+
+        self.update(change)
+
     def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
         item = self._cluster(self._peek(), env).get(_key(namespace, kind, name))
         return bool(item and item.get("ready") and (kind == WorkloadKind.CRONJOB or item["replicas"] > 0))

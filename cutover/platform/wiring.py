@@ -29,10 +29,11 @@ from cutover.platform.interfaces import (
     CapacityProvisioner,
     Cluster,
     MetricsSource,
-    ReviewStore,
+    ReportStore,
     TrafficRouter,
 )
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.local_reports import LocalReportStore
 from cutover.platform.prometheus import PrometheusMetrics, PrometheusQueries
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from cutover.platform.aws.cloudwatch import CloudWatchMetrics
     from cutover.platform.aws.eks import FargateProvisioner
     from cutover.platform.aws.route53 import Route53Router
-    from cutover.platform.aws.s3 import S3ReviewStore
+    from cutover.platform.aws.s3 import S3ReportStore
     from cutover.platform.kubernetes.cluster import KubernetesCluster
 
 IN_CLUSTER = "in-cluster"
@@ -188,15 +189,16 @@ class FargateConfig(Aws, FargateTarget):
 
 
 class ReviewsConfig(Aws):
-    """Copy every post-release review to s3://bucket/prefix<workflow id>.md."""
+    """The report store in S3: every post-release review at s3://bucket/prefix<workflow id>.md, its
+    migration's journal under prefix<workflow id>/."""
 
     bucket: str
     prefix: str = ""
 
-    def build(self) -> "S3ReviewStore":
-        from cutover.platform.aws.s3 import S3ReviewStore
+    def build(self) -> "S3ReportStore":
+        from cutover.platform.aws.s3 import S3ReportStore
 
-        return S3ReviewStore(self.client("s3"), self.bucket, self.prefix)
+        return S3ReportStore(self.client("s3"), self.bucket, self.prefix)
 
 
 class PlatformConfig(Strict):
@@ -243,6 +245,7 @@ def build_capacity(config: PlatformConfig) -> CapacityProvisioner | None:
     return config.fargate.build() if config.fargate else None
 
 
-def build_review_store(config: PlatformConfig) -> ReviewStore | None:
-    """Where reviews are copied besides the worker's disk; None: nowhere."""
-    return config.reviews.build() if config.reviews else None
+def build_report_store(config: PlatformConfig, folder: Path) -> ReportStore:
+    """Where journals and reviews are kept: S3 (`reviews:`), else the folder (the worker's report_dir;
+    the platform knows nothing of the worker's settings, so its caller names it)."""
+    return config.reviews.build() if config.reviews else LocalReportStore(folder)

@@ -17,6 +17,7 @@ from cutover.activities.running import PLATFORM_THREADS
 from cutover.demo.seed import seed
 from cutover.models import RolloutWait, ServiceRef, WorkloadKind
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.local_reports import LocalReportStore
 
 WAITS = PLATFORM_THREADS + 4
 
@@ -43,7 +44,9 @@ def wait_for(name: str) -> RolloutWait:
 async def test_more_waits_than_threads_all_finish(tmp_path: Path) -> None:
     seed(tmp_path / "local-env.json")
     cluster = AvailableOnceAllLooked(tmp_path / "local-env.json")
-    activities = MigrationActivities(cluster, cluster, cluster, tmp_path / "reports")
+    activities = MigrationActivities(
+        cluster, cluster, cluster, tmp_path / "reports", LocalReportStore(tmp_path / "reports")
+    )
     names = [f"copy-{i}" for i in range(WAITS)]
     results = await asyncio.gather(
         *(ActivityEnvironment().run(activities.await_rollout, wait_for(name)) for name in names)

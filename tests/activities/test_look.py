@@ -15,6 +15,7 @@ from cutover.analysis.verdict import Verdict
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.models import WeightChange
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.local_reports import LocalReportStore
 from tests.workflows.helpers import make_plan
 
 
@@ -44,7 +45,9 @@ def request(services: list[looks.Watched], final: bool = False) -> looks.LookReq
 
 async def test_a_failing_green_fails_within_a_few_looks_and_a_healthy_one_watches(tmp_path: Path) -> None:
     local = routed(tmp_path)
-    activities = MigrationActivities(local, local, local, tmp_path / "reports")
+    activities = MigrationActivities(
+        local, local, local, tmp_path / "reports", LocalReportStore(tmp_path / "reports")
+    )
     limits = make_plan().analysis.decision_limits()
     first = State().next_step(StepAlpha(errors=0.005, latency=0.005), limits)
     watched = [looks.Watched(service=name, namespace="shop", state=first) for name in ("checkout", "catalog")]

@@ -19,6 +19,7 @@ from cutover.activities.stale_leases import StaleLeaseActivities
 from cutover.models import CronHandover, CronSchedule, ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.local_reports import LocalReportStore
 
 REF = ServiceRef(
     service="checkout",
@@ -58,6 +59,9 @@ class FailingCluster:
     ) -> None:
         raise self.error
 
+    def set_replicas(self, env: str, namespace: str, kind: str, name: str, replicas: int) -> None:
+        raise self.error
+
     def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
         raise self.error
 
@@ -82,7 +86,9 @@ class FailingCluster:
 
 def failing_activities(error: PlatformError, tmp_path: Path) -> MigrationActivities:
     local = LocalEnvironment(tmp_path / "local-env.json")
-    return MigrationActivities(FailingCluster(error), local, local, tmp_path / "reports")
+    return MigrationActivities(
+        FailingCluster(error), local, local, tmp_path / "reports", LocalReportStore(tmp_path / "reports")
+    )
 
 
 async def test_a_permanent_error_fails_the_activity_for_good(tmp_path: Path) -> None:
@@ -135,7 +141,7 @@ async def test_a_waiting_activity_translates_too(tmp_path: Path) -> None:
 def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
     local = LocalEnvironment(tmp_path / "local-env.json")
     methods: list[Callable[..., Any]] = [
-        *MigrationActivities(local, local, local, tmp_path).all(),
+        *MigrationActivities(local, local, local, tmp_path, LocalReportStore(tmp_path)).all(),
         LeaseActivities.await_leases,
         LeaseActivities.await_released,
         StaleLeaseActivities.reclaim_stale_lease,
@@ -157,6 +163,8 @@ def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
         "look_at_counts",
         "count_looks",
         "write_report",
+        "store_journal",
+        "restore_replicas",
         "await_leases",
         "await_released",
         "reclaim_stale_lease",

@@ -185,6 +185,37 @@ def test_scale_to_zero_keeps_the_object_with_no_replicas(
     assert (patch.method, patch.headers["content-type"]) == ("PATCH", "application/merge-patch+json")
 
 
+@pytest.mark.parametrize(("kind", "plural"), [("deployment", "deployments"), ("statefulset", "statefulsets")])
+def test_set_replicas_patches_that_field_alone(
+    doubles: Doubles, cluster: KubernetesCluster, kind: str, plural: str
+) -> None:
+    """How a revert after decommission brings blue back: as `kubectl scale`, not an apply."""
+    doubles["eks"].put_object(
+        deployment("web", replicas=0, kind="Deployment" if kind == "deployment" else "StatefulSet")
+    )
+    before = doubles["eks"].get_object(plural, NS, "web")
+    cluster.set_replicas("eks", NS, kind, "web", 3)
+    after = doubles["eks"].get_object(plural, NS, "web")
+    assert before is not None and after is not None and after["spec"]["replicas"] == 3
+    assert {**after["spec"], "replicas": 0} == before["spec"]
+    assert [after["metadata"][f] for f in ("labels", "annotations")] == [
+        before["metadata"][f] for f in ("labels", "annotations")
+    ]
+    patch = doubles["eks"].requests[-1]
+    assert (patch.method, patch.headers["content-type"]) == ("PATCH", "application/merge-patch+json")
+
+
+def test_set_replicas_of_a_missing_workload_or_a_cronjob_is_permanent(
+    doubles: Doubles, cluster: KubernetesCluster
+) -> None:
+    with pytest.raises(PermanentError) as missing:
+        cluster.set_replicas("eks", NS, "deployment", "ghost", 2)
+    assert missing.value.kind == "k8s.404" and "deployment/shop/ghost" in str(missing.value)
+    with pytest.raises(PermanentError) as cron:
+        cluster.set_replicas("eks", NS, "cronjob", "nightly", 2)
+    assert cron.value.kind == "k8s.BadKind"
+
+
 def test_scale_to_zero_suspends_a_cronjob(doubles: Doubles, cluster: KubernetesCluster) -> None:
     doubles["eks"].put_object(cronjob("nightly"))
     cluster.remove_copy("eks", NS, "cronjob", "nightly", scale_to_zero=True)

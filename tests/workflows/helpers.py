@@ -17,6 +17,7 @@ from cutover.leases import HOLDER_MEMO, keeper_id, planned_workloads
 from cutover.models import GateDecision, MigrationStatus, Phase
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.local import LocalEnvironment
+from cutover.platform.local_reports import LocalReportStore
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 
@@ -121,7 +122,8 @@ async def migration(
     )
     queue = f"test-{uuid.uuid4()}"
     cluster, router, metrics = platform(local) if platform else (local, local, local)
-    activities = MigrationActivities(cluster, router, metrics, tmp_path / "reports")
+    reports = tmp_path / "reports"
+    activities = MigrationActivities(cluster, router, metrics, reports, LocalReportStore(reports))
     async with build_worker(env.client, queue, activities):
         handle = await env.client.start_workflow(
             MigrationWorkflow.run,

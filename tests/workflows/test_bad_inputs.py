@@ -21,6 +21,7 @@ from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import seed
 from cutover.models import MESSAGE_MAX, SENDER_MAX, TIMELINE_LIMIT, Control, EventKind, Outcome
 from cutover.platform.local import State
+from cutover.platform.local_reports import LocalReportStore
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
 from tests.workflows.helpers import make_plan, migration
@@ -143,7 +144,9 @@ async def start_from_ui(env: WorkflowEnvironment, tmp_path: Path, *inputs: Any) 
     local = seed(tmp_path / "local-env.json")
     before = local.read()
     queue = f"ui-{uuid.uuid4()}"
-    activities = MigrationActivities(local, local, local, tmp_path / "reports")
+    activities = MigrationActivities(
+        local, local, local, tmp_path / "reports", LocalReportStore(tmp_path / "reports")
+    )
     async with build_worker(env.client, queue, activities):
         handle = await ui_client(env).start_workflow(
             "MigrationWorkflow", args=list(inputs), id=f"ui-{uuid.uuid4()}", task_queue=queue

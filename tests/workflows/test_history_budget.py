@@ -88,6 +88,20 @@ def test_a_traffic_run_larger_than_a_run_may_be_is_refused_with_the_fields_to_ch
     assert problems[0].endswith("split the services into several plans, or use fewer traffic steps")
 
 
+def test_a_plan_whose_state_between_runs_outgrows_a_payload_is_refused() -> None:
+    """A thousand services with the longest names Kubernetes allows: what one run hands the next (the
+    plan, what discovery found, the undo set) would pass 512 KB."""
+    long = "x" * 50
+    services = [
+        {"name": f"{long}-{i}", "workload": f"deployment/{long}-{i}", "namespace": long} for i in range(1000)
+    ]
+    problems = history_problems(make_plan(services=services, gates={"require": []}))
+    assert any(
+        p.startswith("services: the state one workflow run of the migration hands the next") for p in problems
+    )
+    assert problems[-1].endswith("a payload may be 512 KB: split the services into several plans")
+
+
 def test_undeclared_exposure_counts_as_exposed() -> None:
     declared = estimate_history(make_plan(services=DECLARED))
     discovered = estimate_history(make_plan())  # email-worker and checkout left to discovery

@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import seed
 from cutover.models import MigrationStatus, Phase
+from cutover.platform.local_reports import LocalReportStore
 from cutover.worker import build_worker
 from tests.workflows.helpers import Harness, make_plan
 
@@ -22,7 +23,9 @@ async def test_plan_as_plain_json_by_workflow_type_name(
     ui_json = make_plan(gates={"require": []}).model_dump_json()
     # The UI sends json/plain with the default converter and names the workflow type as text.
     ui_client = Client(time_skipping_env.client.service_client, namespace="default")
-    activities = MigrationActivities(local, local, local, tmp_path / "reports")
+    activities = MigrationActivities(
+        local, local, local, tmp_path / "reports", LocalReportStore(tmp_path / "reports")
+    )
     async with build_worker(time_skipping_env.client, queue, activities):
         handle = await ui_client.start_workflow(
             "MigrationWorkflow", json.loads(ui_json), id=f"ui-{uuid.uuid4()}", task_queue=queue

@@ -310,6 +310,18 @@ class KubernetesCluster:
             if error.status != 404:
                 raise translate(error, "scale to zero" if scale_to_zero else "delete", what, env) from error
 
+    def set_replicas(self, env: str, namespace: str, kind: str, name: str, replicas: int) -> None:
+        """Merge-patch spec.replicas alone, as `kubectl scale` does: field owners keep the rest."""
+        what = f"{kind}/{namespace}/{name}"
+        if kind not in (WorkloadKind.DEPLOYMENT, WorkloadKind.STATEFULSET):
+            raise PermanentError(f"{what} has no replicas to scale", "k8s.BadKind")
+        api = kind_api(self._client(env), kind)
+        patch = {"spec": {"replicas": replicas}}
+        try:
+            api.call("patch")(name, namespace, patch, _content_type=MERGE_PATCH, _preload_content=False)
+        except ApiException as error:
+            raise translate(error, "scale", what, env) from error
+
     def available(self, env: str, namespace: str, kind: str, name: str) -> bool:
         """Rolled out and fully available (zero wanted replicas: once observed); a CronJob once it exists."""
         obj = self._read(env, namespace, kind, name)
