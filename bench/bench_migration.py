@@ -148,10 +148,10 @@ async def run_one(env: WorkflowEnvironment, services: int, label: str, plan: Pla
     events, size, payload = runs.largest()
     print(f"{label}: {status.outcome.value} in {elapsed:.1f} s wall, {runs.total_events():,} events in all")
     for kind, kind_runs in sorted(runs.by_kind.items()):
-        worst = max(kind_runs)
+        most_events, most_bytes, largest_event = (max(r[i] for r in kind_runs) for i in range(3))
         print(
-            f"    {kind:15s} {len(kind_runs):5d} run(s), largest {worst[0]:6,d} events "
-            f"{worst[1] / 1e6:6.2f} MB, largest event {max(r[2] for r in kind_runs) / 1e3:6.1f} KB"
+            f"    {kind:15s} {len(kind_runs):5d} run(s), largest {most_events:6,d} events "
+            f"{most_bytes / 1e6:6.2f} MB, largest event {largest_event / 1e3:6.1f} KB"
             f" ({runs.largest_event[kind][1]})"
         )
     print(
