@@ -33,18 +33,19 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_migration import environment
+from bench_migration import plan_for as bench_plan
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.demo.devserver import temporal_binary
 from cutover.models import MigrationStatus, Outcome
-from cutover.plan.model import Plan, parse_plan
-from cutover.platform.local import LocalEnvironment, empty_state, record_cron_snapshot
+from cutover.plan.model import Plan
+from cutover.platform.local import LocalEnvironment
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.search_attributes import SEARCH_ATTRIBUTES
 
-KINDS = ("cronjob", "deployment", "deployment")  # i % 3: CronJob, non-exposed, exposed
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -62,44 +63,17 @@ class Round:
 
 
 def seed(path: Path, migrations: int, services: int) -> LocalEnvironment:
-    state = empty_state("blue", "green")
-    for m in range(migrations):
-        for i in range(services):
-            state["clusters"]["blue"][f"apps/{KINDS[i % 3]}/m{m}-svc-{i}"] = {
-                "replicas": 2,
-                "image": f"registry.example.com/apps/m{m}-svc-{i}:1.0",
-                "exposed": i % 3 == 2,
-                "ready": True,
-                "suspended": False,
-            }
-    record_cron_snapshot(state)
-    env = LocalEnvironment(path)
-    env.create(state)
-    return env
+    return environment(path, services, tuple(f"m{m}-" for m in range(migrations)))
 
 
 def plan_for(m: int, services: int) -> Plan:
-    return parse_plan(
-        {
-            "name": f"concurrent-{m}",
-            "source": {"name": "blue"},
-            "target": {"name": "green"},
-            "services": [
-                {
-                    "name": f"m{m}-svc-{i}",
-                    "workload": f"{KINDS[i % 3]}/m{m}-svc-{i}",
-                    "namespace": "apps",
-                    "exposure": "exposed" if i % 3 == 2 else "non-exposed",
-                }
-                for i in range(services)
-            ],
-            "non_exposed": {"batch_size": 5, "parallelism": 5},
-            "gates": {"require": []},
-            "traffic": {"steps": [5, 50, 100], "bake": "20s"},
-            "parallel_operation": {"duration": "20s", "health_check_interval": "5s"},
-            "analysis": {"interval": "2s", "min_requests": 1},
-            "monitoring": {"window": "20s"},
-        }
+    return bench_plan(
+        services,
+        prefix=f"m{m}-",
+        traffic={"steps": [5, 50, 100], "bake": "20s"},
+        parallel_operation={"duration": "20s", "health_check_interval": "5s"},
+        analysis={"interval": "2s", "min_requests": 1},
+        monitoring={"window": "20s"},
     )
 
 

@@ -45,32 +45,34 @@ from cutover.workflows.migration import MigrationWorkflow
 KINDS = ("cronjob", "deployment", "deployment")  # i % 3: CronJob, non-exposed, exposed
 
 
-def environment(path: Path, services: int) -> LocalEnvironment:
+def environment(path: Path, services: int, prefixes: tuple[str, ...] = ("",)) -> LocalEnvironment:
+    """A blue with `services` workloads per prefix (svc-0 ..., or m0-svc-0 ... for several plans)."""
     state = empty_state("blue", "green")
-    for i in range(services):
-        state["clusters"]["blue"][f"apps/{KINDS[i % 3]}/svc-{i}"] = {
-            "replicas": 2,
-            "image": f"registry.example.com/apps/svc-{i}:1.0.{i}",
-            "exposed": i % 3 == 2,
-            "ready": True,
-            "suspended": False,
-        }
+    for prefix in prefixes:
+        for i in range(services):
+            state["clusters"]["blue"][f"apps/{KINDS[i % 3]}/{prefix}svc-{i}"] = {
+                "replicas": 2,
+                "image": f"registry.example.com/apps/{prefix}svc-{i}:1.0.{i}",
+                "exposed": i % 3 == 2,
+                "ready": True,
+                "suspended": False,
+            }
     record_cron_snapshot(state)
     env = LocalEnvironment(path)
     env.create(state)
     return env
 
 
-def plan_for(services: int, **sections: Any) -> Plan:
+def plan_for(services: int, prefix: str = "", **sections: Any) -> Plan:
     return parse_plan(
         {
-            "name": "bench",
+            "name": f"{prefix}bench",
             "source": {"name": "blue"},
             "target": {"name": "green"},
             "services": [
                 {
-                    "name": f"svc-{i}",
-                    "workload": f"{KINDS[i % 3]}/svc-{i}",
+                    "name": f"{prefix}svc-{i}",
+                    "workload": f"{KINDS[i % 3]}/{prefix}svc-{i}",
                     "namespace": "apps",
                     "exposure": "exposed" if i % 3 == 2 else "non-exposed",
                 }
