@@ -12,7 +12,8 @@ production, and what concurrency adds is the worker's and the server's work.
 
 Three rounds: one migration alone on one worker; all of them at once on one worker; all of them at
 once on two worker processes. Per round: each migration's wall time (start to result), the worker
-processes' CPU seconds (from /proc) and the throughput (migrations per minute). With --profile DIR
+processes' and the dev server's CPU seconds (from /proc) and the throughput (migrations per minute);
+then what bounds the two-worker round: the cores, or each migration's own timers. With --profile DIR
 the one-worker concurrent round's worker runs under py-spy (all threads: workflow activations run in
 the SDK's thread pool) and DIR/concurrent.txt gets the top of its profile.
 
@@ -54,6 +55,7 @@ class Round:
     name: str
     walls: list[float]
     cpu_s: float
+    server_cpu_s: float
     span_s: float
     outcomes: list[str]
 
@@ -83,6 +85,38 @@ def cpu_seconds(pids: list[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / TICKS
+
+
+def server_pids(address: str) -> list[int]:
+    """The dev server listening on address's port (found by its command line)."""
+    port = address.rsplit(":", 1)[1]
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if proc.name.isdigit() and b"start-dev" in command and port.encode() in command:
+            pids.append(int(proc.name))
+    return pids
+
+
+def bound(r: Round, alone: Round) -> str:
+    """What limits the round's throughput: the cores, or each migration's own waits."""
+    cores = os.cpu_count() or 1
+    busy = (r.cpu_s + r.server_cpu_s) / (r.span_s * cores)
+    used = f"workers {r.cpu_s:.1f} s and dev server {r.server_cpu_s:.1f} s of CPU in {r.span_s:.0f} s"
+    if busy < 0.6:
+        waits = alone.walls[0] - alone.cpu_s
+        return (
+            f"bound: the plan's own waits, not CPU: {used} kept the {cores} cores {busy:.0%} busy; a "
+            f"migration alone waits {waits:.0f} s of its {alone.walls[0]:.0f} s on timers, so more "
+            "workers cannot finish these sooner"
+        )
+    return (
+        f"bound: CPU: {used} kept the {cores} cores {busy:.0%} busy (the dev server shares them); more "
+        "worker processes pay off on more machines against the same Temporal"
+    )
 
 
 def start_workers(
@@ -145,21 +179,24 @@ async def run_round(
     try:
         await asyncio.sleep(3)  # the workers connect and poll
         pids = worker_pids(procs, profile is not None)
-        cpu_before = cpu_seconds(pids)
+        server = server_pids(address)
+        cpu_before, server_before = cpu_seconds(pids), cpu_seconds(server)
         started = time.monotonic()
         results = await asyncio.gather(*(migrate(client, plan, queue) for plan in plans))
         span = time.monotonic() - started
-        cpu = cpu_seconds(pids) - cpu_before
+        cpu, server_cpu = cpu_seconds(pids) - cpu_before, cpu_seconds(server) - server_before
     finally:
         stop_workers(procs)
-    return Round(name, [wall for wall, _ in results], cpu, span, [outcome for _, outcome in results])
+    walls, outcomes = [wall for wall, _ in results], [outcome for _, outcome in results]
+    return Round(name, walls, cpu, server_cpu, span, outcomes)
 
 
 def report(r: Round, alone: float | None) -> None:
     walls = sorted(r.walls)
     line = (
         f"{r.name:<24} migrations={len(walls):>3} wall p50={statistics.median(walls):7.1f} s "
-        f"max={walls[-1]:7.1f} s  worker CPU={r.cpu_s:7.1f} s ({r.cpu_s / len(walls):5.2f} s each)  "
+        f"max={walls[-1]:7.1f} s  worker CPU={r.cpu_s:7.1f} s ({r.cpu_s / len(walls):5.2f} s each), "
+        f"server CPU={r.server_cpu_s:6.1f} s  "
         f"throughput={r.throughput_per_min:5.1f}/min"
     )
     if alone:
@@ -197,6 +234,7 @@ async def main(migrations: int, services: int, profile_dir: Path | None) -> None
         await env.shutdown()
     if profile_dir:
         print(f"profile (py-spy raw, one line per stack): {profile_dir / 'concurrent.raw'}")
+    print(bound(two, alone))
     walls = sorted(one.walls)
     cpu_ratio = (one.cpu_s / len(walls)) / max(alone.cpu_s, 1e-9)
     print(
