@@ -5,13 +5,11 @@ import re
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -21,15 +19,15 @@ from pydantic import (
 )
 
 from cutover.analysis import decision
-from cutover.durations import Duration, DurationTooLong, format_duration, parse_duration
+from cutover.durations import Duration, format_duration
 from cutover.models import WorkloadKind
+from cutover.plan.fields import NAME_PATTERN, Limit, Strict, within
 from cutover.plan.file import PlanFileError, read_plan_file
-from cutover.text import cut, shown
+from cutover.text import shown
 
 DEFAULT_STEPS = [2, 25, 75, 100]
 # The gate after the monitoring window that gives blue up (monitoring.decommission).
 DECOMMISSION_GATE = "decommission"
-NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 # Kubernetes object names (RFC 1123 subdomain); the length is checked first, so matching stays cheap.
 OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 OBJECT_NAME_LENGTH = 253
@@ -66,21 +64,7 @@ DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
 
 def _bounded(path: str) -> BeforeValidator:
     """The duration at path, refused outside DURATION_BOUNDS[path] with the bound it broke."""
-    low, high = DURATION_BOUNDS[path]
-
-    def check(value: Any) -> timedelta:
-        try:
-            duration = parse_duration(value)
-        except DurationTooLong:
-            written = value.strip() if isinstance(value, str) else f"{value}s"
-            raise ValueError(f"must be at most {format_duration(high)}, got {cut(written)}") from None
-        if duration < low:
-            raise ValueError(f"must be at least {format_duration(low)}, got {format_duration(duration)}")
-        if duration > high:
-            raise ValueError(f"must be at most {format_duration(high)}, got {format_duration(duration)}")
-        return duration
-
-    return BeforeValidator(check)
+    return within(*DURATION_BOUNDS[path])
 
 
 def _approver(value: str) -> str:
@@ -104,8 +88,6 @@ def _no_space(value: str) -> str:
 
 
 Approver = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_approver)]
-# Numbers are numbers: no booleans (YAML's yes/no), no strings, no NaN or infinity.
-Limit = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 # What the operator expects a service to serve, blue and green together: what `plan validate` and
 # `plan show` check each step's green traffic against analysis.min_requests with.
 ExpectedRps = Annotated[Limit, Field(gt=0, le=MAX_EXPECTED_RPS)]
@@ -127,10 +109,6 @@ class RetireMode(StrEnum):
 
     DELETE = "delete"
     SCALE_TO_ZERO = "scale-to-zero"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Environment(Strict):

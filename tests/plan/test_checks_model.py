@@ -1,0 +1,157 @@
+"""The plan's checks: what each kind needs, and the bad input it refuses with the field named."""
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from cutover.plan.checks import Check, OnFail, Stage, check_problems
+from cutover.plan.model import validation_problems
+
+TARGETS = {"blue": "http://blue.shop.internal:8080", "green": "http://green.shop.internal:8080"}
+
+
+def check(**fields: Any) -> dict[str, Any]:
+    return {"name": "smoke", "kind": "http", "stages": ["final"], **fields}
+
+
+HTTP: dict[str, Any] = {"http": {"targets": TARGETS, "requests": [{"path": "/health"}]}}
+LOAD_SETTINGS: dict[str, Any] = {
+    "targets": TARGETS,
+    "environments": ["blue", "green"],
+    "rate": 200,
+    "duration": "60s",
+}
+LOAD: dict[str, Any] = {"kind": "load", "load": LOAD_SETTINGS}
+
+
+def problems(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        Check.model_validate(data)
+    return validation_problems(caught.value)
+
+
+def test_every_kind_parses_and_round_trips() -> None:
+    kinds = [
+        check(**HTTP),
+        check(**{**LOAD, "load": {**LOAD_SETTINGS, "expect": {"max_p99_ratio": 1.2}}}),
+        check(kind="job", job={"namespace": "shop", "template": "cronjob/e2e-suite"}),
+        check(kind="webhook", webhook={"endpoint": "ci", "wait_for_callback": True}),
+        check(kind="query", query={"prometheus": {"expr": "sum(rate(errors[5m])) < 1"}}),
+        check(
+            kind="query",
+            stages=["traffic-step", "monitoring"],
+            continuous=True,
+            query={
+                "sql": {
+                    "database": "orders",
+                    "statement": "SELECT extract(epoch FROM now() - max(applied_at)) FROM replication_log",
+                    "compare": "at-most",
+                    "at_most": 5,
+                    "environments": ["green"],
+                }
+            },
+        ),
+    ]
+    for data in kinds:
+        parsed = Check.model_validate(data)
+        assert Check.model_validate(parsed.model_dump(mode="json")) == parsed
+        assert parsed.on_fail is OnFail.ROLLBACK
+
+
+def test_runs_at_its_stages_and_named_weights_only() -> None:
+    parsed = Check.model_validate(check(stages=["traffic-step", "final"], weights=[25], **HTTP))
+    assert parsed.runs_at(Stage.TRAFFIC_STEP, 25) and parsed.runs_at(Stage.FINAL)
+    assert not parsed.runs_at(Stage.TRAFFIC_STEP, 50) and not parsed.runs_at(Stage.VALIDATION)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (check(stages=["launch"], **HTTP), "stages[0]: Input should be 'preparation', "),
+        (check(kind="ping", **HTTP), "kind: Input should be 'load', 'http', 'job', 'webhook' or 'query'"),
+        (check(), "plan: http: needed for a check of kind http"),
+        (
+            check(**HTTP, job={"namespace": "a", "template": "cronjob/b"}),
+            "plan: job: this check is kind http",
+        ),
+        (
+            check(http={"targets": {"blue": TARGETS["blue"]}, "requests": [{}]}),
+            "http: targets.green: needed, since environments lists green",
+        ),
+        (
+            check(http={"targets": {"green": "https://user:pw@green.example"}, "requests": [{}]}),
+            "http.targets.green: must not carry a user or password",
+        ),
+        (
+            check(http={"targets": {"green": "https://green.example/?api_key=abc"}, "requests": [{}]}),
+            "http.targets.green: must not carry a secret in its query",
+        ),
+        (
+            check(http={"targets": TARGETS, "requests": [{"headers": {"Authorization": "Bearer x"}}]}),
+            "http.requests[0].headers: Authorization is a secret",
+        ),
+        (
+            check(**{**LOAD, "load": {**LOAD_SETTINGS, "rate": 5000, "duration": "1h"}}),
+            "load: rate x duration is 18,000,000 requests; a load may send 10,000,000",
+        ),
+        (
+            check(**{**LOAD, "load": {**LOAD_SETTINGS, "rate": 50_000}}),
+            "load.rate: Input should be less than",
+        ),
+        (
+            check(
+                **{
+                    **LOAD,
+                    "load": {**LOAD_SETTINGS, "environments": ["green"], "expect": {"max_p99_ratio": 2}},
+                }
+            ),
+            "load: expect: comparing green with blue needs environments [blue, green]",
+        ),
+        (
+            check(kind="query", query={"sql": {"database": "orders", "statement": "DELETE FROM orders"}}),
+            "query.sql.statement: must be a read-only SELECT (or WITH ... SELECT)",
+        ),
+        (
+            check(kind="query", query={"sql": {"database": "o", "statement": "SELECT 1; DROP TABLE orders"}}),
+            "query.sql.statement: must be a single statement",
+        ),
+        (
+            check(
+                kind="query", query={"sql": {"database": "o", "statement": "SELECT * INTO copy FROM orders"}}
+            ),
+            "query.sql.statement: must be a read-only SELECT: INTO is not allowed",
+        ),
+        (
+            check(
+                kind="query", query={"sql": {"database": "postgres://u:p@db/orders", "statement": "SELECT 1"}}
+            ),
+            "query.sql.database: String should match pattern",
+        ),
+        (check(weights=[25], **HTTP), "plan: weights: only with the traffic-step stage"),
+        (
+            check(
+                kind="job",
+                continuous=True,
+                stages=["monitoring"],
+                job={"namespace": "a", "template": "cronjob/b"},
+            ),
+            "plan: continuous: only http and query checks run at each look, not job",
+        ),
+        (check(kind="job", job={"namespace": "a"}), "job: give exactly one of template"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_field(data: dict[str, Any], problem: str) -> None:
+    found = problems(data)
+    assert len(found) == 1 and found[0].startswith(problem), found
+
+
+def test_names_are_unique_and_weights_are_steps() -> None:
+    checks = [
+        Check.model_validate(check(**HTTP)),
+        Check.model_validate(check(stages=["traffic-step"], weights=[30], **HTTP)),
+    ]
+    assert check_problems(checks, [5, 25, 100]) == [
+        "checks[1].name: 'smoke' is already the name of checks[0]",
+        "checks[1].weights: 30 is not one of traffic.steps [5, 25, 100]",
+    ]
