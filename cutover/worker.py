@@ -11,10 +11,12 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from cutover.activities.check_activities import CheckActivities
 from cutover.activities.lease_activities import LeaseActivities
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.activities.stale_leases import StaleLeaseActivities
 from cutover.logs import configure_logging, get_logger
+from cutover.platform.check_secrets import ChecksConfig
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.wiring import (
     PlatformConfigError,
@@ -44,11 +46,12 @@ HEARTBEAT_THROTTLE = timedelta(milliseconds=500)
 STICKY_TIMEOUT = timedelta(seconds=2)
 
 
-def configured_activities() -> MigrationActivities:
-    """Activities over the platform the worker's config names (local for every role by default)."""
+def configured_activities() -> tuple[MigrationActivities, CheckActivities]:
+    """Activities over the platform the worker's config names (local for every role by default), and
+    the checks with the secrets it keeps for them."""
     config = load_platform_config(os.environ.get("CUTOVER_PLATFORM_CONFIG"))
     cluster, router, metrics = build_platform(config, LocalEnvironment(local_state_path()))
-    return MigrationActivities(
+    activities = MigrationActivities(
         cluster,
         router,
         metrics,
@@ -56,9 +59,12 @@ def configured_activities() -> MigrationActivities:
         build_report_store(config, report_dir()),
         capacity=build_capacity(config),
     )
+    return activities, CheckActivities(config.checks)
 
 
-def build_worker(client: Client, task_queue: str, activities: MigrationActivities) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, activities: MigrationActivities, checks: CheckActivities | None = None
+) -> Worker:
     """The client must use cutover.temporal.payloads.DATA_CONVERTER: it is what makes every input readable.
 
     Every activity is async (cutover.activities.running): no activity slot holds a thread, and the
@@ -71,6 +77,7 @@ def build_worker(client: Client, task_queue: str, activities: MigrationActivitie
         workflows=WORKFLOWS,
         activities=[
             *activities.all(),
+            (checks or CheckActivities(ChecksConfig())).run_check,
             LeaseActivities(client).await_leases,
             LeaseActivities(client).await_released,
             StaleLeaseActivities(client).reclaim_stale_lease,
@@ -90,9 +97,9 @@ def metrics_runtime(port: int | None) -> Runtime | None:
 
 
 async def run(settings: TemporalSettings, metrics_port: int | None) -> None:
-    activities = configured_activities()
+    activities, checks = configured_activities()
     client = await connect(settings, metrics_runtime(metrics_port))
-    worker = build_worker(client, settings.task_queue, activities)
+    worker = build_worker(client, settings.task_queue, activities, checks)
     log = get_logger(task_queue=settings.task_queue, address=settings.address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -25,6 +25,7 @@ from cutover.platform.aws.config import (
     TargetGroupMetrics,
     WeightedRecord,
 )
+from cutover.platform.check_secrets import ChecksConfig
 from cutover.platform.interfaces import (
     CapacityProvisioner,
     Cluster,
@@ -207,6 +208,7 @@ class PlatformConfig(Strict):
     metrics: MetricsConfig = Field(default_factory=LocalRole)
     fargate: FargateConfig | None = None
     reviews: ReviewsConfig | None = None
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
 
 
 class PlatformConfigError(Exception):
