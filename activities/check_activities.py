@@ -1,19 +1,19 @@
 """The plan's checks, run by the worker: one activity, the check's kind decides what it does.
 
 Heartbeating throughout and cancelled on abort like any step; a check's secrets come from the
-worker's platform config (cutover.platform.check_secrets) and never enter its input or result.
+worker's platform config (CheckSecrets: cutover.platform.check_secrets) and never enter its input or
+result.
 """
 
 from pydantic import BaseModel
 from temporalio import activity
 
 from cutover.activities.running import waiting_activity
-from cutover.checks.http_probe import run_probes
 from cutover.checks.results import CheckResult
 from cutover.logs import get_logger
 from cutover.plan.checks import Check, Stage
-from cutover.platform.check_secrets import ChecksConfig
 from cutover.platform.errors import PermanentError
+from cutover.platform.interfaces import CheckSecrets
 
 
 class CheckRun(BaseModel):
@@ -26,12 +26,14 @@ class CheckRun(BaseModel):
 
 
 class CheckActivities:
-    def __init__(self, secrets: ChecksConfig):
+    def __init__(self, secrets: CheckSecrets):
         self.secrets = secrets
 
     @activity.defn(name="run_check")
     @waiting_activity
     async def run_check(self, run: CheckRun) -> CheckResult:
+        from cutover.checks.http_probe import run_probes  # httpx: loaded where checks run, not in workflows
+
         check = run.check
         if check.http is None:
             raise PermanentError(f"checks: kind {check.kind} cannot run on this worker yet")

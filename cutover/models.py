@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from cutover.checks.results import CheckResult
 from cutover.text import clip
 
 # Bounds on what people send (signals): a record of them must stay small whatever they send.
@@ -22,6 +23,7 @@ MESSAGE_MAX = 1200
 ANALYSES_KEPT = 100
 SERIES_POINTS = 24  # per step and service, for the review's plot of green and blue error rates
 RECEIPTS_KEPT = 20
+CHECKS_KEPT = 50  # the latest check results in the status; the timeline (and the store) has every one
 REFUSALS_KEPT = 5
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
@@ -69,6 +71,7 @@ class EventKind(StrEnum):
     REVIEW = "review"
     REVERTED = "reverted"  # an operator sent everything back to blue during the standby window
     DECOMMISSION = "decommission"  # blue scaled to zero after the monitoring window, or kept
+    CHECK = "check"  # one of the plan's checks ran: its verdict, what it measured
 
 
 class Phase(StrEnum):
@@ -231,6 +234,15 @@ class Inventory(BaseModel):
     blue_weights: dict[str, int] = Field(default_factory=dict)
 
 
+class CheckRecord(BaseModel):
+    """A check's result where it ran (stage, and weight at a traffic step), and what its failure does."""
+
+    stage: str
+    weight: int | None = None
+    on_fail: str
+    result: CheckResult
+
+
 class MigrationStatus(BaseModel):
     plan_name: str
     gates: list[str] = Field(default_factory=list, description="every gate of the plan, in order")
@@ -269,6 +281,7 @@ class MigrationStatus(BaseModel):
     )
     analyses_stored: int = Field(default=0, description="decisions, from the first, that stored pages cover")
     journal_pages: int = Field(default=0, description="pages in the store: the next page's seq")
+    checks: list[CheckRecord] = Field(default_factory=list, description="the latest check results")
     analysis_group_count: int = Field(
         default=0, description="analysis groups started: each stores its decisions, a page per step"
     )
@@ -289,6 +302,9 @@ class MigrationStatus(BaseModel):
         """The events recorded after the first `seen` (by events_recorded), as far as they are kept."""
         start = seen if seen <= TIMELINE_HEAD else max(TIMELINE_HEAD, seen - self.timeline_omitted)
         return self.timeline[start:]
+
+    def add_check(self, record: CheckRecord) -> None:
+        self.checks = [*self.checks, record][-CHECKS_KEPT:]
 
     def add_analysis(self, result: AnalysisResult) -> None:
         self.analyses.append(result)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from cutover.journal import analyses_seen, full_analyses, full_timeline, timeline_gaps
 from cutover.markdown import inline
-from cutover.models import AnalysisResult, EventKind, JournalPage, MigrationStatus, Series
+from cutover.models import AnalysisResult, CheckRecord, EventKind, JournalPage, MigrationStatus, Series
 from cutover.sparkline import BLOCKS, error_rates
 
 MISSING = "–"
@@ -98,6 +98,9 @@ def render_review(
         note = f"{gap.count} events not kept in the status; the workflow history has them"
         rows.insert(gap.at, f"| | | | … {note} |")
     lines += rows
+    checks = [e for e in timeline if e.kind == EventKind.CHECK]
+    lines += ["", "## Checks", ""]
+    lines += [f"- {e.time:%Y-%m-%d %H:%M:%S} {inline(e.message)}" for e in checks] or ["- none ran"]
     rollbacks = [e for e in timeline if e.kind in (EventKind.ROLLBACK, EventKind.UNDO, EventKind.UNDO_STUCK)]
     lines += ["", "## Incidents and rollbacks", ""]
     lines += [f"- {e.time:%H:%M:%S} {inline(e.message)}" for e in rollbacks] or ["- none"]
@@ -109,6 +112,15 @@ def render_review(
         "",
     ]
     return "\n".join(lines)
+
+
+def check_text(c: CheckRecord) -> str:
+    """A check's result where it ran, in one line: `e2e at final: FAIL (advisory) — what it saw`."""
+    where = c.stage + (f" at {c.weight}%" if c.weight is not None else "")
+    verdict = c.result.verdict.value
+    verdict = verdict if verdict == "pass" else verdict.upper()
+    consequence = "" if c.result.passed or c.on_fail == "rollback" else f" ({c.on_fail})"
+    return f"{c.result.check} ({c.result.kind}) {where}: {verdict}{consequence} — {c.result.summary}"
 
 
 def verdict_text(a: AnalysisResult) -> str:

@@ -3,7 +3,7 @@ evidence (the latest look while a bake runs, the last decision per service), wha
 
 from cutover.markdown import inline
 from cutover.models import AnalysisResult, MigrationStatus, Outcome
-from cutover.report import evidence_text, latency_text, limits_text, side_text, verdict_text
+from cutover.report import check_text, evidence_text, latency_text, limits_text, side_text, verdict_text
 
 
 def current_details(s: MigrationStatus) -> str:
@@ -34,6 +34,12 @@ def current_details(s: MigrationStatus) -> str:
     if s.analyses:
         last = {a.service: a for a in s.analyses}.values()
         lines.append("**Last decision per service**\n\n" + "\n".join(_decision(a) for a in last))
+    if s.checks:
+        latest = {(c.result.check, c.stage): c for c in s.checks}.values()
+        lines.append(
+            "**Checks** (latest per check and stage)\n\n"
+            + "\n".join(f"- {inline(check_text(c))}" for c in latest)
+        )
     if s.refusals:
         lines.append("Refused lately:")
         lines += [f"- {e.time:%H:%M:%S} {inline(e.actor)}: {inline(e.message)}" for e in s.refusals]

@@ -47,6 +47,19 @@ JOURNAL: Final[workflow.ActivityConfig] = {
     "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 }
 
+# A check: under its own timeout, tried once. A check retries what it may itself (an http probe); a
+# second attempt of a load or a Job would be a second load or Job, so a lost worker is an error.
+CHECK_ONCE = RetryPolicy(maximum_attempts=1)
+
+
+def checking(timeout: timedelta) -> workflow.ActivityConfig:
+    return {
+        "start_to_close_timeout": timeout + ACTIVITY_TIMEOUT,
+        "heartbeat_timeout": HEARTBEAT_TIMEOUT,
+        "retry_policy": CHECK_ONCE,
+        "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }
+
 
 def heartbeating(wait: timedelta, retry: RetryPolicy = FORWARD_RETRY) -> workflow.ActivityConfig:
     """An activity that polls for up to `wait` (its heartbeats carry the deadline across retries)."""

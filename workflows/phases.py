@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         Workload,
         WorkloadKind,
     )
+    from cutover.plan.checks import Stage
     from cutover.plan.history_budget import COPIES_AT_ONCE
     from cutover.plan.model import traffic_gate
     from cutover.workflows.calls import call
@@ -64,6 +65,7 @@ class Phases(Standby):
             self._event(EventKind.TARGET, prepared)
             self._status.weights = dict(self._inventory.blue_weights)
             self._update_traffic_attribute()
+            await self._run_checks(Stage.PREPARATION)
             await self._checkpoint()
 
         await self._unit(prepare)
@@ -131,6 +133,7 @@ class Phases(Standby):
             failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
                 raise failures[0]
+        await self._run_checks(Stage.NON_EXPOSED)
         await self._checkpoint()
 
     async def _migrate_one(self, workload: Workload) -> None:
@@ -196,6 +199,7 @@ class Phases(Standby):
         await self._sleep(wait)
         # The timeline records the last round only: a week of rounds would bury everything else.
         await self._health_check_both(record=elapsed + wait >= duration)
+        await self._run_checks(Stage.PARALLEL)
 
     async def _validation(self) -> None:
         await self._unit(self._enter_unit(Phase.VALIDATION))
@@ -205,6 +209,7 @@ class Phases(Standby):
             # answer; the analysis starts with the first traffic step's bake.
             self._step("check green answers before UAT")
             await self._health_check_both()
+            await self._run_checks(Stage.VALIDATION)  # stress, comparison, end-to-end: before any user
 
         await self._unit(answers)
         await self._unit(partial(self._gate, "uat"))
@@ -213,7 +218,11 @@ class Phases(Standby):
             await self._unit(partial(self._gate, traffic_gate(weight)))
 
     async def _full_cutover(self) -> None:
-        await self._unit(self._enter_unit(Phase.FULL_CUTOVER))
+        async def final() -> None:
+            self._enter(Phase.FULL_CUTOVER)
+            await self._run_checks(Stage.FINAL)  # before the gate: its approvers see the results
+
+        await self._unit(final)
         await self._unit(partial(self._gate, "full-cutover"))
         await self._unit(partial(self._traffic_step, 100))
 
@@ -222,6 +231,7 @@ class Phases(Standby):
             await self._health_check_both()
             await self._watch(100, self.plan.monitoring.window, "intensive monitoring")
             await self._finish_groups()
+            await self._run_checks(Stage.MONITORING)
             self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")
 
         await self._unit(final_checks)

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.analysis.verdict import Verdict
     from cutover.journal import analysis_group_id
     from cutover.models import EventKind
+    from cutover.plan.checks import Stage
     from cutover.plan.history_budget import GROUP_SIZE
     from cutover.plan.model import InconclusiveAction
     from cutover.workflows.analysis_group import (
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         Member,
         StepOrder,
     )
+    from cutover.workflows.checks import Checks
     from cutover.workflows.migration_state import (
         MigrationStopped,
         chunks,
@@ -28,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         names,
     )
     from cutover.workflows.options import FORWARD, LONG_CHILD_TASK_TIMEOUT
-    from cutover.workflows.runs import Runs
 
 INCONCLUSIVE_HELP = (
     "paused: `resume` goes on to the next step without a verdict on this one; for verdicts, `abort` "
@@ -37,7 +38,7 @@ INCONCLUSIVE_HELP = (
 )
 
 
-class TrafficSteps(Runs):
+class TrafficSteps(Checks):
     async def _traffic_step(self, weight: int) -> None:
         await self._start_groups()  # before traffic moves, so the bake's watch starts at once
         exposed = self._exposed()
@@ -50,6 +51,7 @@ class TrafficSteps(Runs):
         self._event(EventKind.WEIGHTS, f"{names([w.service for w in exposed])}: {weight}% green")
         self._update_traffic_attribute()
         await self._watch(weight, self.plan.traffic.bake, f"bake at {weight}%")
+        await self._run_checks(Stage.TRAFFIC_STEP, weight)
 
     async def _watch(self, weight: int, duration: timedelta, label: str) -> None:
         """Every analysis group watches the step; the first failure rolls back, the step ends when

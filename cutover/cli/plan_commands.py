@@ -104,6 +104,12 @@ def validate(file: str, as_json: bool) -> None:
         f"  monitoring {fmt(plan.monitoring.window)} after full cutover, blue the hot standby "
         f"(`cutover revert`); {decommission}"
     )
+    for planned in plan.checks:
+        weights = f" at {', '.join(f'{w}%' for w in planned.weights)}" if planned.weights else ""
+        stages = ", ".join(stage.value for stage in planned.stages)
+        click.echo(
+            f"  check {planned.name} ({planned.kind}) at {stages}{weights}: on fail {planned.on_fail.value}"
+        )
     history = estimate_history(plan)
     click.echo(
         f"  workflow history: about {history.total:,} events over the migration's runs, "

@@ -14,6 +14,7 @@ from cutover.journal import full_timeline, journal_of_groups, stored_pages, time
 from cutover.models import TIMELINE_HEAD, AnalysisResult, JournalPage, MigrationStatus, Outcome, Phase
 from cutover.platform.interfaces import ReportStore
 from cutover.report import (
+    check_text,
     evidence_text,
     latency_text,
     limits_text,
@@ -52,6 +53,9 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
         lines.append("  watching now:")
         for a in status.watching:
             lines += [_analysis_line(a), *_sparkline_line(a)]
+    if status.checks:
+        lines.append("  checks (latest):")
+        lines += [f"    {check_text(c)}" for c in status.checks[-10:]]
     if status.refusals:
         lines.append("  refused lately:")
         lines += [e.line() for e in status.refusals]

@@ -269,6 +269,9 @@ class QuerySettings(Strict):
 
 Kind = Literal["load", "http", "job", "webhook", "query"]
 KINDS: tuple[Kind, ...] = ("load", "http", "job", "webhook", "query")
+RUNNABLE: tuple[Kind, ...] = (
+    "http",
+)  # what this release's worker runs (cutover.activities.check_activities)
 
 
 class Check(Strict):
@@ -319,6 +322,8 @@ def check_problems(checks: list[Check], steps: list[int]) -> list[str]:
     first: dict[str, int] = {}
     for index, check in enumerate(checks):
         at = f"checks[{index}]"
+        if check.kind not in RUNNABLE:
+            problems.append(f"{at}.kind: {check.kind} checks do not run in this release yet; {RUNNABLE} do")
         if first.setdefault(check.name, index) != index:
             problems.append(f"{at}.name: {check.name!r} is already the name of checks[{first[check.name]}]")
         for weight in check.weights or []:

@@ -21,6 +21,7 @@ from pydantic import (
 from cutover.analysis import decision
 from cutover.durations import Duration, format_duration
 from cutover.models import WorkloadKind
+from cutover.plan.checks import MAX_CHECKS, Check, check_problems
 from cutover.plan.fields import NAME_PATTERN, Limit, Strict, within
 from cutover.plan.file import PlanFileError, read_plan_file
 from cutover.text import shown
@@ -301,6 +302,7 @@ class Plan(Strict):
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
     cronjobs: CronJobSettings = Field(default_factory=CronJobSettings)
     rollback: RollbackSettings = Field(default_factory=RollbackSettings)
+    checks: list[Check] = Field(default_factory=list, max_length=MAX_CHECKS)
 
     def gate_names(self) -> set[str]:
         return set(self.gate_order())
@@ -337,6 +339,7 @@ def plan_problems(plan: Plan) -> list[str]:
         *_service_problems(plan),
         *_gate_problems(plan),
         *_analysis_problems(plan),
+        *check_problems(plan.checks, plan.traffic.steps),
     ]
 
 

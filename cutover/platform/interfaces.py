@@ -172,3 +172,10 @@ class ReportStore(Protocol):
 
     def review(self, workflow_id: str) -> str | None:
         """The stored review, None if there is none."""
+
+
+class CheckSecrets(Protocol):
+    """What the worker keeps for the plan's checks: a named credential's headers."""
+
+    def headers(self, name: str | None) -> dict[str, str]:
+        """The credential's headers (none for None); a name the worker lacks is a PermanentError."""

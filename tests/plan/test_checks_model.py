@@ -1,12 +1,17 @@
 """The plan's checks: what each kind needs, and the bad input it refuses with the field named."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
 from pydantic import ValidationError
 
+from cutover.cli.main import cli
 from cutover.plan.checks import Check, OnFail, Stage, check_problems
 from cutover.plan.model import validation_problems
+from tests.plan.plans import changed
 
 TARGETS = {"blue": "http://blue.shop.internal:8080", "green": "http://green.shop.internal:8080"}
 
@@ -155,3 +160,26 @@ def test_names_are_unique_and_weights_are_steps() -> None:
         "checks[1].name: 'smoke' is already the name of checks[0]",
         "checks[1].weights: 30 is not one of traffic.steps [5, 25, 100]",
     ]
+
+
+def test_kinds_this_release_cannot_run_are_refused_by_the_plan() -> None:
+    job = Check.model_validate(check(kind="job", job={"namespace": "shop", "template": "cronjob/e2e"}))
+    assert check_problems([job], [100]) == [
+        "checks[0].kind: job checks do not run in this release yet; ('http',) do"
+    ]
+
+
+def test_validate_lists_the_checks_and_refuses_a_secret_with_the_field_and_exit_2(tmp_path: Path) -> None:
+    data = changed("checks", [check(stages=["validation", "traffic-step"], weights=[25], **HTTP)])
+    data["traffic"]["steps"] = [25, 75, 100]
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data))
+    validated = CliRunner().invoke(cli, ["plan", "validate", str(path)])
+    assert validated.exit_code == 0, validated.output
+    assert "check smoke (http) at validation, traffic-step at 25%: on fail rollback" in validated.output
+    data["checks"][0]["http"]["targets"]["green"] = "https://ops:hunter2@green.shop.internal"
+    path.write_text(yaml.safe_dump(data))
+    refused = CliRunner().invoke(cli, ["plan", "validate", str(path)])
+    assert refused.exit_code == 2
+    assert "checks[0].http.targets.green: must not carry a user or password" in refused.output
+    assert "hunter2" not in refused.output

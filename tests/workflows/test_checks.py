@@ -1,0 +1,111 @@
+"""The plan's checks in whole migrations: an http check against real servers (a healthy blue, a green
+whose answer is wrong) at a stage, and what its failure does by on_fail: roll back, pause, or nothing
+but the record (advisory); the result is in the timeline, the status, the UI's details and the review."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from temporalio.testing import WorkflowEnvironment
+
+from cutover.models import MigrationStatus, Outcome
+from tests.checks.test_http_probe import serve
+from tests.workflows.helpers import make_plan, migration
+from tests.workflows.support import assert_restored
+
+
+@pytest.fixture
+async def servers() -> AsyncIterator[dict[str, str]]:
+    """blue answers {"status": "ok"}; green answers {"status": "degraded"}."""
+
+    def app(status: str) -> web.Application:
+        async def health(_: web.Request) -> web.Response:
+            return web.json_response({"status": status})
+
+        application = web.Application()
+        application.router.add_get("/health", health)
+        return application
+
+    blue, blue_url = await serve(app("ok"))
+    green, green_url = await serve(app("degraded"))
+    yield {"blue": blue_url, "green": green_url}
+    await blue.cleanup()
+    await green.cleanup()
+
+
+def e2e(servers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    return {
+        "name": "e2e",
+        "kind": "http",
+        "http": {
+            "targets": servers,
+            "requests": [{"path": "/health", "expect": {"json_fields": {"status": "ok"}}}],
+            "retries": 0,
+        },
+        **fields,
+    }
+
+
+def check_lines(status: MigrationStatus) -> list[str]:
+    return [e.message for e in status.timeline if e.kind == "check"]
+
+
+async def test_a_failing_check_at_validation_rolls_back_with_its_evidence(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, servers: dict[str, str]
+) -> None:
+    plan = make_plan(checks=[e2e(servers, stages=["validation"])])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        before = h.local.read()
+        result = await h.handle.result()
+    assert result.outcome == Outcome.ROLLED_BACK
+    assert (
+        result.outcome_reason
+        == 'check e2e at validation: fail: green GET /health: JSON status: "degraded", expected "ok"'
+    )
+    assert [c.result.verdict.value for c in result.checks] == ["fail"]
+    assert check_lines(result)[0].startswith("check e2e at validation: fail (green GET /health")
+    assert_restored(before, h.local.read())
+    assert result.report_path and "check e2e at validation: fail" in Path(result.report_path).read_text()
+
+
+async def test_a_failing_pause_check_holds_the_step_until_resume(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, servers: dict[str, str]
+) -> None:
+    plan = make_plan(checks=[e2e(servers, stages=["traffic-step"], weights=[25], on_fail="pause")])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        await h.at_gate("uat")
+        await h.approve("uat")
+        paused = await h.until(lambda s: s.paused)
+        assert paused.weights["catalog"] == 25, "it pauses after the 25% bake, before the next step"
+        assert "check e2e at traffic-step at 25% did not pass: paused" in paused.timeline[-1].message
+        await h.handle.signal("resume", {"sender": "alice"})
+        result = await h.run_approving_all()
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+    assert [(c.stage, c.weight, c.on_fail) for c in result.checks] == [("traffic-step", 25, "pause")]
+
+
+async def test_advisory_and_passing_checks_never_block(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, servers: dict[str, str]
+) -> None:
+    only_blue = {"blue": servers["blue"]}
+    plan = make_plan(
+        checks=[
+            e2e(servers, stages=["final"], on_fail="advisory"),
+            e2e(only_blue, name="blue-ok", stages=["preparation", "monitoring"])
+            | {"http": {"targets": only_blue, "environments": ["blue"], "requests": [{"path": "/health"}]}},
+        ]
+    )
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        result = await h.run_approving_all()
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+    ran = [(c.result.check, c.stage, c.result.verdict.value) for c in result.checks]
+    assert ran == [
+        ("blue-ok", "preparation", "pass"),
+        ("e2e", "final", "fail"),
+        ("blue-ok", "monitoring", "pass"),
+    ]
+    assert result.report_path
+    review = Path(result.report_path).read_text()
+    assert "## Checks" in review and "check e2e at final: fail" in review

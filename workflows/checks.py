@@ -1,0 +1,59 @@
+"""The plan's checks at their stages: all of a stage's checks at once, each result in the timeline,
+the status and the UI's details; then what a failure does, by the check's on_fail: roll back, pause
+with the evidence until a human resumes (or aborts), or (advisory) nothing but the record."""
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from cutover.activities.check_activities import CheckActivities, CheckRun
+    from cutover.checks.results import CheckResult, CheckVerdict
+    from cutover.models import CheckRecord, EventKind
+    from cutover.plan.checks import Check, OnFail, Stage
+    from cutover.workflows.migration_state import MigrationStopped, innermost_reason, names
+    from cutover.workflows.options import checking
+    from cutover.workflows.runs import Runs
+
+
+class Checks(Runs):
+    def _checks_at(self, stage: Stage, weight: int | None = None) -> list[Check]:
+        return [check for check in self.plan.checks if check.runs_at(stage, weight)]
+
+    async def _run_checks(self, stage: Stage, weight: int | None = None) -> None:
+        """The stage's checks, together; the first rollback failure rolls back, a pause failure holds."""
+        checks = self._checks_at(stage, weight)
+        if not checks:
+            return
+        where = f"{stage.value}" + (f" at {weight}%" if weight is not None else "")
+        self._step(f"checks at {where}: {names([c.name for c in checks])}")
+        results = await asyncio.gather(*(self._run_check(check, stage, weight) for check in checks))
+        for check, result in zip(checks, results, strict=True):
+            record = CheckRecord(stage=stage.value, weight=weight, on_fail=check.on_fail.value, result=result)
+            self._status.add_check(record)
+            self._event(
+                EventKind.CHECK, f"check {check.name} at {where}: {result.verdict} ({result.summary})"
+            )
+        failed = [(check, result) for check, result in zip(checks, results, strict=True) if not result.passed]
+        blocking = next((pair for pair in failed if pair[0].on_fail is OnFail.ROLLBACK), None)
+        if blocking:
+            check, result = blocking
+            raise MigrationStopped(f"check {check.name} at {where}: {result.verdict}: {result.summary}")
+        held = [check.name for check, _ in failed if check.on_fail is OnFail.PAUSE]
+        if held:
+            self._status.paused = True
+            why = f"check {', '.join(held)} at {where} did not pass"
+            self._event(EventKind.PAUSED, f"{why}: paused; `resume` goes on, `abort` rolls back")
+        await self._checkpoint()
+
+    async def _run_check(self, check: Check, stage: Stage, weight: int | None) -> CheckResult:
+        """The check's result; one that could not run at all (a worker's missing secret, a lost
+        worker) is an error result, judged by on_fail like any other."""
+        run = CheckRun(migration_id=workflow.info().workflow_id, stage=stage, weight=weight, check=check)
+        try:
+            return await self._act(CheckActivities.run_check, run, checking(check.timeout))
+        except ActivityError as error:
+            return CheckResult(
+                check=check.name, kind=check.kind, verdict=CheckVerdict.ERROR, summary=innermost_reason(error)
+            )
