@@ -1,6 +1,7 @@
-"""The plan's checks at their stages: all of a stage's checks at once, each result in the timeline,
-the status and the UI's details; then what a failure does, by the check's on_fail: roll back, pause
-with the evidence until a human resumes (or aborts), or (advisory) nothing but the record."""
+"""The plan's checks at their stages (the UAT stage's while its gate is open): a stage's checks
+run together, each result in the timeline, the status and the UI's details; then what a failure
+does, by the check's on_fail: roll back, pause with the evidence until a human resumes (or aborts),
+or (advisory) nothing but the record."""
 
 import asyncio
 
@@ -17,7 +18,31 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.runs import Runs
 
 
+UAT_GATE = "uat"
+
+
 class Checks(Runs):
+    async def _gate(self, name: str) -> None:
+        """The UAT stage's checks run while the UAT gate is open; with no approval asked, where it is."""
+        if name == UAT_GATE and not self.plan.needs_approval(name):
+            await self._run_checks(Stage.UAT)
+        await super()._gate(name)
+
+    async def _await_decision(self, name: str) -> bool:
+        """At the UAT gate, its checks run while it waits (the testers test meanwhile): a failure that
+        rolls back closes it; a decision that came meanwhile is taken once they are done."""
+        if name != UAT_GATE or not self._checks_at(Stage.UAT):
+            return await super()._await_decision(name)
+        waiting = asyncio.create_task(super()._await_decision(name))
+        try:
+            await self._run_checks(Stage.UAT)
+        except BaseException:
+            waiting.cancel()
+            self._status.open_gate = None
+            raise
+        self._step(f"waiting for approval of gate {name}")
+        return await waiting
+
     def _checks_at(self, stage: Stage, weight: int | None = None) -> list[Check]:
         return [check for check in self.plan.checks if check.runs_at(stage, weight)]
 

@@ -109,3 +109,17 @@ async def test_advisory_and_passing_checks_never_block(
     assert result.report_path
     review = Path(result.report_path).read_text()
     assert "## Checks" in review and "check e2e at final: fail" in review
+
+
+async def test_uat_checks_run_while_the_uat_gate_is_open_and_a_failure_closes_it(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, servers: dict[str, str]
+) -> None:
+    plan = make_plan(checks=[e2e(servers, stages=["uat"])])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        result = await h.handle.result()
+    assert result.outcome == Outcome.ROLLED_BACK
+    assert result.outcome_reason.startswith("check e2e at uat: fail")
+    assert result.open_gate is None
+    kinds = [e.kind.value for e in result.timeline]
+    assert kinds.index("gate-open") < kinds.index("check"), "the check ran while the gate was open"
+    assert "approved" not in kinds
