@@ -5,15 +5,19 @@ worker's platform config (CheckSecrets: cutover.platform.check_secrets) and neve
 result.
 """
 
-from pydantic import BaseModel
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
 from temporalio import activity
 
-from cutover.activities.running import waiting_activity
+from cutover.activities.running import in_thread, waiting_activity
 from cutover.checks.results import CheckResult
 from cutover.logs import get_logger
 from cutover.plan.checks import Check, Stage
 from cutover.platform.errors import PermanentError
-from cutover.platform.interfaces import CheckSecrets
+from cutover.platform.interfaces import CheckSecrets, Cluster
+
+JOB_POLL = timedelta(seconds=2)
 
 
 class CheckRun(BaseModel):
@@ -23,23 +27,53 @@ class CheckRun(BaseModel):
     stage: Stage
     weight: int | None = None
     check: Check
+    blue_env: str = Field(description="the plan's source environment: where a blue-side check acts")
+    green_env: str
 
 
 class CheckActivities:
-    def __init__(self, secrets: CheckSecrets):
+    def __init__(self, secrets: CheckSecrets, cluster: Cluster):
         self.secrets = secrets
+        self.cluster = cluster
 
     @activity.defn(name="run_check")
     @waiting_activity
     async def run_check(self, run: CheckRun) -> CheckResult:
-        from cutover.checks.http_probe import run_probes  # httpx: loaded where checks run, not in workflows
-
-        check = run.check
-        if check.http is None:
-            raise PermanentError(f"checks: kind {check.kind} cannot run on this worker yet")
-        headers = self.secrets.headers(check.http.targets.credentials)
-        result = await run_probes(check.name, check.http, headers)
+        result = await self._run(run)
         get_logger(workflow_id=run.migration_id, stage=run.stage.value).info(
-            "check", check=check.name, verdict=result.verdict.value, summary=result.summary
+            "check", check=run.check.name, verdict=result.verdict.value, summary=result.summary
         )
         return result
+
+    async def _run(self, run: CheckRun) -> CheckResult:
+        # Imported here: where checks run, never where the workflows load (httpx, psycopg, the cluster).
+        from cutover.checks.http_probe import run_probes
+        from cutover.checks.job_check import check_job_name, run_job
+        from cutover.checks.prom_query import run_prometheus
+        from cutover.checks.sql_query import run_sql
+
+        check = run.check
+        if check.http is not None:
+            headers = self.secrets.headers(check.http.targets.credentials)
+            return await run_probes(check.name, check.http, headers)
+        if check.job is not None:
+            env = run.blue_env if check.job.environment == "blue" else run.green_env
+            job_name = check_job_name(run.migration_id, check.name, run.stage.value, run.weight)
+            return await run_job(
+                self.cluster,
+                check.name,
+                check.job,
+                job_name,
+                env,
+                poll=JOB_POLL,
+                timeout=check.timeout,
+                in_thread=in_thread,
+            )
+        if check.query is not None and check.query.prometheus is not None:
+            url, headers = self.secrets.prometheus_endpoint()
+            return await run_prometheus(check.name, check.query.prometheus, url, headers)
+        if check.query is not None and check.query.sql is not None:
+            sql = check.query.sql
+            dsns = {side: self.secrets.dsn(sql.database, side) for side in sql.environments}
+            return await run_sql(check.name, sql, dsns, statement_timeout=check.timeout.total_seconds())
+        raise PermanentError(f"checks: kind {check.kind} cannot run on this worker yet")

@@ -59,7 +59,7 @@ def configured_activities() -> tuple[MigrationActivities, CheckActivities]:
         build_report_store(config, report_dir()),
         capacity=build_capacity(config),
     )
-    return activities, CheckActivities(config.checks)
+    return activities, CheckActivities(config.checks, cluster)
 
 
 def build_worker(
@@ -77,7 +77,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[
             *activities.all(),
-            (checks or CheckActivities(ChecksConfig())).run_check,
+            (checks or CheckActivities(ChecksConfig(), activities.cluster)).run_check,
             LeaseActivities(client).await_leases,
             LeaseActivities(client).await_released,
             StaleLeaseActivities(client).reclaim_stale_lease,

@@ -75,7 +75,14 @@ class Checks(Runs):
     async def _run_check(self, check: Check, stage: Stage, weight: int | None) -> CheckResult:
         """The check's result; one that could not run at all (a worker's missing secret, a lost
         worker) is an error result, judged by on_fail like any other."""
-        run = CheckRun(migration_id=workflow.info().workflow_id, stage=stage, weight=weight, check=check)
+        run = CheckRun(
+            migration_id=workflow.info().workflow_id,
+            stage=stage,
+            weight=weight,
+            check=check,
+            blue_env=self.plan.source.name,
+            green_env=self.plan.target.name,
+        )
         try:
             return await self._act(CheckActivities.run_check, run, checking(check.timeout))
         except ActivityError as error:

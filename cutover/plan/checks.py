@@ -269,9 +269,8 @@ class QuerySettings(Strict):
 
 Kind = Literal["load", "http", "job", "webhook", "query"]
 KINDS: tuple[Kind, ...] = ("load", "http", "job", "webhook", "query")
-RUNNABLE: tuple[Kind, ...] = (
-    "http",
-)  # what this release's worker runs (cutover.activities.check_activities)
+# What this release's worker runs (cutover.activities.check_activities).
+RUNNABLE: tuple[Kind, ...] = ("http", "job", "query")
 
 
 class Check(Strict):
@@ -322,6 +321,8 @@ def check_problems(checks: list[Check], steps: list[int]) -> list[str]:
     first: dict[str, int] = {}
     for index, check in enumerate(checks):
         at = f"checks[{index}]"
+        if check.continuous:
+            problems.append(f"{at}.continuous: checks at every look do not run in this release yet")
         if check.kind not in RUNNABLE:
             problems.append(f"{at}.kind: {check.kind} checks do not run in this release yet; {RUNNABLE} do")
         if first.setdefault(check.name, index) != index:

@@ -1,17 +1,42 @@
-"""What the plan's checks name and the worker keeps: credentials (headers for a check's requests).
+"""What the plan's checks name and the worker keeps: credentials (headers for a check's requests),
+the Prometheus that `query` checks ask, and the databases (a DSN per environment) they read.
 
-The plan says `targets.credentials: shop-api`; the worker's platform config says what that is, each
-header's value given as is or as `env:NAME` (read from the worker's environment when a check runs,
-so a Kubernetes Secret can supply it). Nothing here reaches a plan, a history, a log or a review.
+The plan says `targets.credentials: shop-api` or `sql.database: orders`; the worker's platform config
+says what that is, each secret value given as is or as `env:NAME` (read from the worker's environment
+when a check runs, so a Kubernetes Secret can supply it). Nothing here reaches a plan, a history, a
+log or a review: a problem names the config field and the variable, never a value.
 """
 
 import os
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cutover.platform.errors import PermanentError
 
 FROM_ENV = "env:"
+Environment = Literal["blue", "green"]
+
+
+def _resolved(value: str, where: str) -> str:
+    """value as is, or an env:NAME read now; a variable the worker lacks is permanent (named, no value)."""
+    if not value.startswith(FROM_ENV):
+        return value
+    variable = value.removeprefix(FROM_ENV)
+    if variable not in os.environ:
+        raise PermanentError(f"{where}: {variable} is not set in the worker's environment")
+    return os.environ[variable]
+
+
+def _plain_url(value: str) -> str:
+    """http(s) with a host and no user or password (those go in headers, as env: values)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if parts.username or parts.password:
+        raise ValueError("must not carry a user or password: give an Authorization header (env:NAME)")
+    return value.rstrip("/")
 
 
 class Credential(BaseModel):
@@ -20,10 +45,31 @@ class Credential(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict, description="a value, or env:NAME")
 
 
+class PrometheusEndpoint(BaseModel):
+    """The Prometheus (or compatible: Thanos, Mimir, VictoriaMetrics) that PromQL checks query."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, AfterValidator(_plain_url)]
+    headers: dict[str, str] = Field(default_factory=dict, description="a value, or env:NAME")
+
+
+class Database(BaseModel):
+    """A database's connection in each environment: a libpq DSN (`postgresql://...` or
+    `host=... dbname=...`), or env:NAME. An environment left out cannot be read by a check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    blue: str | None = Field(default=None, description="a DSN, or env:NAME")
+    green: str | None = Field(default=None, description="a DSN, or env:NAME")
+
+
 class ChecksConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     credentials: dict[str, Credential] = Field(default_factory=dict)
+    prometheus: PrometheusEndpoint | None = None
+    databases: dict[str, Database] = Field(default_factory=dict)
 
     def headers(self, name: str | None) -> dict[str, str]:
         """The named credential's headers, each env: value read now; a name or variable the worker
@@ -32,13 +78,28 @@ class ChecksConfig(BaseModel):
             return {}
         if name not in self.credentials:
             raise PermanentError(f"checks.credentials: the worker's platform config has no {name!r}")
-        headers = {}
-        for header, value in self.credentials[name].headers.items():
-            if value.startswith(FROM_ENV):
-                variable = value.removeprefix(FROM_ENV)
-                if variable not in os.environ:
-                    where = f"checks.credentials.{name}.headers.{header}"
-                    raise PermanentError(f"{where}: {variable} is not set in the worker's environment")
-                value = os.environ[variable]
-            headers[header] = value
-        return headers
+        return {
+            header: _resolved(value, f"checks.credentials.{name}.headers.{header}")
+            for header, value in self.credentials[name].headers.items()
+        }
+
+    def prometheus_endpoint(self) -> tuple[str, dict[str, str]]:
+        """The URL and headers (env: values read now) PromQL checks query; none configured is permanent."""
+        if self.prometheus is None:
+            raise PermanentError("checks.prometheus: the worker's platform config has no Prometheus endpoint")
+        headers = {
+            header: _resolved(value, f"checks.prometheus.headers.{header}")
+            for header, value in self.prometheus.headers.items()
+        }
+        return self.prometheus.url, headers
+
+    def dsn(self, name: str, side: Environment) -> str:
+        """The named database's DSN in one environment, an env: value read now; a database, an
+        environment or a variable the worker lacks is permanent, and named without any value."""
+        if name not in self.databases:
+            raise PermanentError(f"checks.databases: the worker's platform config has no {name!r}")
+        value = getattr(self.databases[name], side)
+        where = f"checks.databases.{name}.{side}"
+        if value is None:
+            raise PermanentError(f"{where}: the worker's platform config has no connection for {side}")
+        return _resolved(value, where)

@@ -6,8 +6,9 @@ journals and reviews in a folder on its disk. Implementations raise cutover.plat
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, JournalPage, ServiceRef, WeightChange, Workload
@@ -15,6 +16,16 @@ from cutover.platform.errors import PermanentError, PlatformError, TransientErro
 
 # How many failed services a batch's error names before it says how many more failed.
 NAMED_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class JobState:
+    """One look at a check's Job: whether it has finished, and how."""
+
+    done: bool
+    succeeded: bool = False
+    message: str = ""  # what the Job's status says: its terminal condition, or what is running
+    log_tail: str = ""  # the end of its (newest) pod's log where the cluster offers it, else empty
 
 
 class Cluster(Protocol):
@@ -75,6 +86,28 @@ class Cluster(Protocol):
         """The outcome of the schedule's first run in env, None while it has not finished.
 
         One look per call (the activity polls with heartbeats); the same key never runs twice."""
+
+    def start_check_job(
+        self,
+        env: str,
+        namespace: str,
+        name: str,
+        template: str | None,
+        manifest: dict[str, Any] | None,
+        labels: dict[str, str],
+    ) -> None:
+        """Start a check's Job named `name` in env: from a template `cronjob/NAME` (its job template, as
+        `kubectl create job --from=cronjob/NAME`) or from a Job manifest (its name, namespace and
+        labels forced, the rest kept); `labels` go on the Job.
+
+        Idempotent: a Job of that name that exists already is left as it is, so a retried activity
+        never runs a second one. A template the environment lacks is permanent."""
+
+    def check_job_state(self, env: str, namespace: str, name: str) -> JobState:
+        """One look at the check's Job (a missing Job is permanent)."""
+
+    def delete_check_job(self, env: str, namespace: str, name: str) -> None:
+        """Delete the check's Job and, in the background, its pods; absent is fine."""
 
 
 class TrafficRouter(Protocol):
@@ -179,3 +212,10 @@ class CheckSecrets(Protocol):
 
     def headers(self, name: str | None) -> dict[str, str]:
         """The credential's headers (none for None); a name the worker lacks is a PermanentError."""
+
+    def prometheus_endpoint(self) -> tuple[str, dict[str, str]]:
+        """The URL and headers PromQL checks query; none configured is a PermanentError."""
+
+    def dsn(self, name: str, side: Literal["blue", "green"]) -> str:
+        """The named database's DSN in one environment (a secret: never in a result or a log); a
+        database, environment or variable the worker lacks is a PermanentError naming the field."""

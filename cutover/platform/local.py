@@ -4,8 +4,10 @@ State lives in one JSON file, written atomically under a lock, so it survives a 
 restart and several worker processes can share it. Nothing here pretends to be production.
 Failure injection (``failures``): green_error_from_weight, failing_cron, router_down,
 never_ready (a workload name whose green copy never becomes available), jobs_running (a
-CronJob name whose Jobs in blue never finish) and run_pending (a CronJob name whose first green
-run never finishes).
+CronJob name whose Jobs in blue never finish), run_pending (a CronJob name whose first green
+run never finishes), failing_job and job_pending (a check's Job fails, or never finishes: a name
+the Job carries, its own, its template's CronJob's, its manifest's or a label's value).
+Check Jobs live under `jobs` and run the moment they start.
 CronJobs with a `schedule` run it (cutover.platform.local_schedules).
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload, WorkloadKind
 from cutover.platform import local_schedules
+from cutover.platform.interfaces import JobState
 
 State = dict[str, Any]
 
@@ -51,6 +54,7 @@ def empty_state(blue: str, green: str) -> State:
         "cron_enabled": {},
         "cron_runs": [],
         "operations": [],
+        "jobs": {},
     }
 
 
@@ -285,6 +289,75 @@ class LocalEnvironment:
 
         outcome: bool | None = self.update(change)
         return outcome
+
+    def start_check_job(
+        self,
+        env: str,
+        namespace: str,
+        name: str,
+        template: str | None,
+        manifest: dict[str, Any] | None,
+        labels: dict[str, str],
+    ) -> None:
+        """A Job that exists already is left as it is; a new one finishes at once: succeeded, or as
+        failures says (failing_job, job_pending)."""
+        key = f"{env}/{namespace}/{name}"
+
+        def change(state: State) -> None:
+            cluster = self._cluster(state, env)
+            jobs = state.setdefault("jobs", {})
+            if key in jobs:
+                return
+            if template is not None:
+                source = template.removeprefix("cronjob/")
+                if _key(namespace, WorkloadKind.CRONJOB, source) not in cluster:
+                    raise KeyError(
+                        f"cronjob {namespace}/{source} (the template of job {key}) is not in {env}"
+                    )
+            else:
+                source = str(((manifest or {}).get("metadata") or {}).get("name") or name)
+            carried = {name, source, *labels.values()}
+            failures = state["failures"]
+            status = (
+                "running"
+                if failures.get("job_pending") in carried
+                else "failed"
+                if failures.get("failing_job") in carried
+                else "succeeded"
+            )
+            jobs[key] = {"source": template or "manifest", "labels": labels, "status": status}
+            state["operations"].append({"op": "start-job", "env": env, "job": f"{namespace}/{name}"})
+
+        self.update(change)
+
+    def check_job_state(self, env: str, namespace: str, name: str) -> JobState:
+        job = self._peek().get("jobs", {}).get(f"{env}/{namespace}/{name}")
+        if job is None:
+            raise KeyError(f"job {namespace}/{name} does not exist in {env}")
+        status = job["status"]
+        if status == "running":
+            return JobState(done=False, message="1 active, 0 succeeded, 0 failed")
+        exit_code = 0 if status == "succeeded" else 1
+        ran = f"{name}: ran {job['source']} in {env}/{namespace} (local simulation)"
+        log = f"{ran}\n{name}: exit code {exit_code}\n"
+        if status == "succeeded":
+            return JobState(done=True, succeeded=True, message="Complete", log_tail=log)
+        message = "Failed: BackoffLimitExceeded: Job has reached the specified backoff limit"
+        return JobState(done=True, succeeded=False, message=message, log_tail=log)
+
+    def delete_check_job(self, env: str, namespace: str, name: str) -> None:
+        key = f"{env}/{namespace}/{name}"
+
+        def change(state: State) -> None:
+            if state.setdefault("jobs", {}).pop(key, None) is not None:
+                state["operations"].append({"op": "delete-job", "env": env, "job": f"{namespace}/{name}"})
+
+        self.update(change)
+
+    def check_jobs(self) -> dict[str, dict[str, Any]]:
+        """The check Jobs there are, by env/namespace/name (tests: what runs, what was deleted)."""
+        jobs: dict[str, dict[str, Any]] = self.read().get("jobs", {})
+        return jobs
 
     # --- TrafficRouter -------------------------------------------------------------------
     def set_green_percent(self, change: WeightChange) -> None:

@@ -18,6 +18,7 @@ from cutover.activities.migration_activities import MigrationActivities
 from cutover.activities.stale_leases import StaleLeaseActivities
 from cutover.models import CronHandover, CronSchedule, ServiceRef, Workload, WorkloadKind
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
+from cutover.platform.interfaces import JobState
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.local_reports import LocalReportStore
 
@@ -81,6 +82,23 @@ class FailingCluster:
         raise self.error
 
     def start_scheduled_run(self, env: str, namespace: str, name: str, scheduled: datetime) -> bool:
+        raise self.error
+
+    def start_check_job(
+        self,
+        env: str,
+        namespace: str,
+        name: str,
+        template: str | None,
+        manifest: dict[str, Any] | None,
+        labels: dict[str, str],
+    ) -> None:
+        raise self.error
+
+    def check_job_state(self, env: str, namespace: str, name: str) -> JobState:
+        raise self.error
+
+    def delete_check_job(self, env: str, namespace: str, name: str) -> None:
         raise self.error
 
 

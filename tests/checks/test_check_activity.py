@@ -12,7 +12,10 @@ from cutover.activities.check_activities import CheckActivities, CheckRun
 from cutover.checks.results import CheckVerdict
 from cutover.plan.checks import Check, Stage
 from cutover.platform.check_secrets import ChecksConfig
+from cutover.platform.local import LocalEnvironment
 from tests.checks.test_http_probe import serve
+
+NO_CLUSTER = LocalEnvironment("/nonexistent/local-env.json")  # an http check never touches it
 
 
 @pytest.fixture
@@ -41,7 +44,7 @@ def run(url: str, credentials: str | None) -> CheckRun:
             },
         }
     )
-    return CheckRun(migration_id="m-1", stage=Stage.FINAL, check=check)
+    return CheckRun(migration_id="m-1", stage=Stage.FINAL, check=check, blue_env="blue", green_env="green")
 
 
 def config(value: str) -> ChecksConfig:
@@ -53,14 +56,16 @@ async def test_the_named_credential_from_the_environment_is_sent(
 ) -> None:
     monkeypatch.setenv("SHOP_TOKEN", "Bearer t0k3n")
     result = await ActivityEnvironment().run(
-        CheckActivities(config("env:SHOP_TOKEN")).run_check, run(guarded, "shop")
+        CheckActivities(config("env:SHOP_TOKEN"), NO_CLUSTER).run_check, run(guarded, "shop")
     )
     assert result.verdict is CheckVerdict.PASS, result.summary
     assert "t0k3n" not in result.model_dump_json()
 
 
 async def test_without_the_credential_green_refuses_and_the_check_fails(guarded: str) -> None:
-    result = await ActivityEnvironment().run(CheckActivities(ChecksConfig()).run_check, run(guarded, None))
+    result = await ActivityEnvironment().run(
+        CheckActivities(ChecksConfig(), NO_CLUSTER).run_check, run(guarded, None)
+    )
     assert result.verdict is CheckVerdict.FAIL
     assert result.summary == "green GET /health: status 401, expected 200"
 
@@ -79,6 +84,6 @@ async def test_a_credential_the_worker_lacks_is_permanent_and_named(
     guarded: str, secrets: ChecksConfig, problem: str
 ) -> None:
     with pytest.raises(ApplicationError) as caught:
-        await ActivityEnvironment().run(CheckActivities(secrets).run_check, run(guarded, "shop"))
+        await ActivityEnvironment().run(CheckActivities(secrets, NO_CLUSTER).run_check, run(guarded, "shop"))
     assert caught.value.non_retryable
     assert str(caught.value).startswith(problem)

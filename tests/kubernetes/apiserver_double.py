@@ -5,7 +5,7 @@ No kube-apiserver (nor kind, k3s or envtest binaries) can be installed on these 
 in-process server instead. It implements only the semantics that code relies on:
 
 * GET / LIST / POST / PUT / PATCH / DELETE of namespaced apps/v1 Deployments, StatefulSets and
-  DaemonSets, batch/v1 CronJobs and Jobs, v1 Services, ConfigMaps, Secrets and
+  DaemonSets, batch/v1 CronJobs and Jobs, v1 Services, ConfigMaps, Secrets, Pods and
   PersistentVolumeClaims, cluster-scoped v1 PersistentVolumes and storage.k8s.io/v1 StorageClasses,
   networking.k8s.io/v1 Ingresses, gateway.networking.k8s.io/v1 HTTPRoutes and v1beta1
   ReferenceGrants (custom resources: ``ApiServerDouble(gateway_api=False)`` plays a cluster without
@@ -29,7 +29,9 @@ garbage collection. Controllers are off unless asked for; tests then set ``statu
 :meth:`ApiServerDouble.set_status`. For end-to-end tests, :meth:`simulate_controllers` makes every
 later write of a Deployment or StatefulSet roll out at once, and :meth:`run_schedules` plays the
 CronJob controller once (Jobs finish as told; :meth:`finish_job` ends a running one).
-:meth:`fail_next` makes the next request fail. Run one double per environment::
+:meth:`add_job_pod` plays the Job controller's pod with a log (served as plain text by GET
+``pods/NAME/log``, with ``tailLines``). :meth:`fail_next` makes the next request fail. Run one
+double per environment::
 
     with start_double("eks") as double:
         api_client = double.api_client()
@@ -68,6 +70,7 @@ RESOURCES: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/v1", "configmaps"): ("v1", "ConfigMap"),
     ("/api/v1", "secrets"): ("v1", "Secret"),
     ("/api/v1", "persistentvolumeclaims"): ("v1", "PersistentVolumeClaim"),
+    ("/api/v1", "pods"): ("v1", "Pod"),
     ("/api/v1", "persistentvolumes"): ("v1", "PersistentVolume"),
     ("/apis/storage.k8s.io/v1", "storageclasses"): ("storage.k8s.io/v1", "StorageClass"),
     ("/apis/networking.k8s.io/v1", "ingresses"): ("networking.k8s.io/v1", "Ingress"),
@@ -233,6 +236,7 @@ class ApiServerDouble:
         self.lock = threading.Lock()
         self.version = 0
         self.job_sequence = 0
+        self.logs: dict[tuple[str, str, str], str] = {}  # (namespace, pod, container) -> log
         self.controllers = False
         self.requests: list[Request] = []
         self.failures: list[tuple[int, str, str]] = []
@@ -264,9 +268,10 @@ class ApiServerDouble:
                 raw = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 code, body = double.handle(self.command, self.path, raw, headers)
-                data = json.dumps(body).encode()
+                text = isinstance(body, str)  # a pod's log
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/plain" if text else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -376,8 +381,42 @@ class ApiServerDouble:
         self._store("jobs", meta["namespace"], name, job, None)
         return name
 
+    def add_job_pod(self, namespace: str, job_name: str, log: str, container: str = "main") -> str:
+        """Play the Job controller's pod for a Job: labelled with its uid and name, with a log."""
+        with self.lock:
+            job = self.objects[("jobs", namespace, job_name)]
+            self.job_sequence += 1
+            name = f"{job_name}-{self.job_sequence:05d}"
+            labels = {"controller-uid": job["metadata"]["uid"], "job-name": job_name}
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "labels": labels},
+                "spec": {"containers": [{"name": container, "image": "registry/shop:1.0"}]},
+            }
+            self._store("pods", namespace, name, pod, None)
+            self.logs[(namespace, name, container)] = log
+            return name
+
+    def _pod_log(self, method: str, namespace: str, pod: str, query: dict[str, str]) -> tuple[int, str]:
+        """GET pods/NAME/log: the container's log (the only one's without ``container``), its last
+        ``tailLines`` lines if asked."""
+        if method != "GET":
+            raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed on a pod's log")
+        found = self.objects.get(("pods", namespace, pod))
+        if found is None:
+            raise ApiError(404, "NotFound", f'pods "{pod}" not found')
+        names = [c["name"] for c in found["spec"]["containers"]]
+        container = query.get("container") or (names[0] if len(names) == 1 else "")
+        if container not in names:
+            raise ApiError(400, "BadRequest", f"a container name must be specified for pod {pod}")
+        lines = self.logs.get((namespace, pod, container), "").splitlines(keepends=True)
+        if "tailLines" in query:
+            lines = lines[-int(query["tailLines"]) :] if int(query["tailLines"]) else []
+        return 200, "".join(lines)
+
     # --- request handling ----------------------------------------------------------------
-    def handle(self, method: str, path: str, raw: bytes, headers: dict[str, str]) -> tuple[int, Obj]:
+    def handle(self, method: str, path: str, raw: bytes, headers: dict[str, str]) -> tuple[int, Obj | str]:
         url = urlparse(path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.requests.append(Request(method, url.path, query, headers))
@@ -402,8 +441,11 @@ class ApiServerDouble:
 
     def _route(
         self, method: str, path: str, query: dict[str, str], raw: bytes, ctype: str
-    ) -> tuple[int, Obj]:
+    ) -> tuple[int, Obj | str]:
         unknown = ApiError(404, "NotFound", f"the server could not find the requested resource {path}")
+        parts = path.strip("/").split("/")
+        if parts[:3] == ["api", "v1", "namespaces"] and parts[4:5] == ["pods"] and parts[6:] == ["log"]:
+            return self._pod_log(method, parts[3], parts[5], query)
         if path.startswith(GATEWAY_PREFIX) and not self.gateway_api:
             raise unknown
         address = _address(path)

@@ -163,9 +163,9 @@ def test_names_are_unique_and_weights_are_steps() -> None:
 
 
 def test_kinds_this_release_cannot_run_are_refused_by_the_plan() -> None:
-    job = Check.model_validate(check(kind="job", job={"namespace": "shop", "template": "cronjob/e2e"}))
-    assert check_problems([job], [100]) == [
-        "checks[0].kind: job checks do not run in this release yet; ('http',) do"
+    hook = Check.model_validate(check(kind="webhook", webhook={"endpoint": "ci"}))
+    assert check_problems([hook], [100]) == [
+        "checks[0].kind: webhook checks do not run in this release yet; ('http', 'job', 'query') do"
     ]
 
 
@@ -183,3 +183,12 @@ def test_validate_lists_the_checks_and_refuses_a_secret_with_the_field_and_exit_
     assert refused.exit_code == 2
     assert "checks[0].http.targets.green: must not carry a user or password" in refused.output
     assert "hunter2" not in refused.output
+
+
+def test_continuous_checks_are_refused_until_they_run_at_each_look() -> None:
+    lag = check(
+        kind="query", stages=["monitoring"], continuous=True, query={"prometheus": {"expr": "up == 1"}}
+    )
+    assert check_problems([Check.model_validate(lag)], [100]) == [
+        "checks[0].continuous: checks at every look do not run in this release yet"
+    ]

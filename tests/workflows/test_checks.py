@@ -123,3 +123,31 @@ async def test_uat_checks_run_while_the_uat_gate_is_open_and_a_failure_closes_it
     kinds = [e.kind.value for e in result.timeline]
     assert kinds.index("gate-open") < kinds.index("check"), "the check ran while the gate was open"
     assert "approved" not in kinds
+
+
+def suite(**fields: Any) -> dict[str, Any]:
+    """A Job check: the shop's e2e suite, run once from its CronJob's template in green."""
+    job = {"environment": "green", "namespace": "billing", "template": "cronjob/nightly-invoices"}
+    return {"name": "e2e-suite", "kind": "job", "stages": ["final"], "job": job, **fields}
+
+
+async def test_a_job_check_passes_and_its_job_is_gone(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with migration(time_skipping_env, tmp_path, make_plan(checks=[suite()])) as h:
+        result = await h.run_approving_all()
+        jobs = h.local.read()["jobs"]
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+    assert [(c.result.check, c.result.verdict.value) for c in result.checks] == [("e2e-suite", "pass")]
+    assert jobs == {}, "the check's Job is deleted once it has finished"
+
+
+async def test_a_failing_job_check_rolls_back_with_its_log(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    plan = make_plan(checks=[suite()])
+    async with migration(time_skipping_env, tmp_path, plan, failures={"failing_job": "e2e-suite"}) as h:
+        result = await h.run_approving_all()
+    assert result.outcome == Outcome.ROLLED_BACK
+    assert result.outcome_reason.startswith("check e2e-suite at final: fail")
+    assert result.checks[-1].result.excerpt, "the Job's log tail is the evidence"

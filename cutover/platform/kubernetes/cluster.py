@@ -19,12 +19,22 @@ from kubernetes.config.incluster_config import (
 
 from cutover.cron_ticks import job_name
 from cutover.models import CronSchedule, ServiceRef, Workload, WorkloadKind
-from cutover.platform.errors import PermanentError
+from cutover.platform.errors import PermanentError, TransientError
+from cutover.platform.interfaces import JobState
 from cutover.platform.kubernetes.api import KINDS, Obj, kind_api, not_found, raw, translate
 from cutover.platform.kubernetes.config_parity import ConfigRef, Side, compare, config_refs, digests
 from cutover.platform.kubernetes.exposure import GATEWAY_GROUP, Exposers
 from cutover.platform.kubernetes.fargate import fargate_blockers
-from cutover.platform.kubernetes.jobs import RESUMED_AT, newest, outcome, owned_by, scheduled_job
+from cutover.platform.kubernetes.jobs import (
+    RESUMED_AT,
+    check_job_from_manifest,
+    check_job_from_template,
+    newest,
+    outcome,
+    owned_by,
+    scheduled_job,
+    terminal_text,
+)
 from cutover.platform.kubernetes.manifests import (
     clean_copy,
     pin_recorded_state,
@@ -35,6 +45,11 @@ from cutover.platform.kubernetes.storage import ClaimUse, claim_uses, default_cl
 
 FIELD_MANAGER = "cutover"
 MERGE_PATCH = "application/merge-patch+json"
+LOG_TAIL_LINES = 100  # of a check Job's newest pod: evidence, bounded again in the check's result
+LOG_TAIL_CHARS = 8_000
+# Set by the Job controller on the pods of a Job it selects (with batch.kubernetes.io/controller-uid
+# since 1.27; this one on every version): the Job's uid, so an earlier Job's pods never count.
+JOB_POD_LABEL = "controller-uid"
 
 
 def _zero_patch(kind: str, what: str) -> Obj:
@@ -413,3 +428,101 @@ class KubernetesCluster:
             raise not_found(f"cronjob/{namespace}/{name} (run {key})", env)
         jobs = self._owned_jobs(env, namespace, cron)
         return outcome(newest(jobs)) if jobs else None
+
+    # --- check Jobs ---------------------------------------------------------------------
+    def start_check_job(
+        self,
+        env: str,
+        namespace: str,
+        name: str,
+        template: str | None,
+        manifest: dict[str, Any] | None,
+        labels: dict[str, str],
+    ) -> None:
+        """Create the Job unless it exists: a retried activity finds the first attempt's Job and
+        watches it instead of running a second one."""
+        what = f"job/{namespace}/{name}"
+        batch = client.BatchV1Api(self._client(env))
+        existing = self._get(env, what, batch.read_namespaced_job, name, namespace)
+        if existing is not None:
+            meta = existing["metadata"]
+            if meta.get("deletionTimestamp"):  # an earlier run of the check, going away
+                raise TransientError(f"{what} in {env} is still being deleted", "k8s.Terminating")
+            if any((meta.get("labels") or {}).get(key) != value for key, value in labels.items()):
+                raise PermanentError(f"{what} in {env} exists and is not this check's Job", "k8s.Conflict")
+            return
+        if template is not None:
+            kind, _, cron_name = template.partition("/")
+            if kind != WorkloadKind.CRONJOB or not cron_name:
+                raise PermanentError(
+                    f"a check Job's template must be cronjob/NAME, not {template!r}", "k8s.BadJob"
+                )
+            cron = self._read(env, namespace, WorkloadKind.CRONJOB, cron_name)
+            if cron is None:
+                raise not_found(f"cronjob/{namespace}/{cron_name} (the template of {what})", env)
+            body = check_job_from_template(cron, name, labels)
+        elif manifest is not None:
+            body = check_job_from_manifest(manifest, namespace, name, labels)
+        else:
+            raise PermanentError(f"{what}: a check Job needs a template or a manifest", "k8s.BadJob")
+        try:
+            batch.create_namespaced_job(namespace, body, _preload_content=False)
+        except ApiException as error:
+            if error.status != 409:  # 409: a concurrent attempt created it; the next look finds it
+                raise translate(error, "start", what, env) from error
+
+    def check_job_state(self, env: str, namespace: str, name: str) -> JobState:
+        """The Job's outcome (rule: kubernetes.jobs.outcome), what its status says, and its newest
+        pod's log tail."""
+        what = f"job/{namespace}/{name}"
+        job = self._get(env, what, client.BatchV1Api(self._client(env)).read_namespaced_job, name, namespace)
+        if job is None:
+            raise not_found(what, env)
+        result = outcome(job)
+        return JobState(
+            done=result is not None,
+            succeeded=result is True,
+            message=terminal_text(job),
+            log_tail=self._log_tail(env, namespace, job),
+        )
+
+    def _log_tail(self, env: str, namespace: str, job: Obj) -> str:
+        """The last lines of the Job's newest pod's log (its default container); empty without a pod.
+
+        The log is evidence, not the verdict: a log the cluster does not give (a container not
+        started yet, a pod gone, no RBAC for pods/log) says so in the tail instead of failing the look."""
+        core = client.CoreV1Api(self._client(env))
+        selector = f"{JOB_POD_LABEL}={job['metadata'].get('uid', '')}"
+        try:
+            pods: list[Obj] = raw(
+                core.list_namespaced_pod(namespace, label_selector=selector, _preload_content=False)
+            )["items"]
+            if not pods:
+                return ""
+            pod = newest(pods)
+            meta, spec = pod["metadata"], pod.get("spec") or {}
+            containers = [c.get("name") for c in spec.get("containers") or []]
+            container = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/default-container") or (
+                containers[0] if containers else None
+            )
+            response = core.read_namespaced_pod_log(
+                meta["name"],
+                namespace,
+                container=container,
+                tail_lines=LOG_TAIL_LINES,
+                _preload_content=False,
+            )
+        except ApiException as error:
+            return f"(no log: {error.status} {error.reason})"
+        text = bytes(response.data).decode("utf-8", errors="replace")
+        return text[-LOG_TAIL_CHARS:]
+
+    def delete_check_job(self, env: str, namespace: str, name: str) -> None:
+        """Delete with background propagation (its pods go after it); absent is fine."""
+        try:
+            client.BatchV1Api(self._client(env)).delete_namespaced_job(
+                name, namespace, propagation_policy="Background", _preload_content=False
+            )
+        except ApiException as error:
+            if error.status != 404:
+                raise translate(error, "delete", f"job/{namespace}/{name}", env) from error

@@ -6,9 +6,14 @@ condition, ``Complete`` or ``Failed`` with status "True" (``completionTime`` is 
 running, including a Job whose ``failed`` count is above zero (the controller retries until the
 backoff limit, then adds ``Failed``), one whose ``succeeded`` count has not reached its completions,
 and one marked ``SuccessCriteriaMet`` / ``FailureTarget`` while its pods are still terminating.
+
+The same rule judges a check's Job (`kind: job`), built here from a CronJob's job template or the
+plan's manifest.
 """
 
+import copy
 from datetime import datetime
+from typing import Any
 
 from cutover.platform.kubernetes.api import Obj
 
@@ -28,6 +33,20 @@ def _terminal_condition(status: Obj) -> str | None:
         if condition.get("type") in TERMINAL and condition.get("status") == "True":
             return str(condition["type"])
     return "Complete" if status.get("completionTime") else None
+
+
+def terminal_text(job: Obj) -> str:
+    """What the Job's status says, in one line: its terminal condition (type, reason, message) once it
+    has one, else how many of its pods are active, succeeded and failed."""
+    status = job.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") in TERMINAL and condition.get("status") == "True":
+            parts = (condition["type"], condition.get("reason"), condition.get("message"))
+            return ": ".join(str(part) for part in parts if part)
+    if status.get("completionTime"):
+        return "Complete"
+    counts = ((key, int(status.get(key) or 0)) for key in ("active", "succeeded", "failed"))
+    return ", ".join(f"{count} {key}" for key, count in counts)
 
 
 def outcome(job: Obj) -> bool | None:
@@ -77,3 +96,55 @@ def scheduled_job(cron: Obj, name: str, scheduled: datetime) -> Obj:
         },
         "spec": template.get("spec") or {},
     }
+
+
+# Fields the API server sets: a manifest taken from a live object must not carry them into a create.
+SERVER_SET = (
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+    "generateName",
+)
+
+
+def check_job_from_template(cron: Obj, name: str, labels: dict[str, str]) -> Obj:
+    """A check's Job from the CronJob's job template, as `kubectl create job NAME --from=cronjob/...`
+    makes it, but owned by no CronJob: a check's run is none of the schedule's (the CronJob
+    controller's history limit would delete it, and its runs' looks, e.g. active_cron_jobs, would
+    count it)."""
+    meta, template = cron["metadata"], (cron.get("spec") or {}).get("jobTemplate") or {}
+    template_meta = template.get("metadata") or {}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": meta["namespace"],
+            "labels": {**(template_meta.get("labels") or {}), **labels},
+            "annotations": {
+                **(template_meta.get("annotations") or {}),
+                "cronjob.kubernetes.io/instantiate": "manual",
+            },
+        },
+        "spec": copy.deepcopy(template.get("spec") or {}),
+    }
+
+
+def check_job_from_manifest(
+    manifest: dict[str, Any], namespace: str, name: str, labels: dict[str, str]
+) -> Obj:
+    """The plan's Job manifest with the check's name, namespace and labels (the manifest's own labels
+    kept unless the check's have the same key); everything else as given, bar a status and the fields
+    the server sets."""
+    job: Obj = copy.deepcopy(manifest)
+    job.pop("status", None)
+    meta = {key: value for key, value in (job.get("metadata") or {}).items() if key not in SERVER_SET}
+    meta.update(name=name, namespace=namespace, labels={**(meta.get("labels") or {}), **labels})
+    job["metadata"] = meta
+    job.setdefault("apiVersion", "batch/v1")
+    return job
