@@ -27,14 +27,15 @@ SECOND, MINUTE, HOUR = timedelta(seconds=1), timedelta(minutes=1), timedelta(hou
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"}
 SECRET_QUERY = re.compile(r"(token|key|secret|passw|pwd|signature|sig|auth)", re.IGNORECASE)
 CREDENTIALS_HINT = "name a credential in the worker's platform config (targets.credentials) instead"
-# A single read-only statement: it begins as a read does and names nothing that writes or locks.
+# A single read-only statement: it begins as a read does, so the only writes it can hold are a
+# data-modifying WITH, SELECT ... INTO and row locks (a function's side effects are stopped by the
+# read-only transaction the worker runs it in). Quoted text and comments are not looked at.
 READ_START = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 WRITES = re.compile(
-    r"\b(insert|update|delete|merge|drop|alter|create|truncate|grant|revoke|copy|call|do|vacuum|"
-    r"analyze|lock|into|set|reset|execute|prepare|listen|notify|refresh|cluster|reindex|comment)\b"
-    r"|\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b",
+    r"\b(insert|update|delete|merge|into)\b|\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b",
     re.IGNORECASE,
 )
+QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 class Stage(StrEnum):
@@ -84,11 +85,12 @@ def _read_only_select(statement: str) -> str:
     """One SELECT (or WITH ... SELECT) that writes and locks nothing; the worker also runs it in a
     read-only transaction."""
     body = statement.strip().rstrip(";").strip()
-    if ";" in body:
+    bare = QUOTED.sub(" ", body)
+    if ";" in bare:
         raise ValueError("must be a single statement (no ';' inside)")
-    if not READ_START.match(body):
+    if not READ_START.match(bare):
         raise ValueError("must be a read-only SELECT (or WITH ... SELECT)")
-    written = WRITES.search(body)
+    written = WRITES.search(bare)
     if written:
         raise ValueError(f"must be a read-only SELECT: {written.group(0).upper()} is not allowed")
     return body

@@ -192,3 +192,29 @@ def test_continuous_checks_are_refused_until_they_run_at_each_look() -> None:
     assert check_problems([Check.model_validate(lag)], [100]) == [
         "checks[0].continuous: checks at every look do not run in this release yet"
     ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT count(*) FROM orders WHERE status = 'do not ship; update later'",
+        'SELECT "comment", "set" FROM notes -- insert nothing',
+        "WITH recent AS (SELECT * FROM orders /* for update */) SELECT count(*) FROM recent",
+    ],
+)
+def test_quoted_text_and_comments_are_not_read_as_writes(statement: str) -> None:
+    sql = {"database": "orders", "statement": statement}
+    assert Check.model_validate(check(kind="query", query={"sql": sql})).query is not None
+
+
+@pytest.mark.parametrize(
+    ("statement", "word"),
+    [
+        ("WITH gone AS (DELETE FROM orders RETURNING 1) SELECT count(*) FROM gone", "DELETE"),
+        ("SELECT * FROM orders FOR UPDATE", "FOR UPDATE"),
+        ("SELECT id INTO backup FROM orders", "INTO"),
+    ],
+)
+def test_writes_inside_a_select_are_refused(statement: str, word: str) -> None:
+    found = problems(check(kind="query", query={"sql": {"database": "orders", "statement": statement}}))
+    assert found == [f"query.sql.statement: must be a read-only SELECT: {word} is not allowed"]
