@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from cutover.checks.results import CheckResult, CheckVerdict, excerpt, one_line
+from cutover.checks.results import CheckResult, CheckVerdict, found, one_line
 from cutover.plan.checks import HttpSettings, Probe, Side
 
 REQUEST_TIMEOUT = 30.0  # seconds; the check's own timeout bounds the whole of it
@@ -139,24 +139,9 @@ def _result(name: str, outcomes: list[Outcome], seconds: float) -> CheckResult:
     if not failed:
         sides = " and ".join(sorted({o.side for o in outcomes}))
         summary = f"{len(outcomes)} probe(s) answered as expected in {sides}"
-        return CheckResult(
-            check=name,
-            kind="http",
-            verdict=CheckVerdict.PASS,
-            summary=summary,
-            figures=figures,
-            duration_s=round(seconds, 3),
-        )
+        return found(name, "http", CheckVerdict.PASS, summary, seconds, figures)
     first = failed[0]
     where = f"{first.side} {first.probe.method} {first.probe.path}"
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
     verdict = CheckVerdict.FAIL if any(o.answered for o in failed) else CheckVerdict.ERROR
-    return CheckResult(
-        check=name,
-        kind="http",
-        verdict=verdict,
-        summary=f"{where}: {first.problem}{more}",
-        figures=figures,
-        duration_s=round(seconds, 3),
-        excerpt=excerpt(first.body),
-    )
+    return found(name, "http", verdict, f"{where}: {first.problem}{more}", seconds, figures, first.body)

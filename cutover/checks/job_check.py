@@ -23,7 +23,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Protocol, TypeVar
 
-from cutover.checks.results import CheckResult, CheckVerdict, excerpt, one_line
+from cutover.checks.results import CheckResult, CheckVerdict, found
 from cutover.durations import format_duration
 from cutover.logs import get_logger
 from cutover.plan.checks import JobSettings
@@ -138,11 +138,4 @@ def _result(
         verdict = CheckVerdict.ERROR
         last = last_error or (state.message if state is not None else "")
         summary = f"{where} did not finish within {format_duration(timeout)}" + (f" ({last})" if last else "")
-    return CheckResult(
-        check=name,
-        kind="job",
-        verdict=verdict,
-        summary=one_line(summary),
-        duration_s=round(seconds, 3),
-        excerpt=excerpt(state.log_tail if state is not None else ""),
-    )
+    return found(name, "job", verdict, summary, seconds, evidence=state.log_tail if state is not None else "")

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from cutover.checks.results import CheckResult, CheckVerdict, excerpt, one_line
+from cutover.checks.results import CheckResult, CheckVerdict, found, one_line
 from cutover.plan.checks import PrometheusQuery
 
 QUERY_TIMEOUT = 60.0  # seconds for the query; the check's own timeout bounds the whole of it
@@ -125,23 +125,8 @@ def _result(name: str, samples: list[Sample], seconds: float) -> CheckResult:
     else:
         verdict = CheckVerdict.PASS
         summary = f"the expression holds: {len(samples)} sample(s), all non-zero"
-    return CheckResult(
-        check=name,
-        kind="query",
-        verdict=verdict,
-        summary=one_line(summary),
-        figures=figures,
-        duration_s=round(seconds, 3),
-        excerpt=excerpt(listed),
-    )
+    return found(name, "query", verdict, summary, seconds, figures, listed)
 
 
 def _error(name: str, problem: str, started: float, body: str = "") -> CheckResult:
-    return CheckResult(
-        check=name,
-        kind="query",
-        verdict=CheckVerdict.ERROR,
-        summary=one_line(problem),
-        duration_s=round(time.monotonic() - started, 3),
-        excerpt=excerpt(body),
-    )
+    return found(name, "query", CheckVerdict.ERROR, problem, time.monotonic() - started, evidence=body)

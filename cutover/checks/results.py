@@ -30,6 +30,27 @@ class CheckResult(BaseModel):
         return self.verdict is CheckVerdict.PASS
 
 
+def found(
+    check: str,
+    kind: str,
+    verdict: CheckVerdict,
+    summary: str,
+    seconds: float,
+    figures: dict[str, float] | None = None,
+    evidence: str = "",
+) -> CheckResult:
+    """A result as every kind reports one: its summary on one line, the tail of its evidence."""
+    return CheckResult(
+        check=check,
+        kind=kind,
+        verdict=verdict,
+        summary=one_line(summary),
+        figures=figures or {},
+        duration_s=round(seconds, 3),
+        excerpt=excerpt(evidence),
+    )
+
+
 def excerpt(text: str) -> str:
     """The last EXCERPT_CHARS of text, saying how much came before."""
     if len(text) <= EXCERPT_CHARS:

@@ -24,7 +24,7 @@ from decimal import Decimal
 import psycopg
 from psycopg import conninfo
 
-from cutover.checks.results import CheckResult, CheckVerdict, one_line
+from cutover.checks.results import CheckResult, CheckVerdict, found, one_line
 from cutover.plan.checks import Side, SqlQuery
 
 STATEMENT_TIMEOUT = 300.0  # seconds; the check's own timeout bounds the whole of it
@@ -182,11 +182,4 @@ def _shown(value: Decimal) -> str:
 def _check(
     name: str, verdict: CheckVerdict, summary: str, figures: dict[str, float], seconds: float
 ) -> CheckResult:
-    return CheckResult(
-        check=name,
-        kind="query",
-        verdict=verdict,
-        summary=one_line(summary),
-        figures=figures,
-        duration_s=round(seconds, 3),
-    )
+    return found(name, "query", verdict, summary, seconds, figures)
