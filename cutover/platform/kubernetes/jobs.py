@@ -69,8 +69,7 @@ RESUMED_AT = "cutover.io/resumed-at"  # annotation: when a hand-over last enable
 def scheduled_job(cron: Obj, name: str, scheduled: datetime) -> Obj:
     """The Job the controller would have started for `scheduled`, as `kubectl create job --from` makes
     it: the CronJob's job template, owned by the CronJob, marked as started by hand."""
-    meta, template = cron["metadata"], (cron.get("spec") or {}).get("jobTemplate") or {}
-    template_meta = template.get("metadata") or {}
+    meta = cron["metadata"]
     owner = {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -79,22 +78,31 @@ def scheduled_job(cron: Obj, name: str, scheduled: datetime) -> Obj:
         "controller": True,
         "blockOwnerDeletion": True,
     }
-    annotations = {
-        **(template_meta.get("annotations") or {}),
-        "cronjob.kubernetes.io/instantiate": "manual",
-        "batch.kubernetes.io/cronjob-scheduled-timestamp": scheduled.isoformat(),
-    }
+    annotations = {"batch.kubernetes.io/cronjob-scheduled-timestamp": scheduled.isoformat()}
+    job = job_from_template(cron, name, {}, annotations)
+    job["metadata"]["ownerReferences"] = [owner]
+    return job
+
+
+def job_from_template(cron: Obj, name: str, labels: dict[str, str], annotations: dict[str, str]) -> Obj:
+    """A Job from the CronJob's job template, as `kubectl create job NAME --from=cronjob/...` makes it
+    (marked as started by hand), with `labels` and `annotations` over the template's."""
+    meta, template = cron["metadata"], (cron.get("spec") or {}).get("jobTemplate") or {}
+    template_meta = template.get("metadata") or {}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
             "name": name,
             "namespace": meta["namespace"],
-            "labels": template_meta.get("labels") or {},
-            "annotations": annotations,
-            "ownerReferences": [owner],
+            "labels": {**(template_meta.get("labels") or {}), **labels},
+            "annotations": {
+                **(template_meta.get("annotations") or {}),
+                "cronjob.kubernetes.io/instantiate": "manual",
+                **annotations,
+            },
         },
-        "spec": template.get("spec") or {},
+        "spec": copy.deepcopy(template.get("spec") or {}),
     }
 
 
@@ -113,26 +121,10 @@ SERVER_SET = (
 
 
 def check_job_from_template(cron: Obj, name: str, labels: dict[str, str]) -> Obj:
-    """A check's Job from the CronJob's job template, as `kubectl create job NAME --from=cronjob/...`
-    makes it, but owned by no CronJob: a check's run is none of the schedule's (the CronJob
-    controller's history limit would delete it, and its runs' looks, e.g. active_cron_jobs, would
-    count it)."""
-    meta, template = cron["metadata"], (cron.get("spec") or {}).get("jobTemplate") or {}
-    template_meta = template.get("metadata") or {}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": meta["namespace"],
-            "labels": {**(template_meta.get("labels") or {}), **labels},
-            "annotations": {
-                **(template_meta.get("annotations") or {}),
-                "cronjob.kubernetes.io/instantiate": "manual",
-            },
-        },
-        "spec": copy.deepcopy(template.get("spec") or {}),
-    }
+    """A check's Job from the CronJob's job template, owned by no CronJob: a check's run is none of the
+    schedule's (the CronJob controller's history limit would delete it, and its runs' looks, e.g.
+    active_cron_jobs, would count it)."""
+    return job_from_template(cron, name, labels, {})
 
 
 def check_job_from_manifest(
