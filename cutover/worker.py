@@ -28,6 +28,7 @@ from cutover.platform.wiring import (
 from cutover.temporal.client import TemporalUnreachable, connect
 from cutover.temporal.settings import TemporalSettings, local_state_path, report_dir
 from cutover.workflows.analysis_group import AnalysisGroupWorkflow
+from cutover.workflows.continuous_checks import ContinuousChecksWorkflow
 from cutover.workflows.leases import MigrationLeasesWorkflow, WorkloadLeaseWorkflow
 from cutover.workflows.migration import MigrationWorkflow
 from cutover.workflows.service_migration import ServiceMigrationWorkflow
@@ -36,6 +37,7 @@ WORKFLOWS = [
     MigrationWorkflow,
     ServiceMigrationWorkflow,
     AnalysisGroupWorkflow,
+    ContinuousChecksWorkflow,
     MigrationLeasesWorkflow,
     WorkloadLeaseWorkflow,
 ]

@@ -1,23 +1,29 @@
 """The plan's checks at their stages (the UAT stage's while its gate is open): a stage's checks
 run together, each result in the timeline, the status and the UI's details; then what a failure
 does, by the check's on_fail: roll back, pause with the evidence until a human resumes (or aborts),
-or (advisory) nothing but the record."""
+or (advisory) nothing but the record. Continuous checks run at every look of a bake or of the
+monitoring window, in a child beside the analysis groups (ContinuousChecksWorkflow)."""
 
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.check_activities import CheckActivities, CheckRun
     from cutover.checks.results import CheckResult, CheckVerdict
     from cutover.models import CheckRecord, EventKind
     from cutover.plan.checks import Check, OnFail, Stage
+    from cutover.workflows.continuous_checks import (
+        ContinuousChecksWorkflow,
+        ContinuousInput,
+        ContinuousOutcome,
+    )
     from cutover.workflows.migration_state import MigrationStopped, innermost_reason, names
-    from cutover.workflows.options import checking
+    from cutover.workflows.options import CHILD_TASK_TIMEOUT, checking
     from cutover.workflows.runs import Runs
 
-
+Watcher = workflow.ChildWorkflowHandle[ContinuousChecksWorkflow, ContinuousOutcome]
 UAT_GATE = "uat"
 
 
@@ -43,8 +49,80 @@ class Checks(Runs):
         self._step(f"waiting for approval of gate {name}")
         return await waiting
 
-    def _checks_at(self, stage: Stage, weight: int | None = None) -> list[Check]:
-        return [check for check in self.plan.checks if check.runs_at(stage, weight)]
+    def _checks_at(self, stage: Stage, weight: int | None = None, continuous: bool = False) -> list[Check]:
+        return [
+            check
+            for check in self.plan.checks
+            if check.runs_at(stage, weight) and check.continuous == continuous
+        ]
+
+    async def _start_continuous(self, stage: Stage, weight: int | None, step: int) -> Watcher | None:
+        """The step's continuous checks, at every look until `_end_continuous` (none: None)."""
+        checks = self._checks_at(stage, weight, continuous=True)
+        if not checks:
+            return None
+        migration = workflow.info().workflow_id
+        request = ContinuousInput(
+            migration_id=migration,
+            stage=stage,
+            weight=weight,
+            checks=checks,
+            interval=self.plan.analysis.interval,
+            blue_env=self.plan.source.name,
+            green_env=self.plan.target.name,
+        )
+        self._step(f"checks at every look: {names([c.name for c in checks])}")
+        return await workflow.start_child_workflow(
+            ContinuousChecksWorkflow.run,
+            request,
+            id=f"{migration}/checks-{step}",
+            task_timeout=CHILD_TASK_TIMEOUT,
+        )
+
+    async def _continuous_stopped(self, watcher: Watcher, where: str) -> None:
+        """The watcher ended before the step did: a failure that rolls back stops the migration, one
+        that pauses holds it (the analysis goes on watching meanwhile)."""
+        try:
+            outcome = watcher.result()
+        except ChildWorkflowError as error:
+            why = innermost_reason(error)
+            raise MigrationStopped(f"checks at every look at {where} stopped: {why}") from error
+        self._record_continuous(outcome, where)
+        stopped = outcome.stopped_by
+        if stopped is None:
+            return
+        why = f"check {stopped.result.check} at {where}: {stopped.result.verdict}: {stopped.result.summary}"
+        if stopped.on_fail == OnFail.ROLLBACK.value:
+            raise MigrationStopped(why)
+        self._status.paused = True
+        self._event(EventKind.PAUSED, f"{why}: paused; `resume` goes on, `abort` rolls back")
+
+    async def _end_continuous(self, watcher: Watcher | None, where: str) -> None:
+        """The step is over: the watcher's outcome recorded (a failure now is judged as at any look)."""
+        if watcher is None or watcher.done():
+            return
+        await watcher.signal(ContinuousChecksWorkflow.finish)
+        await workflow.wait_condition(watcher.done)
+        await self._continuous_stopped(watcher, where)
+
+    @staticmethod
+    async def _cancel_continuous(watcher: Watcher | None) -> None:
+        if watcher is not None and not watcher.done():
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+
+    def _record_continuous(self, outcome: ContinuousOutcome, where: str) -> None:
+        """Where each run of advisory failures began, then each check's latest result (or the one that
+        stopped it) unless it still fails as just told."""
+        latest = {record.result.check: record for record in outcome.latest}
+        if outcome.stopped_by is not None:
+            latest[outcome.stopped_by.result.check] = outcome.stopped_by
+        told = {record.result.check for record in outcome.failures}
+        last = [record for check, record in latest.items() if record.result.passed or check not in told]
+        for record in [*outcome.failures, *last]:
+            self._status.add_check(record)
+            result, at = record.result, f"{where} ({outcome.looks} looks)"
+            self._event(EventKind.CHECK, f"check {result.check} at {at}: {result.verdict} ({result.summary})")
 
     async def _run_checks(self, stage: Stage, weight: int | None = None) -> None:
         """The stage's checks, together; the first rollback failure rolls back, a pause failure holds."""

@@ -229,7 +229,7 @@ class Phases(Standby):
         async def final_checks() -> None:
             self._step("final end-to-end and data checks")
             await self._health_check_both()
-            await self._watch(100, self.plan.monitoring.window, "intensive monitoring")
+            await self._watch(100, self.plan.monitoring.window, "intensive monitoring", Stage.MONITORING)
             await self._finish_groups()
             await self._run_checks(Stage.MONITORING)
             self._event(EventKind.CUTOVER, "green serves 100%; blue stays as hot standby")

@@ -3,6 +3,7 @@ groups (children that keep the evidence) watch the bake; health rounds check bot
 
 import asyncio
 from datetime import timedelta
+from functools import partial
 
 from temporalio import workflow
 
@@ -21,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         Member,
         StepOrder,
     )
-    from cutover.workflows.checks import Checks
+    from cutover.workflows.checks import Checks, Watcher
     from cutover.workflows.migration_state import (
         MigrationStopped,
         chunks,
@@ -50,17 +51,29 @@ class TrafficSteps(Checks):
             self._status.weights[w.service] = weight
         self._event(EventKind.WEIGHTS, f"{names([w.service for w in exposed])}: {weight}% green")
         self._update_traffic_attribute()
-        await self._watch(weight, self.plan.traffic.bake, f"bake at {weight}%")
+        await self._watch(weight, self.plan.traffic.bake, f"bake at {weight}%", Stage.TRAFFIC_STEP)
         await self._run_checks(Stage.TRAFFIC_STEP, weight)
 
-    async def _watch(self, weight: int, duration: timedelta, label: str) -> None:
-        """Every analysis group watches the step; the first failure rolls back, the step ends when
-        every group has reported."""
-        analysis = self.plan.analysis
+    async def _watch(self, weight: int, duration: timedelta, label: str, stage: Stage) -> None:
+        """Every analysis group watches the step, and the step's continuous checks run at each look;
+        the first failure rolls back, the step ends when every group has reported."""
         index = self._carry.analysed_steps
         self._carry.analysed_steps += 1
         self._stop_if_aborted()
         await self._start_groups()
+        at_weight = weight if stage is Stage.TRAFFIC_STEP else None
+        watcher = await self._start_continuous(stage, at_weight, index)
+        try:
+            await self._watch_groups(index, weight, duration, label, watcher)
+            await self._end_continuous(watcher, label)
+        finally:
+            await self._cancel_continuous(watcher)
+        await self._checkpoint()
+
+    async def _watch_groups(
+        self, index: int, weight: int, duration: timedelta, label: str, watcher: Watcher | None
+    ) -> None:
+        analysis = self.plan.analysis
         order = StepOrder(
             step=index,
             weight=weight,
@@ -74,15 +87,13 @@ class TrafficSteps(Checks):
             f"{label}: {fmt(duration)}, a look every {fmt(analysis.interval)} at "
             f"{len(self._exposed())} services in {len(self._groups)} analysis group(s)"
         )
-        await workflow.wait_condition(
-            lambda: (
-                bool(self._abort)
-                or len(self._reports) == len(self._groups)
-                or any(r.verdict is Verdict.FAIL for r in self._reports.values())
-                or any(group.done() for group in self._groups)
-            )
-        )
-        self._stop_if_aborted()
+        while True:
+            await workflow.wait_condition(partial(self._step_decided, watcher))
+            self._stop_if_aborted()
+            if watcher is None or not watcher.done():
+                break
+            await self._continuous_stopped(watcher, label)  # a pause holds after the step
+            watcher = None
         ended = next((group for group in self._groups if group.done()), None)
         if ended is not None and len(self._reports) < len(self._groups):
             why = innermost_reason(ended.exception() or RuntimeError("it ended"))
@@ -105,6 +116,16 @@ class TrafficSteps(Checks):
         self._status.paused = True
         self._event(EventKind.PAUSED, f"{label} inconclusive ({reasons}); {INCONCLUSIVE_HELP}")
         await self._checkpoint()
+
+    def _step_decided(self, watcher: Watcher | None) -> bool:
+        """Aborted, every group reported (or one failed or ended), or the continuous checks stopped."""
+        return (
+            bool(self._abort)
+            or len(self._reports) == len(self._groups)
+            or any(r.verdict is Verdict.FAIL for r in self._reports.values())
+            or any(group.done() for group in self._groups)
+            or (watcher is not None and watcher.done())
+        )
 
     def _take_report(self, inputs: tuple[object, ...]) -> None:
         """Taken only from this migration's own groups (their key) for the step being watched."""

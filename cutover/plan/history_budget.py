@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cutover.models import WorkloadKind
+from cutover.plan.checks import Stage
 from cutover.plan.look_schedule import look_schedule
 from cutover.plan.model import Exposure, InconclusiveAction, Plan, may_be_exposed
 from cutover.plan.steps import StepKind, step_sequence
@@ -128,6 +129,7 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     lines = 2 * len(plan.services) + math.ceil(children / max(1, plan.non_exposed.batch_size))
     traffic = steps * (EVENTS_PER_ACTIVITY + groups * EVENTS_PER_GROUP_STEP) + EVENTS_PER_GATE * gates
     traffic += watches * math.ceil(exposed / PAGE_EVENTS) * EVENTS_PER_ACTIVITY
+    traffic += _check_events(plan, watches)
     parts = {
         "services": FIXED_EVENTS
         + EVENTS_PER_CHILD * children
@@ -166,6 +168,20 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
         ),
     }
     return HistoryEstimate(parts, runs)
+
+
+def _check_events(plan: Plan, watches: int) -> int:
+    """The traffic run's checks: an activity per check at each step it runs at, and for continuous
+    checks a child per watch (its looks are in its own history, continued as new)."""
+    runs = 0
+    continuous = False
+    for check in plan.checks:
+        continuous = continuous or check.continuous
+        if not check.continuous and Stage.TRAFFIC_STEP in check.stages:
+            runs += len(check.weights or plan.traffic.steps)
+        if not check.continuous:
+            runs += sum(1 for stage in (Stage.FINAL, Stage.MONITORING) if stage in check.stages)
+    return runs * EVENTS_PER_ACTIVITY + (watches * (EVENTS_PER_CHILD + 3) if continuous else 0)
 
 
 def carry_bytes(plan: Plan) -> int:

@@ -185,13 +185,11 @@ def test_validate_lists_the_checks_and_refuses_a_secret_with_the_field_and_exit_
     assert "hunter2" not in refused.output
 
 
-def test_continuous_checks_are_refused_until_they_run_at_each_look() -> None:
+def test_continuous_checks_run_at_each_look_of_their_stages() -> None:
     lag = check(
         kind="query", stages=["monitoring"], continuous=True, query={"prometheus": {"expr": "up == 1"}}
     )
-    assert check_problems([Check.model_validate(lag)], [100]) == [
-        "checks[0].continuous: checks at every look do not run in this release yet"
-    ]
+    assert check_problems([Check.model_validate(lag)], [100]) == []
 
 
 @pytest.mark.parametrize(

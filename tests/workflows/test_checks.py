@@ -151,3 +151,52 @@ async def test_a_failing_job_check_rolls_back_with_its_log(
     assert result.outcome == Outcome.ROLLED_BACK
     assert result.outcome_reason.startswith("check e2e-suite at final: fail")
     assert result.checks[-1].result.excerpt, "the Job's log tail is the evidence"
+
+
+def lag(servers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    """A continuous check at every look of the bakes and the monitoring window."""
+    return e2e(servers, name="lag", stages=["traffic-step", "monitoring"], continuous=True) | fields
+
+
+async def test_a_continuous_check_runs_at_every_look_and_its_failure_rolls_back_within_the_bake(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, servers: dict[str, str]
+) -> None:
+    plan = make_plan(checks=[lag(servers)])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        before = h.local.read()
+        await h.at_gate("uat")
+        await h.approve("uat")
+        result = await h.handle.result()
+    assert result.outcome == Outcome.ROLLED_BACK
+    first_bake = f"bake at {plan.traffic.steps[0]}%"
+    assert result.outcome_reason.startswith(f"check lag at {first_bake}: fail: green GET /health")
+    assert [(c.stage, c.weight, c.result.verdict.value) for c in result.checks] == [
+        ("traffic-step", plan.traffic.steps[0], "fail")
+    ]
+    assert check_lines(result) == [
+        f"check lag at {first_bake} (1 looks): fail ({result.checks[0].result.summary})"
+    ], "it failed at the bake's first look, not at its end"
+    assert_restored(before, h.local.read())
+
+
+async def test_continuous_checks_that_pass_or_are_advisory_run_at_every_look_and_never_block(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, servers: dict[str, str]
+) -> None:
+    only_blue = {"blue": servers["blue"]}
+    healthy = {"targets": only_blue, "environments": ["blue"], "requests": [{"path": "/health"}]}
+    plan = make_plan(checks=[lag(only_blue, http=healthy), lag(servers, name="advice", on_fail="advisory")])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        result = await h.run_approving_all()
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+    most = plan.traffic.bake // plan.analysis.interval
+    lines = check_lines(result)
+    for weight in plan.traffic.steps:
+        ran = [line for line in lines if line.startswith(f"check lag at bake at {weight}% (")]
+        assert len(ran) == 1, lines
+        looks = int(ran[0].split("(")[1].split()[0])
+        assert 2 <= looks <= most, ran
+        assert ran[0].endswith("looks): pass (1 probe(s) answered as expected in blue)")
+    assert any(line.startswith("check lag at intensive monitoring (") for line in lines)
+    advice = [line for line in lines if line.startswith("check advice at bake at")]
+    assert len(advice) == len(plan.traffic.steps), "a run of failures is told once, where it began"
+    assert all(": fail (green GET /health" in line for line in advice)
