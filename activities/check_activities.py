@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 
 from cutover.activities.running import in_thread, waiting_activity
+from cutover.checks.callback import token_digest
 from cutover.checks.results import CheckResult
 from cutover.logs import get_logger
 from cutover.plan.checks import Check, Stage
@@ -18,6 +19,7 @@ from cutover.platform.errors import PermanentError
 from cutover.platform.interfaces import CheckSecrets, Cluster
 
 JOB_POLL = timedelta(seconds=2)
+WEBHOOK_TIMEOUT = timedelta(seconds=30)  # a delivery's answer; a suite's verdict comes with its callback
 
 
 class CheckRun(BaseModel):
@@ -29,6 +31,7 @@ class CheckRun(BaseModel):
     check: Check
     blue_env: str = Field(description="the plan's source environment: where a blue-side check acts")
     green_env: str
+    green_percent: dict[str, int] = Field(default_factory=dict, description="for a webhook's context")
 
 
 class CheckActivities:
@@ -51,6 +54,7 @@ class CheckActivities:
         from cutover.checks.job_check import check_job_name, run_job
         from cutover.checks.prom_query import run_prometheus
         from cutover.checks.sql_query import run_sql
+        from cutover.checks.webhook import awaiting_callback, call_webhook, webhook_context
 
         check = run.check
         if check.http is not None:
@@ -76,4 +80,17 @@ class CheckActivities:
             sql = check.query.sql
             dsns = {side: self.secrets.dsn(sql.database, side) for side in sql.environments}
             return await run_sql(check.name, sql, dsns, statement_timeout=check.timeout.total_seconds())
+        if check.webhook is not None:
+            url, secret, headers = self.secrets.webhook(check.webhook.endpoint)
+            context = webhook_context(
+                secret, run.migration_id, check.name, run.stage, run.weight, run.green_percent
+            )
+            timeout = min(check.timeout, WEBHOOK_TIMEOUT).total_seconds()
+            waits = check.webhook.wait_for_callback
+            result = await call_webhook(
+                check.name, context, url, secret, headers, timeout, wait_for_callback=waits
+            )
+            if awaiting_callback(result):
+                result.awaiting = token_digest(context.callback_token)
+            return result
         raise PermanentError(f"checks: kind {check.kind} cannot run on this worker yet")

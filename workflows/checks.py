@@ -5,21 +5,26 @@ or (advisory) nothing but the record. Continuous checks run at every look of a b
 monitoring window, in a child beside the analysis groups (ContinuousChecksWorkflow)."""
 
 import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.check_activities import CheckActivities, CheckRun
+    from cutover.checks.callback import WebhookCallback, callback_result, token_digest
     from cutover.checks.results import CheckResult, CheckVerdict
     from cutover.models import CheckRecord, EventKind
     from cutover.plan.checks import Check, OnFail, Stage
+    from cutover.workflow_inputs import Refused, read_input
     from cutover.workflows.continuous_checks import (
         ContinuousChecksWorkflow,
         ContinuousInput,
         ContinuousOutcome,
     )
-    from cutover.workflows.migration_state import MigrationStopped, innermost_reason, names
+    from cutover.workflows.handler_help import CALLBACK_EXAMPLE
+    from cutover.workflows.migration_state import MigrationStopped, fmt, innermost_reason, names
     from cutover.workflows.options import CHILD_TASK_TIMEOUT, checking
     from cutover.workflows.runs import Runs
 
@@ -160,10 +165,50 @@ class Checks(Runs):
             check=check,
             blue_env=self.plan.source.name,
             green_env=self.plan.target.name,
+            green_percent=dict(self._status.weights),
         )
+        started = workflow.now()
         try:
-            return await self._act(CheckActivities.run_check, run, checking(check.timeout))
+            result = await self._act(CheckActivities.run_check, run, checking(check.timeout))
         except ActivityError as error:
             return CheckResult(
                 check=check.name, kind=check.kind, verdict=CheckVerdict.ERROR, summary=innermost_reason(error)
             )
+        if result.awaiting is None:
+            return result
+        return await self._await_callback(check, result.awaiting, check.timeout - (workflow.now() - started))
+
+    async def _await_callback(self, check: Check, digest: str, left: timedelta) -> CheckResult:
+        """The webhook's verdict from its callback (the check_callback Update), or an error result
+        once the check's timeout has passed; an abort stops the wait."""
+        self._awaiting[check.name] = digest
+        self._step(f"check {check.name}: waiting up to {fmt(left)} for its callback (check_callback)")
+        waited = workflow.now()
+        try:
+            await workflow.wait_condition(
+                lambda: check.name in self._callbacks or bool(self._abort), timeout=max(left, timedelta(0))
+            )
+        except TimeoutError:
+            return CheckResult(
+                check=check.name,
+                kind=check.kind,
+                verdict=CheckVerdict.ERROR,
+                summary=f"no callback within the check's timeout ({fmt(check.timeout)})",
+            )
+        finally:
+            del self._awaiting[check.name]
+        self._stop_if_aborted()
+        seconds = (workflow.now() - waited).total_seconds()
+        return callback_result(self._callbacks.pop(check.name), seconds)
+
+    def _read_callback(self, inputs: Sequence[object]) -> WebhookCallback | str:
+        """The callback to take now, or why not in one line (never echoing the token)."""
+        read = read_input(inputs, WebhookCallback, CALLBACK_EXAMPLE)
+        if isinstance(read, Refused):
+            return f"callback refused: {read.reason}"
+        if read.check not in self._awaiting:
+            waiting = ", ".join(sorted(self._awaiting)) or "none"
+            return f"callback refused: check {read.check!r} awaits no callback now (awaiting: {waiting})"
+        if token_digest(read.token) != self._awaiting[read.check]:
+            return f"callback refused: token: not the one check {read.check}'s delivery carried"
+        return read

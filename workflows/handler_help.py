@@ -28,3 +28,12 @@ DECISION_REFUSAL_HELP = (
     f"would record (unknown gate, gate not open, not an approver), or null if it takes it. Input: "
     f"{DECISION_EXAMPLE}."
 )
+CALLBACK_EXAMPLE = (
+    '{"check": "e2e-suite", "token": "<the delivery\'s callback_token>", "verdict": "pass", '
+    '"summary": "412 tests passed", "details_url": "https://ci.example/runs/81"}'
+)
+CALLBACK_HELP = (
+    "A webhook check's verdict from the system it called (a CI run), while the migration waits for it: "
+    "the token its delivery carried, pass or fail, and a summary. Refused, with why, when no such "
+    f"check awaits a callback or the token is not its own. Input: {CALLBACK_EXAMPLE}."
+)

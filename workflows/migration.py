@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.handler_help import (
         ABORT_HELP,
         APPROVE_HELP,
+        CALLBACK_HELP,
         CONTROL_EXAMPLE,
         DECISION_EXAMPLE,
         DECISION_REFUSAL_HELP,
@@ -87,6 +88,8 @@ class MigrationWorkflow(Phases):
         self._reports = {}
         self._input_logs = (None, 0)
         self._unstored = []
+        self._awaiting = {}
+        self._callbacks = {}
 
     def _read_carry(self, inputs: Sequence[object]) -> MigrationCarry | None:
         """The previous run's carry: only a run this migration continued as new is handed one."""
@@ -176,6 +179,22 @@ class MigrationWorkflow(Phases):
     def validate_revert(self, *inputs: object) -> None:
         """A refused revert leaves no trace in the history: one line says why (a ValueError)."""
         refusal = self._read_revert(inputs)
+        if isinstance(refusal, str):
+            raise ValueError(refusal)
+
+    @workflow.update(name="check_callback", description=CALLBACK_HELP)
+    def check_callback(self, *inputs: object) -> str:
+        """Taken only for a check that awaits it, with its token (the validator)."""
+        callback = self._read_callback(inputs)
+        if isinstance(callback, str):
+            raise ApplicationError(callback, type="CallbackRefused")
+        self._callbacks[callback.check] = callback
+        return f"check {callback.check}: {callback.verdict} recorded"
+
+    @check_callback.validator
+    def validate_check_callback(self, *inputs: object) -> None:
+        """A refused callback leaves no trace in the history: one line says why (a ValueError)."""
+        refusal = self._read_callback(inputs)
         if isinstance(refusal, str):
             raise ValueError(refusal)
 

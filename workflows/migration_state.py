@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from cutover.checks.callback import WebhookCallback
     from cutover.durations import format_duration
     from cutover.models import (
         Control,
@@ -69,6 +70,9 @@ class MigrationState:
     _input_logs: tuple[datetime | None, int]
     # Recorded since the journal's last page, in order (cutover.workflows.journal).
     _unstored: list[Event]
+    # Webhook checks awaiting their callback: check -> its token's SHA-256; and the callbacks taken.
+    _awaiting: dict[str, str]
+    _callbacks: dict[str, WebhookCallback]
 
     @property
     def plan(self) -> Plan:

@@ -24,6 +24,9 @@ class CheckResult(BaseModel):
     figures: dict[str, float] = Field(default_factory=dict, description="e.g. green_p99_ms, error_rate")
     duration_s: float = 0
     excerpt: str = Field(default="", description="a bounded tail of the evidence (log, body)")
+    awaiting: str | None = Field(
+        default=None, description="a webhook delivered, its verdict to come: its callback token's SHA-256"
+    )
 
     @property
     def passed(self) -> bool:

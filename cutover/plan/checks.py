@@ -272,7 +272,7 @@ class QuerySettings(Strict):
 Kind = Literal["load", "http", "job", "webhook", "query"]
 KINDS: tuple[Kind, ...] = ("load", "http", "job", "webhook", "query")
 # What this release's worker runs (cutover.activities.check_activities).
-RUNNABLE: tuple[Kind, ...] = ("http", "job", "query")
+RUNNABLE: tuple[Kind, ...] = ("http", "job", "webhook", "query")
 
 
 class Check(Strict):

@@ -1,5 +1,6 @@
 """What the plan's checks name and the worker keeps: credentials (headers for a check's requests),
-the Prometheus that `query` checks ask, and the databases (a DSN per environment) they read.
+the Prometheus that `query` checks ask, the databases (a DSN per environment) they read, and the
+webhooks `webhook` checks call (with the secret that signs each delivery).
 
 The plan says `targets.credentials: shop-api` or `sql.database: orders`; the worker's platform config
 says what that is, each secret value given as is or as `env:NAME` (read from the worker's environment
@@ -64,12 +65,24 @@ class Database(BaseModel):
     green: str | None = Field(default=None, description="a DSN, or env:NAME")
 
 
+class Webhook(BaseModel):
+    """An endpoint `webhook` checks POST the migration's context to, signed with `secret` (HMAC-SHA256)
+    so the receiver can tell the delivery is ours, and its callback can be told to be the receiver's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, AfterValidator(_plain_url)]
+    secret: str = Field(min_length=1, repr=False, description="a value, or env:NAME: signs each delivery")
+    headers: dict[str, str] = Field(default_factory=dict, repr=False, description="a value, or env:NAME")
+
+
 class ChecksConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     credentials: dict[str, Credential] = Field(default_factory=dict)
     prometheus: PrometheusEndpoint | None = None
     databases: dict[str, Database] = Field(default_factory=dict)
+    webhooks: dict[str, Webhook] = Field(default_factory=dict)
 
     def headers(self, name: str | None) -> dict[str, str]:
         """The named credential's headers, each env: value read now; a name or variable the worker
@@ -103,3 +116,18 @@ class ChecksConfig(BaseModel):
         if value is None:
             raise PermanentError(f"{where}: the worker's platform config has no connection for {side}")
         return _resolved(value, where)
+
+    def webhook(self, name: str) -> tuple[str, str, dict[str, str]]:
+        """The named webhook's URL, signing secret and headers, env: values read now; a webhook or a
+        variable the worker lacks, or an empty secret, is permanent and named without any value."""
+        if name not in self.webhooks:
+            raise PermanentError(f"checks.webhooks: the worker's platform config has no {name!r}")
+        webhook = self.webhooks[name]
+        where = f"checks.webhooks.{name}"
+        secret = _resolved(webhook.secret, f"{where}.secret")
+        if not secret:
+            raise PermanentError(f"{where}.secret: is empty; a delivery signed with no secret proves nothing")
+        headers = {
+            header: _resolved(value, f"{where}.headers.{header}") for header, value in webhook.headers.items()
+        }
+        return webhook.url, secret, headers

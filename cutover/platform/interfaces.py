@@ -219,3 +219,7 @@ class CheckSecrets(Protocol):
     def dsn(self, name: str, side: Literal["blue", "green"]) -> str:
         """The named database's DSN in one environment (a secret: never in a result or a log); a
         database, environment or variable the worker lacks is a PermanentError naming the field."""
+
+    def webhook(self, name: str) -> tuple[str, str, dict[str, str]]:
+        """The named webhook's URL, signing secret and headers (secrets: never in a result or a log); a
+        webhook or variable the worker lacks is a PermanentError naming the field."""

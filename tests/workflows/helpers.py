@@ -11,11 +11,13 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from cutover.activities.check_activities import CheckActivities
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.leases import HOLDER_MEMO, keeper_id, planned_workloads
 from cutover.models import GateDecision, MigrationStatus, Phase
 from cutover.plan.model import Plan, parse_plan
+from cutover.platform.check_secrets import ChecksConfig
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.local_reports import LocalReportStore
 from cutover.worker import build_worker
@@ -111,10 +113,12 @@ async def migration(
     failures: dict[str, object] | None = None,
     start_signal: tuple[str, Any] | None = None,
     platform: Callable[[LocalEnvironment], tuple[Any, Any, Any]] | None = None,
+    checks: ChecksConfig | None = None,
 ) -> AsyncIterator[Harness]:
     """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends.
 
     platform builds (cluster, router, metrics) from the seeded local environment; default: all local.
+    checks: the worker's secrets for the plan's checks (webhooks, databases, credentials).
     """
     local = seed(tmp_path / "local-env.json", failures)
     signal: dict[str, Any] = (
@@ -124,7 +128,8 @@ async def migration(
     cluster, router, metrics = platform(local) if platform else (local, local, local)
     reports = tmp_path / "reports"
     activities = MigrationActivities(cluster, router, metrics, reports, LocalReportStore(reports))
-    async with build_worker(env.client, queue, activities):
+    check_activities = CheckActivities(checks or ChecksConfig(), cluster)
+    async with build_worker(env.client, queue, activities, check_activities):
         handle = await env.client.start_workflow(
             MigrationWorkflow.run,
             plan or make_plan(),
