@@ -163,9 +163,10 @@ def test_names_are_unique_and_weights_are_steps() -> None:
 
 
 def test_kinds_this_release_cannot_run_are_refused_by_the_plan() -> None:
-    hook = Check.model_validate(check(kind="webhook", webhook={"endpoint": "ci"}))
+    load = {"targets": {"green": "http://green.shop.internal"}, "rate": 10, "duration": "10s"}
+    hook = Check.model_validate(check(kind="load", load=load))
     assert check_problems([hook], [100]) == [
-        "checks[0].kind: webhook checks do not run in this release yet; ('http', 'job', 'query') do"
+        "checks[0].kind: load checks do not run in this release yet; ('http', 'job', 'webhook', 'query') do"
     ]
 
 
