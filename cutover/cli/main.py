@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from cutover.cli.callback_command import callback
 from cutover.cli.control_commands import abort, approve, pause, reject, resume, start
 from cutover.cli.demo_command import demo
 from cutover.cli.discover_command import discover
@@ -31,6 +32,7 @@ COMMANDS = (
     resume,
     abort,
     revert,
+    callback,
     schedule_group,
     report,
     demo,

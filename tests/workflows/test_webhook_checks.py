@@ -6,6 +6,7 @@ one line and leaves no trace in the history; a failing verdict rolls back with i
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from cutover.models import Outcome
 from cutover.platform.check_secrets import ChecksConfig
 from tests.checks.test_http_probe import serve
+from tests.cli.test_revert_command import cutover
 from tests.workflows.helpers import Harness, make_plan, migration
 from tests.workflows.support import assert_restored
 
@@ -139,3 +141,44 @@ async def test_a_callback_brings_the_verdict_and_a_forged_one_is_refused_without
     assert record.result.excerpt == "details: https://ci.example/runs/81" and record.result.awaiting is None
     assert token not in json.dumps(result.model_dump(mode="json"))
     assert_restored(before, h.local.read())
+
+
+async def test_the_cli_sends_the_verdict_and_says_why_it_was_refused(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, ci: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = make_plan(checks=[suite("preparation", wait=True)])
+    async with migration(time_skipping_env, tmp_path, plan, checks=webhooks(ci)) as h:
+        token = (await delivered(ci))["callback_token"]
+        await awaiting(h)
+        forged = await cutover(h, "callback", h.handle.id, "--check", "e2e-suite", "--verdict", "pass")
+        monkeypatch.setenv("CUTOVER_CALLBACK_TOKEN", token)
+        bad = await cutover(
+            h,
+            "callback",
+            h.handle.id,
+            "--check",
+            "e2e-suite",
+            "--verdict",
+            "pass",
+            "--details-url",
+            "https://ci:pw@ci.example/runs/1",
+        )
+        sent = await cutover(
+            h,
+            "callback",
+            h.handle.id,
+            "--check",
+            "e2e-suite",
+            "--verdict",
+            "pass",
+            "--summary",
+            "412 tests passed",
+        )
+        recorded = await h.until(lambda s: s.checks != [], step=timedelta(seconds=1))
+    assert forged.exit_code == 2 and "--token" in forged.stderr, forged.output
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines()[-1].startswith("error: --details-url: Value error, must not carry a user")
+    assert sent.exit_code == 0, sent.output
+    assert f"{h.handle.id}: check e2e-suite: pass recorded" in sent.stdout
+    [record] = recorded.checks
+    assert record.result.verdict.value == "pass" and record.result.summary == "callback: 412 tests passed"
