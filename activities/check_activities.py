@@ -10,7 +10,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 from temporalio import activity
 
-from cutover.activities.running import in_thread, waiting_activity
+from cutover.activities.running import in_thread, report_progress, waiting_activity
 from cutover.checks.callback import token_digest
 from cutover.checks.results import CheckResult
 from cutover.logs import get_logger
@@ -52,11 +52,15 @@ class CheckActivities:
         # Imported here: where checks run, never where the workflows load (httpx, psycopg, the cluster).
         from cutover.checks.http_probe import run_probes
         from cutover.checks.job_check import check_job_name, run_job
+        from cutover.checks.load_check import run_load_check
         from cutover.checks.prom_query import run_prometheus
         from cutover.checks.sql_query import run_sql
         from cutover.checks.webhook import awaiting_callback, call_webhook, webhook_context
 
         check = run.check
+        if check.load is not None:
+            headers = self.secrets.headers(check.load.targets.credentials)
+            return await run_load_check(check.name, check.load, headers, on_progress=report_progress)
         if check.http is not None:
             headers = self.secrets.headers(check.http.targets.credentials)
             return await run_probes(check.name, check.http, headers)
@@ -93,4 +97,4 @@ class CheckActivities:
             if awaiting_callback(result):
                 result.awaiting = token_digest(context.callback_token)
             return result
-        raise PermanentError(f"checks: kind {check.kind} cannot run on this worker yet")
+        raise PermanentError(f"checks: kind {check.kind} has no section to run")

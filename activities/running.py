@@ -69,6 +69,12 @@ async def heartbeating() -> AsyncIterator[None]:
         _DETAILS.reset(token)
 
 
+def report_progress(line: str) -> None:
+    """A long activity's progress (a load's requests sent so far) in its heartbeat details, where the
+    Web UI's pending activity and `temporal workflow describe` show it; inside heartbeating()."""
+    _DETAILS.get()[:] = [line]
+
+
 def platform_activity(
     method: Callable[Concatenate[S, P], T],
 ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:

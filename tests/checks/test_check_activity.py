@@ -87,3 +87,31 @@ async def test_a_credential_the_worker_lacks_is_permanent_and_named(
         await ActivityEnvironment().run(CheckActivities(secrets, NO_CLUSTER).run_check, run(guarded, "shop"))
     assert caught.value.non_retryable
     assert str(caught.value).startswith(problem)
+
+
+async def test_a_load_check_sends_the_credential_and_heartbeats_its_progress(guarded: str) -> None:
+    check = Check.model_validate(
+        {
+            "name": "stress",
+            "kind": "load",
+            "stages": ["validation"],
+            "load": {
+                "targets": {"green": guarded, "credentials": "shop"},
+                "rate": 100,
+                "duration": "3s",
+                "requests": [{"path": "/health"}],
+            },
+        }
+    )
+    beats: list[tuple[object, ...]] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: beats.append(details)
+    load = CheckRun(
+        migration_id="m-1", stage=Stage.VALIDATION, check=check, blue_env="blue", green_env="green"
+    )
+    result = await env.run(CheckActivities(config("Bearer t0k3n"), NO_CLUSTER).run_check, load)
+    assert result.verdict is CheckVerdict.PASS, result.summary
+    assert result.figures["green_requests"] == 300 and result.figures["green_error_rate"] == 0
+    progress = [str(d[0]) for d in beats if d]
+    assert any(line.startswith("green ") and " sent, " in line for line in progress), beats
+    assert "t0k3n" not in result.model_dump_json()

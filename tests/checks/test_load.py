@@ -76,6 +76,8 @@ class Server:
         done, _ = await asyncio.wait([closed], timeout=seconds)
         if not done:
             closed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closed  # else it is still the stream's waiter when the next request is read
             return False
         closed.exception()  # a reset is a close too; retrieved, so never reported as unhandled
         return True

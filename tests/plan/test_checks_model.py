@@ -8,8 +8,9 @@ import yaml
 from click.testing import CliRunner
 from pydantic import ValidationError
 
+from cutover.checks.load_judgement import ALPHA, min_samples_to_bound
 from cutover.cli.main import cli
-from cutover.plan.checks import Check, OnFail, Stage, check_problems
+from cutover.plan.checks import MIN_RATIO_REQUESTS, Check, OnFail, Stage, check_problems
 from cutover.plan.model import validation_problems
 from tests.plan.plans import changed
 
@@ -162,12 +163,21 @@ def test_names_are_unique_and_weights_are_steps() -> None:
     ]
 
 
-def test_kinds_this_release_cannot_run_are_refused_by_the_plan() -> None:
-    load = {"targets": {"green": "http://green.shop.internal"}, "rate": 10, "duration": "10s"}
-    hook = Check.model_validate(check(kind="load", load=load))
-    assert check_problems([hook], [100]) == [
-        "checks[0].kind: load checks do not run in this release yet; ('http', 'job', 'webhook', 'query') do"
-    ]
+def test_a_p99_ratio_needs_enough_requests_to_judge_blues_p99() -> None:
+    load = {
+        "targets": {"blue": "http://blue.shop.internal", "green": "http://green.shop.internal"},
+        "environments": ["blue", "green"],
+        "rate": 50,
+        "duration": "10s",
+        "expect": {"max_p99_ratio": 2},
+    }
+    with pytest.raises(ValidationError) as refused:
+        Check.model_validate(check(kind="load", load=load))
+    assert "expect.max_p99_ratio: judging a p99 takes at least 600 requests per environment" in str(
+        refused.value
+    )
+    assert Check.model_validate(check(kind="load", load=load | {"duration": "12s"})).load
+    assert MIN_RATIO_REQUESTS >= min_samples_to_bound(0.99, ALPHA / 2)
 
 
 def test_validate_lists_the_checks_and_refuses_a_secret_with_the_field_and_exit_2(tmp_path: Path) -> None:

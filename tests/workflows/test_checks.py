@@ -2,6 +2,7 @@
 whose answer is wrong) at a stage, and what its failure does by on_fail: roll back, pause, or nothing
 but the record (advisory); the result is in the timeline, the status, the UI's details and the review."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,70 @@ async def test_continuous_checks_that_pass_or_are_advisory_run_at_every_look_and
     advice = [line for line in lines if line.startswith("check advice at bake at")]
     assert len(advice) == len(plan.traffic.steps), "a run of failures is told once, where it began"
     assert all(": fail (green GET /health" in line for line in advice)
+
+
+@pytest.fixture
+async def fronts() -> AsyncIterator[dict[str, str]]:
+    """blue answers at once; green takes 500 ms: even a busy machine's blue is not half as slow."""
+
+    def app(delay: float) -> web.Application:
+        async def catalog(_: web.Request) -> web.Response:
+            await asyncio.sleep(delay)
+            return web.json_response([])
+
+        application = web.Application()
+        application.router.add_get("/api/catalog", catalog)
+        return application
+
+    blue, blue_url = await serve(app(0))
+    green, green_url = await serve(app(0.5))
+    yield {"blue": blue_url, "green": green_url}
+    await blue.cleanup()
+    await green.cleanup()
+
+
+def comparison(targets: dict[str, str], **fields: Any) -> dict[str, Any]:
+    return {
+        "name": "load-comparison",
+        "kind": "load",
+        "stages": ["validation"],
+        "load": {
+            "targets": targets,
+            "environments": ["blue", "green"],
+            "rate": 200,
+            "duration": "4s",
+            "requests": [{"path": "/api/catalog"}],
+            "expect": {"max_p99_ratio": 2},
+        },
+        **fields,
+    }
+
+
+async def test_a_load_comparison_with_a_slow_green_rolls_back_before_any_user(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, fronts: dict[str, str]
+) -> None:
+    plan = make_plan(checks=[comparison(fronts)])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        result = await h.handle.result()
+    assert result.outcome == Outcome.ROLLED_BACK
+    assert result.outcome_reason.startswith(
+        "check load-comparison at validation: fail: green p99 <= 2 x blue's"
+    )
+    assert set(result.weights.values()) == {0}, "no user reached green"
+    [record] = result.checks
+    figures = record.result.figures
+    assert figures["green_p99_ms"] > 450 and figures["p99_ratio"] > 2  # buckets 2% wide
+
+
+async def test_an_advisory_load_comparison_goes_on_with_its_evidence(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, fronts: dict[str, str]
+) -> None:
+    plan = make_plan(checks=[comparison(fronts, on_fail="advisory")])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        result = await h.run_approving_all()
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+    assert [c.result.verdict.value for c in result.checks] == ["fail"]
+    assert (
+        result.report_path
+        and "check load-comparison at validation: fail" in Path(result.report_path).read_text()
+    )
