@@ -8,10 +8,11 @@ journals and reviews in a folder on its disk. Implementations raise cutover.plat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, JournalPage, ServiceRef, WeightChange, Workload
+from cutover.plan.uat import UatMatch, UatRoute
 from cutover.platform.errors import PermanentError, PlatformError, TransientError
 
 # How many failed services a batch's error names before it says how many more failed.
@@ -144,6 +145,32 @@ def raise_first_failure(changes: Sequence[WeightChange], failures: Mapping[int, 
     kind = first.kind if isinstance(first, PlatformError) else type(first).__name__
     error_type = PermanentError if isinstance(first, PermanentError) else TransientError
     raise error_type(message, kind) from first
+
+
+@runtime_checkable
+class UatRouter(Protocol):
+    """Routes testers to green by header or cookie while the weights keep the public where they are;
+    a router that cannot (Route 53 splits by DNS weight) does not implement it."""
+
+    def open_uat_route(self, route: UatRoute) -> None:
+        """Send the service's requests that carry route.match to green only (idempotent: opening it
+        again, or with another match, leaves one route, the latest)."""
+
+    def close_uat_route(self, namespace: str, service: str) -> None:
+        """Remove the service's UAT route; absent is fine."""
+
+    def uat_route(self, namespace: str, service: str) -> UatMatch | None:
+        """The service's open UAT route as the platform holds it, None if there is none."""
+
+
+def uat_routing_problem(router: object) -> str | None:
+    """Why a plan's `uat.route` cannot be opened on this router, in one line; None if it can."""
+    if isinstance(router, UatRouter):
+        return None
+    return (
+        f"uat.route needs a router that matches headers or cookies (ALB, Gateway API HTTPRoute or "
+        f"the local environment); the {type(router).__name__} router cannot"
+    )
 
 
 class MetricsSource(Protocol):

@@ -9,6 +9,7 @@ run never finishes), failing_job and job_pending (a check's Job fails, or never 
 the Job carries, its own, its template's CronJob's, its manifest's or a label's value).
 Check Jobs live under `jobs` and run the moment they start.
 CronJobs with a `schedule` run it (cutover.platform.local_schedules).
+UAT routes (a header or cookie match per service) live under `uat_routes`; router_down fails them too.
 """
 
 import fcntl
@@ -26,6 +27,7 @@ from typing import Any
 
 from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload, WorkloadKind
+from cutover.plan.uat import UatMatch, UatRoute
 from cutover.platform import local_schedules
 from cutover.platform.interfaces import JobState
 
@@ -49,6 +51,7 @@ def empty_state(blue: str, green: str) -> State:
         "blue": blue,
         "clusters": {blue: {}, green: {}},
         "routes": {},
+        "uat_routes": {},
         "failures": {},
         "cron_history": [],
         "cron_enabled": {},
@@ -59,7 +62,7 @@ def empty_state(blue: str, green: str) -> State:
 
 
 class LocalEnvironment:
-    """Implements Cluster, TrafficRouter and MetricsSource over one state file."""
+    """Implements Cluster, TrafficRouter, UatRouter and MetricsSource over one state file."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -380,6 +383,35 @@ class LocalEnvironment:
 
     def green_percent(self, namespace: str, service: str) -> int:
         return int(self._peek()["routes"].get(f"{namespace}/{service}", 0))
+
+    # --- UatRouter -----------------------------------------------------------------------
+    def open_uat_route(self, route: UatRoute) -> None:
+        """Record the match under uat_routes (one per service: opening again replaces it); the
+        simulated traffic is the public's, so the weights and counts do not change."""
+
+        def change(state: State) -> None:
+            if state["failures"].get("router_down"):
+                raise ConnectionError("local router is down (failure injection)")
+            match = route.match.model_dump(exclude_none=True)
+            routes = state.setdefault("uat_routes", {})
+            if routes.get(route.key) != match:
+                routes[route.key] = match
+                state["operations"].append({"op": "uat-open", "service": route.service, **match})
+
+        self.update(change)
+
+    def close_uat_route(self, namespace: str, service: str) -> None:
+        def change(state: State) -> None:
+            if state["failures"].get("router_down"):
+                raise ConnectionError("local router is down (failure injection)")
+            if state.setdefault("uat_routes", {}).pop(f"{namespace}/{service}", None) is not None:
+                state["operations"].append({"op": "uat-close", "service": service})
+
+        self.update(change)
+
+    def uat_route(self, namespace: str, service: str) -> UatMatch | None:
+        found = self._peek().get("uat_routes", {}).get(f"{namespace}/{service}")
+        return None if found is None else UatMatch.model_validate(found)
 
     # --- MetricsSource -------------------------------------------------------------------
     def counts(

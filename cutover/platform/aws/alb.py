@@ -1,4 +1,5 @@
-"""TrafficRouter over an AWS Application Load Balancer: weighted forward between two target groups."""
+"""TrafficRouter over an AWS Application Load Balancer: weighted forward between two target groups;
+UatRouter through a listener rule of its own (cutover.platform.aws.alb_uat)."""
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -7,6 +8,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutover.models import WeightChange
+from cutover.plan.uat import UatMatch, UatRoute
+from cutover.platform.aws.alb_uat import AlbUatRules
 from cutover.platform.aws.config import AlbRoute
 from cutover.platform.aws.errors import translate
 from cutover.platform.errors import PermanentError, TransientError
@@ -25,6 +28,7 @@ class AlbRouter:
     def __init__(self, elbv2: Any, routes: dict[str, AlbRoute]):
         self.elbv2 = elbv2
         self.routes = routes
+        self.uat = AlbUatRules(elbv2)
 
     def _route(self, namespace: str, service: str) -> AlbRoute:
         key = f"{namespace}/{service}"
@@ -74,6 +78,16 @@ class AlbRouter:
         if total == 0:
             return 0
         return round(100 * weights.get(route.green_target_group_arn, 0) / total)
+
+    def open_uat_route(self, route: UatRoute) -> None:
+        """A rule ahead of the service's split forwards the testers to green; the weights stay."""
+        self.uat.open(self._route(route.namespace, route.service), route)
+
+    def close_uat_route(self, namespace: str, service: str) -> None:
+        self.uat.close(self._route(namespace, service), f"{namespace}/{service}")
+
+    def uat_route(self, namespace: str, service: str) -> UatMatch | None:
+        return self.uat.match(self._route(namespace, service), f"{namespace}/{service}")
 
     def require_healthy_green(self, route: AlbRoute) -> None:
         """Moving traffic to a target group with no healthy target would drop requests."""
