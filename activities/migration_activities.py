@@ -41,12 +41,16 @@ from cutover.models import (
 )
 from cutover.plan.cluster_check import check_plan
 from cutover.plan.model import Plan
+from cutover.plan.uat import UatRoute
+from cutover.platform.errors import PermanentError, TransientError
 from cutover.platform.interfaces import (
     CapacityProvisioner,
     Cluster,
     MetricsSource,
     ReportStore,
     TrafficRouter,
+    UatRouter,
+    uat_routing_problem,
 )
 from cutover.report import render_review
 
@@ -66,6 +70,12 @@ class WeightChanges(BaseModel):
     """Every exposed service's weight at once: one traffic step, or the rollback's way back to blue."""
 
     changes: list[WeightChange]
+
+
+class UatRoutes(BaseModel):
+    """The exposed services' UAT routes, opened or closed together."""
+
+    routes: list[UatRoute]
 
 
 class Scaling(BaseModel):
@@ -350,6 +360,35 @@ class MigrationActivities:
         self.router.set_green_percents(weights.changes)
         _log().info("set weights", services=len(weights.changes))
 
+    @activity.defn(name="open_uat_routes")
+    @platform_activity
+    def open_uat_routes(self, uat: UatRoutes) -> None:
+        """Testers' requests to green, the public's where the weights say; each route read back."""
+        router = self._uat_router()
+        for route in uat.routes:
+            router.open_uat_route(route)
+            found = router.uat_route(route.namespace, route.service)
+            if found != route.match:
+                wanted = route.match
+                raise TransientError(f"{route.key}: the UAT route reads back as {found}, expected {wanted}")
+        _log().info("uat routes open", services=len(uat.routes), match=str(uat.routes[0].match))
+
+    @activity.defn(name="close_uat_routes")
+    @platform_activity
+    def close_uat_routes(self, uat: UatRoutes) -> None:
+        """Every route removed (absent is fine) and read back as gone."""
+        router = self._uat_router()
+        for route in uat.routes:
+            router.close_uat_route(route.namespace, route.service)
+            if router.uat_route(route.namespace, route.service) is not None:
+                raise TransientError(f"{route.key}: the UAT route is still there after removing it")
+        _log().info("uat routes closed", services=len(uat.routes))
+
+    def _uat_router(self) -> UatRouter:
+        if not isinstance(self.router, UatRouter):
+            raise PermanentError(uat_routing_problem(self.router) or "the router cannot route by header")
+        return self.router
+
     @activity.defn(name="store_journal")
     @platform_activity
     def store_journal(self, request: JournalPageRequest) -> None:
@@ -395,4 +434,6 @@ class MigrationActivities:
             self.write_report,
             self.store_journal,
             self.restore_replicas,
+            self.open_uat_routes,
+            self.close_uat_routes,
         ]

@@ -72,6 +72,7 @@ class EventKind(StrEnum):
     REVERTED = "reverted"  # an operator sent everything back to blue during the standby window
     DECOMMISSION = "decommission"  # blue scaled to zero after the monitoring window, or kept
     CHECK = "check"  # one of the plan's checks ran: its verdict, what it measured
+    UAT_ROUTE = "uat-route"  # testers' header or cookie route to green opened or closed
 
 
 class Phase(StrEnum):
@@ -259,6 +260,7 @@ class MigrationStatus(BaseModel):
     )
     open_gate: OpenGate | None = None
     stuck_undo: str | None = None
+    uat_route: str | None = Field(default=None, description="while the uat gate is open: how to reach green")
     analyses: list[AnalysisResult] = Field(default_factory=list)
     analyses_omitted: int = Field(default=0, description="earlier decisions dropped: ANALYSES_KEPT are kept")
     watching: list[AnalysisResult] = Field(

@@ -28,10 +28,10 @@ CARRIED_ANALYSES = 20  # and its latest decisions (the analysis groups stored th
 
 
 class UndoSet(BaseModel):
-    """What a rollback undoes, in this order: blue's scaled-down workloads back up (decommission), every
-    exposed service back to blue at once, the CronJobs' schedules back to blue, then green's copies
-    removed. Each is recorded before the action it undoes, so an action cut off half-way is undone
-    too; a part is dropped once undone."""
+    """What a rollback undoes, in this order: the testers' UAT route closed, blue's scaled-down
+    workloads back up (decommission), every exposed service back to blue at once, the CronJobs'
+    schedules back to blue, then green's copies removed. Each is recorded before the action it
+    undoes, so an action cut off half-way is undone too; a part is dropped once undone."""
 
     routed: bool = Field(default=False, description="a traffic step changed weights")
     crons: dict[str, datetime] = Field(
@@ -41,9 +41,12 @@ class UndoSet(BaseModel):
     scaled_down: list[str] = Field(
         default_factory=list, description="services whose blue workload decommission scaled to zero"
     )
+    uat_routes: bool = Field(default=False, description="the testers' route to green is (being) opened")
 
     def __bool__(self) -> bool:
-        return self.routed or bool(self.crons) or bool(self.copies) or bool(self.scaled_down)
+        return (
+            self.routed or bool(self.crons) or bool(self.copies) or bool(self.scaled_down) or self.uat_routes
+        )
 
 
 class MigrationCarry(BaseModel):

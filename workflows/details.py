@@ -15,6 +15,8 @@ def current_details(s: MigrationStatus) -> str:
             f"{', '.join(inline(a) for a in s.open_gate.approvers)} "
             f"(until {s.open_gate.deadline:%Y-%m-%d %H:%M} UTC)"
         )
+    if s.uat_route:
+        lines.append(f"**UAT on green**: {inline(s.uat_route)}")
     if s.paused:
         lines.append("**Paused** — send `resume` to continue")
     if s.stuck_undo:

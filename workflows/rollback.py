@@ -39,6 +39,11 @@ class Rollback(TrafficSteps):
             self._status.open_gate = None
             self._event(EventKind.ROLLBACK, f"rolling back: {reason}")
             self._carry.rollback = reason
+        if self._undo.uat_routes:
+            routes = self._uat_routes(self._uat_match())
+            description = "close the UAT route"
+            await self._undo_step(description, MigrationActivities.close_uat_routes, routes)
+            self._uat_route_closed("rolling back")
         if self._undo.scaled_down:
             await self._scale_back_up()
         if self._undo.routed:

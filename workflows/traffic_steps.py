@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         Member,
         StepOrder,
     )
-    from cutover.workflows.checks import Checks, Watcher
+    from cutover.workflows.checks import Watcher
     from cutover.workflows.migration_state import (
         MigrationStopped,
         chunks,
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         names,
     )
     from cutover.workflows.options import FORWARD, LONG_CHILD_TASK_TIMEOUT
+    from cutover.workflows.uat_access import UatAccess
 
 INCONCLUSIVE_HELP = (
     "paused: `resume` goes on to the next step without a verdict on this one; for verdicts, `abort` "
@@ -39,7 +40,7 @@ INCONCLUSIVE_HELP = (
 )
 
 
-class TrafficSteps(Checks):
+class TrafficSteps(UatAccess):
     async def _traffic_step(self, weight: int) -> None:
         await self._start_groups()  # before traffic moves, so the bake's watch starts at once
         exposed = self._exposed()

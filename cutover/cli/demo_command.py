@@ -21,6 +21,12 @@ from cutover.demo.local_servers import ServerStartError
     "above it, green fails twice blue's 1% of requests, and the demo rolls back (25: at the 25% step)",
 )
 @click.option("--fail-cronjob", help="Make the first green run of this CronJob fail (e.g. nightly-invoices)")
+@click.option(
+    "--fail-check",
+    metavar="NAME",
+    help="Break green where this check of the demo plan looks (load-comparison, orders-in-sync, e2e): "
+    "it fails and the demo rolls back with its evidence",
+)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=".cutover/demo", show_default=True)
 @click.option("--port", default=7233, show_default=True, help="Temporal frontend port")
 @click.option("--ui-port", default=8233, show_default=True, help="Temporal Web UI port")
@@ -28,6 +34,7 @@ def demo(
     auto_approve: bool,
     fail_at_step: int | None,
     fail_cronjob: str | None,
+    fail_check: str | None,
     data_dir: str,
     port: int,
     ui_port: int,
@@ -35,6 +42,7 @@ def demo(
     """Start a dev server, a moto server and a worker, run a demo migration and follow it."""
     # Here, not at the top: the demo loads boto3 and moto, which no other command needs.
     from cutover.demo.run import DemoOptions, demo_plan, exit_code, print_line, run_demo
+    from cutover.demo.shop_services import FAILABLE_CHECKS
 
     failures: dict[str, object] = {}
     if fail_at_step is not None:
@@ -47,7 +55,9 @@ def demo(
         failures["green_error_from_weight"] = fail_at_step
     if fail_cronjob:
         failures["failing_cron"] = fail_cronjob
-    options = DemoOptions(Path(data_dir).resolve(), port, ui_port, auto_approve, failures)
+    if fail_check is not None and fail_check not in FAILABLE_CHECKS:
+        raise CliError(f"--fail-check: {fail_check!r} is not a check of the demo plan: {FAILABLE_CHECKS}")
+    options = DemoOptions(Path(data_dir).resolve(), port, ui_port, auto_approve, failures, fail_check)
     started = time.monotonic()
     # A SIGTERM (kill, a CI timeout) must clean up like Ctrl-C: the servers run in their own sessions.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

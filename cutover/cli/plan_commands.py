@@ -104,11 +104,15 @@ def validate(file: str, as_json: bool) -> None:
         f"  monitoring {fmt(plan.monitoring.window)} after full cutover, blue the hot standby "
         f"(`cutover revert`); {decommission}"
     )
+    if plan.uat.route:
+        click.echo(f"  uat route: requests with {plan.uat.route} reach green while the uat gate is open")
     for planned in plan.checks:
         weights = f" at {', '.join(f'{w}%' for w in planned.weights)}" if planned.weights else ""
         stages = ", ".join(stage.value for stage in planned.stages)
+        looks = " (at every look)" if planned.continuous else ""
         click.echo(
-            f"  check {planned.name} ({planned.kind}) at {stages}{weights}: on fail {planned.on_fail.value}"
+            f"  check {planned.name} ({planned.kind}) at {stages}{weights}{looks}: "
+            f"on fail {planned.on_fail.value}"
         )
     history = estimate_history(plan)
     click.echo(

@@ -42,6 +42,8 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
             f"deadline {g.deadline:%Y-%m-%d %H:%M:%S} UTC"
         )
         lines.append(f"    cutover approve {workflow_id} --gate {g.name} --as NAME")
+    if status.uat_route:
+        lines.append(f"  UAT ON GREEN: {status.uat_route}")
     if status.stuck_undo:
         lines.append(f"  STUCK UNDO: {status.stuck_undo} — fix it, then: cutover resume {workflow_id}")
     if status.report_path:

@@ -25,6 +25,7 @@ DELAY = "0s"
 # moto's GetMetricData has no percentile statistics; the publisher's points are per-second p99s.
 LATENCY_STAT = "Maximum"
 TARGETS_PER_GROUP = 2
+RULE_SPACING = 10  # listener rule priorities 10, 20, ...: a UAT rule goes just ahead of its service's
 
 
 @dataclass
@@ -77,9 +78,10 @@ def create_alb(
     load_balancer = _dimension(lb_arn)
     routes: dict[str, AlbRoute] = {}
     targets: dict[str, TargetGroupMetrics] = {}
-    for priority, (namespace, service) in enumerate(services, start=1):
+    for number, (namespace, service) in enumerate(services, start=1):
+        priority = RULE_SPACING * number  # room ahead of each rule for its UAT rule (uat.route)
         groups = {
-            env: _target_group(elbv2, vpc, f"{name}-{service}-{env}", f"10.0.{subnet}.{10 * priority}")
+            env: _target_group(elbv2, vpc, f"{name}-{service}-{env}", f"10.0.{subnet}.{10 * number}")
             for subnet, env in ((1, blue), (2, green))
         }
         rule = elbv2.create_rule(

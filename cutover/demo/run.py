@@ -21,6 +21,7 @@ from cutover.demo.aws import METRICS_WINDOW, DemoAws, create_alb, exposed_servic
 from cutover.demo.devserver import DevServer, start_dev_server
 from cutover.demo.motoserver import MotoServer, moto_environment, start_moto_server
 from cutover.demo.seed import BLUE, GREEN, seed
+from cutover.demo.shop_services import ShopServices, start_shop_services
 from cutover.demo.traffic import TrafficPublisher, traffic_text
 from cutover.durations import format_duration
 from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
@@ -35,12 +36,13 @@ DEMO_APPROVER = "demo-approver"
 Echo = Callable[[str], None]
 
 
-def demo_plan() -> Plan:
+def demo_plan(shop: ShopServices | None = None) -> Plan:
     """The demo shop's plan with timings short enough to watch: three looks per bake and in the
     monitoring window. At the publisher's 20,000 requests/s the 2% step serves 2,400 green requests
     in a bake, over min_requests; the 5% limit leaves a 2x green (2%) to the comparison with blue,
     which catches it at the first look at 25% or 75%. alpha 0.001, not 0.01: a healthy demo runs in
-    CI (simulated, 0 of 30,000 healthy demos rolled back, against about 1 in 800 at 0.01)."""
+    CI (simulated, 0 of 30,000 healthy demos rolled back, against about 1 in 800 at 0.01).
+    With the shop's HTTP front (`shop`), the practice's checks too (demo_checks)."""
     return parse_plan(
         {
             "name": "demo-shop-to-fargate",
@@ -69,8 +71,58 @@ def demo_plan() -> Plan:
                 "max_error_rate": 0.05,
             },
             "monitoring": {"window": "6s"},
+            "uat": {"route": {"header": "X-Cutover", "value": "green"}},
+            "checks": demo_checks(shop) if shop else [],
         }
     )
+
+
+def demo_checks(shop: ShopServices) -> list[dict[str, object]]:
+    """A load comparison of blue and green before any user (validation), green's replica in sync at
+    every look while green takes traffic, and an end-to-end probe before full cutover."""
+    targets = {"blue": shop.blue_url, "green": shop.green_url}
+    return [
+        {
+            "name": "load-comparison",
+            "kind": "load",
+            "stages": ["validation"],
+            "load": {
+                "targets": targets,
+                "environments": ["blue", "green"],
+                "rate": 200,
+                "duration": "5s",
+                "ramp": "1s",
+                "requests": [{"path": "/api/catalog"}],
+                "expect": {"max_error_rate": 0.01, "max_p99_ratio": 3, "max_error_rate_increase": 0.01},
+            },
+        },
+        {
+            "name": "orders-in-sync",
+            "kind": "http",
+            "stages": ["traffic-step", "monitoring"],
+            "continuous": True,
+            "http": {
+                "targets": targets,
+                "requests": [{"path": "/replication", "expect": {"json_fields": {"in_sync": True}}}],
+                "retries": 0,
+            },
+        },
+        {
+            "name": "e2e",
+            "kind": "http",
+            "stages": ["final"],
+            "http": {
+                "targets": targets,
+                "environments": ["blue", "green"],
+                "requests": [
+                    {"path": "/health", "expect": {"json_fields": {"status": "ok"}}},
+                    {"path": "/api/catalog", "expect": {"json_fields": {"0.sku": "tea-01"}}},
+                ],
+                "retries": 1,
+                "retry_interval": "1s",
+            },
+        },
+    ]
 
 
 def local_demo_plan() -> Plan:
@@ -91,6 +143,13 @@ def looks_text(plan: Plan) -> str:
     )
 
 
+def checks_text(plan: Plan, shop: ShopServices, failing_check: str | None) -> str:
+    """The plan's checks and the shop's front they test, in a line for the demo's first lines."""
+    checks = ", ".join(f"{c.name} ({c.kind} at {', '.join(s.value for s in c.stages)})" for c in plan.checks)
+    broken = f"; green is broken where {failing_check} looks (--fail-check)" if failing_check else ""
+    return f"Checks: {checks}; the shop's front: blue {shop.blue_url}, green {shop.green_url}{broken}"
+
+
 @dataclass
 class DemoOptions:
     data_dir: Path
@@ -98,6 +157,7 @@ class DemoOptions:
     ui_port: int
     auto_approve: bool
     failures: dict[str, object]
+    failing_check: str | None = None
 
 
 def start_worker(data_dir: Path, address: str, platform_config: Path) -> subprocess.Popen[bytes]:
@@ -175,11 +235,14 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
     moto: MotoServer | None = None
     worker: subprocess.Popen[bytes] | None = None
     publisher: TrafficPublisher | None = None
+    shop: ShopServices | None = None
     try:
         echo(f"LOCAL DEMO — simulated clusters {BLUE} (blue) and {GREEN} (green); data in {options.data_dir}")
-        plan = demo_plan()
+        shop = await start_shop_services(options.failing_check)
+        plan = demo_plan(shop)
         echo(traffic_text(options.failures))
         echo(looks_text(plan))
+        echo(checks_text(plan, shop, options.failing_check))
         server = await start_dev_server(options.data_dir, options.port, options.ui_port)
         echo(f"Temporal dev server on {server.address}, Web UI {server.ui_url}")
         moto = start_moto_server()
@@ -227,6 +290,8 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
             moto.stop()
         if server is not None:
             await server.stop()
+        if shop is not None:
+            await shop.stop()
 
 
 def exit_code(status: MigrationStatus) -> int:

@@ -24,6 +24,7 @@ from cutover.models import WorkloadKind
 from cutover.plan.checks import MAX_CHECKS, Check, check_problems
 from cutover.plan.fields import NAME_PATTERN, Limit, Strict, within
 from cutover.plan.file import PlanFileError, read_plan_file
+from cutover.plan.uat import UatSettings
 from cutover.text import shown
 
 DEFAULT_STEPS = [2, 25, 75, 100]
@@ -303,6 +304,7 @@ class Plan(Strict):
     cronjobs: CronJobSettings = Field(default_factory=CronJobSettings)
     rollback: RollbackSettings = Field(default_factory=RollbackSettings)
     checks: list[Check] = Field(default_factory=list, max_length=MAX_CHECKS)
+    uat: UatSettings = Field(default_factory=UatSettings)
 
     def gate_names(self) -> set[str]:
         return set(self.gate_order())
@@ -340,7 +342,14 @@ def plan_problems(plan: Plan) -> list[str]:
         *_gate_problems(plan),
         *_analysis_problems(plan),
         *check_problems(plan.checks, plan.traffic.steps),
+        *_uat_problems(plan),
     ]
+
+
+def _uat_problems(plan: Plan) -> list[str]:
+    if plan.uat.route is not None and not plan.needs_approval("uat"):
+        return ["uat.route: testers use it while the uat gate is open; add uat to gates.require"]
+    return []
 
 
 def _environment_problems(plan: Plan) -> list[str]:

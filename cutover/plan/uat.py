@@ -76,3 +76,13 @@ class UatRoute(BaseModel):
     def key(self) -> str:
         """How the adapters' configuration names the service."""
         return f"{self.namespace}/{self.service}"
+
+
+class UatSettings(BaseModel):
+    """The plan's `uat:` section: how testers reach green while the UAT gate is open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    route: UatMatch | None = Field(
+        default=None, description="a header or cookie whose requests go to green, e.g. X-Cutover: green"
+    )

@@ -79,11 +79,12 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @asynccontextmanager
 async def alb_migration(
-    env: Any, tmp_path: Path, aws: Any, endpoint: str
+    env: Any, tmp_path: Path, aws: Any, endpoint: str, **plan_fields: Any
 ) -> AsyncIterator[tuple[Harness, Any]]:
-    """A gate-less migration whose router is the ALB code on moto; yields it and that router."""
+    """A migration (gate-less unless plan_fields say) whose router is the ALB code on moto; yields it
+    and that router."""
     config = load_platform_config(platform_file(tmp_path, aws, endpoint))
-    plan = make_plan(gates={"require": []})
+    plan = make_plan(**({"gates": {"require": []}} | plan_fields))
 
     def platform(local: LocalEnvironment) -> tuple[Any, Any, Any]:
         cluster, router, _ = build_platform(config, local)
@@ -116,6 +117,31 @@ async def test_abort_puts_alb_weights_back_on_blue(
         result = await h.handle.result()
     assert result.outcome == Outcome.ROLLED_BACK
     assert alb_weights(router) == {"checkout": 0, "catalog": 0}
+
+
+@pytest.mark.usefixtures("aws_credentials")
+async def test_the_uat_route_is_a_listener_rule_while_the_gate_is_open(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, aws: Any, moto_endpoint: str
+) -> None:
+    route = {"header": "X-Cutover", "value": "green"}
+    fields = {"gates": {"require": ["uat"], "approvers": ["alice"]}, "uat": {"route": route}}
+    async with alb_migration(time_skipping_env, tmp_path, aws, moto_endpoint, **fields) as (h, router):
+        await h.at_gate("uat")
+        opened = {s: router.uat_route("shop", s) for s in SERVICES}
+        rules = aws("elbv2").describe_rules(ListenerArn=router.routes["shop/catalog"].listener_arn)
+        await h.approve("uat")
+        await h.until(lambda s: s.phase == Phase.DONE)
+        closed = {s: router.uat_route("shop", s) for s in SERVICES}
+        result = await h.handle.result()
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+    assert {s: m and m.model_dump(exclude_none=True) for s, m in opened.items()} == {
+        s: route for s in SERVICES
+    }
+    [uat] = [r for r in rules["Rules"] if not r["IsDefault"]]
+    assert uat["Conditions"][0]["HttpHeaderConfig"] == {"HttpHeaderName": "X-Cutover", "Values": ["green"]}
+    green = router.routes["shop/catalog"].green_target_group_arn
+    assert [(a["Type"], a["TargetGroupArn"]) for a in uat["Actions"]] == [("forward", green)]
+    assert closed == {"checkout": None, "catalog": None}
 
 
 def test_bad_platform_config_names_the_field(tmp_path: Path) -> None:

@@ -25,6 +25,9 @@ COMPARISON_FAILED = re.compile(
 )
 
 
+CHECK_LINE = re.compile(r" check +cutover +check (\S+) at (.+?)(?: \(\d+ looks\))?: (pass|fail|error) \(")
+
+
 def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
@@ -87,6 +90,13 @@ def test_demo_auto_approve_runs_to_the_end(tmp_path: Path) -> None:
     steps = [f"bake at {w}%" for w in (2, 25, 75, 100)] + ["intensive monitoring"]
     expected = {(step, service): "pass" for step in steps for service in ("checkout", "catalog")}
     assert verdicts(result.stdout) == expected, result.stdout
+    checks = CHECK_LINE.findall(result.stdout)
+    assert ("load-comparison", "validation", "pass") in checks and ("e2e", "final", "pass") in checks
+    assert [c for c in checks if c[0] == "orders-in-sync"] == [
+        ("orders-in-sync", step, "pass") for step in steps
+    ], "the data check ran at every look of every bake and of monitoring"
+    opened = result.stdout.index("UAT route open: requests with header X-Cutover: green reach green's")
+    assert opened < result.stdout.index("gate uat waits") < result.stdout.index("UAT route closed")
 
 
 def test_demo_on_a_taken_port_says_so_and_starts_nothing(tmp_path: Path) -> None:
@@ -222,3 +232,26 @@ def processes_using(folder: Path) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_a_failing_check_rolls_the_demo_back_with_its_evidence(tmp_path: Path) -> None:
+    """--fail-check e2e: green's health says degraded; the end-to-end check before full cutover fails."""
+    result = run_demo(tmp_path, "--fail-check", "e2e")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "green is broken where e2e looks (--fail-check)" in result.stdout
+    assert (
+        'outcome: rolled-back — check e2e at final: fail: green GET /health: JSON status: "degraded", '
+        'expected "ok"'
+    ) in result.stdout
+    assert alb_weights(result.stdout) == {"shop/catalog": (100, 0), "shop/checkout": (100, 0)}
+    assert "blue serves everything it served before the migration" in result.stdout
+
+
+def test_an_unknown_fail_check_is_refused_with_the_option(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "--fail-check", "nope")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: --fail-check: 'nope' is not a check of the demo plan: "
+        "('load-comparison', 'e2e', 'orders-in-sync')"
+    ]
+    assert not (tmp_path / "demo").exists()

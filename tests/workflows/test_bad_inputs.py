@@ -166,6 +166,18 @@ THOUSAND = [
     for i in range(1000)
 ]
 TEN_STEPS = {"steps": list(range(10, 101, 10)), "bake": "30m"}
+BAD_SQL = {
+    "name": "orders",
+    "kind": "query",
+    "stages": ["final"],
+    "query": {"sql": {"database": "orders", "statement": "DELETE FROM orders"}},
+}
+DSN_IN_TARGET = {
+    "name": "e2e",
+    "kind": "http",
+    "stages": ["final"],
+    "http": {"targets": {"green": "https://ops:hunter2@green.internal"}, "requests": [{"path": "/"}]},
+}
 
 
 @pytest.mark.parametrize(
@@ -181,6 +193,15 @@ TEN_STEPS = {"steps": list(range(10, 101, 10)), "bake": "30m"}
             [{**PLAN_JSON, "services": THOUSAND, "traffic": TEN_STEPS, "gates": {"require": []}}],
             "services: one workflow run of the migration",
         ),
+        (
+            [{**PLAN_JSON, "checks": [BAD_SQL]}],
+            "checks.0.query.sql.statement: Value error, must be a read-only",
+        ),
+        (
+            [{**PLAN_JSON, "checks": [DSN_IN_TARGET]}],
+            "checks.0.http.targets.green: Value error, must not carry",
+        ),
+        ([{**PLAN_JSON, "uat": {"route": {"header": "Cookie", "value": "x"}}}], "uat.route.header"),
     ],
 )
 async def test_a_plan_the_cli_would_refuse_ends_the_ui_start_at_once(

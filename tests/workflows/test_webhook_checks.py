@@ -144,10 +144,12 @@ async def test_a_callback_brings_the_verdict_and_a_forged_one_is_refused_without
 
 
 async def test_the_cli_sends_the_verdict_and_says_why_it_was_refused(
-    time_skipping_env: WorkflowEnvironment, tmp_path: Path, ci: Receiver, monkeypatch: pytest.MonkeyPatch
+    own_time_skipping_env: WorkflowEnvironment, tmp_path: Path, ci: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On a server of its own: the migration is left in its first batch, whose CronJob waits would hold
+    a shared time-skipping server's clock."""
     plan = make_plan(checks=[suite("preparation", wait=True)])
-    async with migration(time_skipping_env, tmp_path, plan, checks=webhooks(ci)) as h:
+    async with migration(own_time_skipping_env, tmp_path, plan, checks=webhooks(ci)) as h:
         token = (await delivered(ci))["callback_token"]
         await awaiting(h)
         forged = await cutover(h, "callback", h.handle.id, "--check", "e2e-suite", "--verdict", "pass")
