@@ -183,6 +183,8 @@ def test_every_activity_keeps_its_recorded_type_name(tmp_path: Path) -> None:
         "write_report",
         "store_journal",
         "restore_replicas",
+        "open_uat_routes",
+        "close_uat_routes",
         "await_leases",
         "await_released",
         "reclaim_stale_lease",
