@@ -23,10 +23,11 @@ from datetime import timedelta
 from functools import partial
 from typing import Protocol, TypeVar
 
+from cutover.checks.k6_summary import judge_summary, read_summary
 from cutover.checks.results import CheckResult, CheckVerdict, found
 from cutover.durations import format_duration
 from cutover.logs import get_logger
-from cutover.plan.checks import JobSettings
+from cutover.plan.checks import JobSettings, LoadExpect
 from cutover.platform.errors import TransientError
 from cutover.platform.interfaces import Cluster, JobState
 
@@ -131,6 +132,8 @@ def _result(
 ) -> CheckResult:
     source = settings.template or "manifest"
     where = f"Job {job_name} ({source}) in {env_name}/{settings.namespace}"
+    if state is not None and state.done and settings.summary == "k6":
+        return _load_result(name, settings, where, state, seconds)
     if state is not None and state.done:
         verdict = CheckVerdict.PASS if state.succeeded else CheckVerdict.FAIL
         summary = f"{where} succeeded" if state.succeeded else f"{where} failed: {state.message}"
@@ -139,3 +142,27 @@ def _result(
         last = last_error or (state.message if state is not None else "")
         summary = f"{where} did not finish within {format_duration(timeout)}" + (f" ({last})" if last else "")
     return found(name, "job", verdict, summary, seconds, evidence=state.log_tail if state is not None else "")
+
+
+def _load_result(
+    name: str, settings: JobSettings, where: str, state: JobState, seconds: float
+) -> CheckResult:
+    """A k6 Job's verdict: its own (k6 exits non-zero when a threshold fails) and the plan's expect,
+    judged on the summary read back from its log."""
+    ended = "succeeded" if state.succeeded else f"failed: {state.message}"
+    summary = read_summary(state.log_tail)
+    if summary is None:
+        verdict = CheckVerdict.ERROR if state.succeeded else CheckVerdict.FAIL
+        said = f"{where} {ended}; no k6 summary at the end of its log (handleSummary to stdout)"
+        return found(name, "job", verdict, said, seconds, evidence=state.log_tail)
+    judgements = judge_summary(summary, settings.expect or LoadExpect())
+    missed = [text for ok, text in judgements if not ok]
+    p99 = summary.percentiles_ms.get("p(99)")
+    failed = f"{summary.failed_rate * 100:.2f}% failed"
+    measured = f"k6 {summary.requests:,} requests at {summary.rate:,.0f} req/s, {failed}" + (
+        f", p99 {p99:.3g} ms" if p99 is not None else ""
+    )
+    verdict = CheckVerdict.PASS if state.succeeded and not missed else CheckVerdict.FAIL
+    said = f"{where} {ended}: {measured}" + (f"; {'; '.join(missed)}" if missed else "")
+    told = "\n".join(("ok: " if ok else "FAILED: ") + text for ok, text in judgements)
+    return found(name, "job", verdict, said, seconds, summary.figures(), f"{state.log_tail}\n{told}")

@@ -181,7 +181,7 @@ class LoadSettings(Targeted):
         if total > MAX_LOAD_REQUESTS:
             raise ValueError(
                 f"rate x duration is {total:,.0f} requests; a load may send {MAX_LOAD_REQUESTS:,}: "
-                "a lower rate, a shorter duration, or a `job` check for heavier loads"
+                "a lower rate, a shorter duration, or a `job` check with summary: k6 for heavier loads"
             )
         if self.expect.compares() and set(self.environments) != {"blue", "green"}:
             raise ValueError("expect: comparing green with blue needs environments [blue, green]")
@@ -226,6 +226,10 @@ class JobSettings(Strict):
         description="cronjob/NAME to run once",
     )
     manifest: dict[str, Any] | None = Field(default=None, description="a batch/v1 Job")
+    summary: Literal["k6"] | None = Field(
+        default=None, description="k6: a load test whose JSON summary ends the log, judged by expect"
+    )
+    expect: LoadExpect | None = Field(default=None, description="with summary: k6, its pass criteria")
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -233,6 +237,12 @@ class JobSettings(Strict):
             raise ValueError("give exactly one of template (cronjob/NAME) or manifest (a Job)")
         if self.manifest is not None and self.manifest.get("kind") != "Job":
             raise ValueError("manifest: must be a Job (kind: Job)")
+        if self.expect is not None and self.summary is None:
+            raise ValueError("expect: judges a load's summary; add summary: k6")
+        if self.expect is not None and self.expect.compares():
+            raise ValueError(
+                "expect: comparing green with blue needs both under load at once: a `load` check does that"
+            )
         return self
 
 

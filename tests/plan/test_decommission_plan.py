@@ -51,7 +51,7 @@ def test_on_its_gate_comes_last_and_always_waits_for_an_approver() -> None:
     ("data", "problem"),
     [
         (
-            changed("gates", {"require": []}, ON),
+            changed("gates", {"require": []}, changed("uat", {}, ON)),  # no uat gate: no testers' route
             "monitoring.decommission: its gate needs an approver, but gates.approvers is empty",
         ),
         (
