@@ -268,3 +268,33 @@ async def test_an_advisory_load_comparison_goes_on_with_its_evidence(
         result.report_path
         and "check load-comparison at validation: fail" in Path(result.report_path).read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("stage", "where"),
+    [
+        ("preparation", "preparation"),
+        ("non-exposed", "non-exposed"),
+        ("parallel", "parallel"),
+        ("validation", "validation"),
+        ("uat", "uat"),
+        ("traffic-step", "traffic-step at 2%"),
+        ("final", "final"),
+        ("monitoring", "monitoring"),
+    ],
+)
+async def test_a_failing_check_rolls_back_at_every_stage_with_its_evidence(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, servers: dict[str, str], stage: str, where: str
+) -> None:
+    plan = make_plan(checks=[e2e(servers, stages=[stage])])
+    async with migration(time_skipping_env, tmp_path, plan) as h:
+        before = h.local.read()
+        result = await h.run_approving_all()
+    assert result.outcome == Outcome.ROLLED_BACK
+    assert result.outcome_reason == (
+        f'check e2e at {where}: fail: green GET /health: JSON status: "degraded", expected "ok"'
+    )
+    [record] = result.checks
+    assert record.stage == stage and record.result.excerpt, "the evidence is kept"
+    assert_restored(before, h.local.read())
+    assert result.report_path and f"check e2e at {where}: fail" in Path(result.report_path).read_text()
