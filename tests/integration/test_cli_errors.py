@@ -19,6 +19,8 @@ def write_plan(folder: Path, **changes: object) -> Path:
     data = yaml.safe_load(EXAMPLE.read_text())
     del data["checks"]  # they test the shop's own endpoints, which the local environment has not
     data.update(changes)
+    if "uat" not in data["gates"]["require"]:
+        del data["uat"]  # the testers' route is open while the uat gate is
     data["traffic"]["bake"] = "1s"
     data["parallel_operation"] = {"duration": "2s", "health_check_interval": "1s"}
     data["monitoring"] = {"window": "1s"}

@@ -195,11 +195,11 @@ DSN_IN_TARGET = {
         ),
         (
             [{**PLAN_JSON, "checks": [BAD_SQL]}],
-            "checks.0.query.sql.statement: Value error, must be a read-only",
+            "checks[0].query.sql.statement: must be a read-only SELECT",
         ),
         (
             [{**PLAN_JSON, "checks": [DSN_IN_TARGET]}],
-            "checks.0.http.targets.green: Value error, must not carry",
+            "checks[0].http.targets.green: must not carry a user or password",
         ),
         ([{**PLAN_JSON, "uat": {"route": {"header": "Cookie", "value": "x"}}}], "uat.route.header"),
     ],

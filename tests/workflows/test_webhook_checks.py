@@ -152,30 +152,11 @@ async def test_the_cli_sends_the_verdict_and_says_why_it_was_refused(
     async with migration(own_time_skipping_env, tmp_path, plan, checks=webhooks(ci)) as h:
         token = (await delivered(ci))["callback_token"]
         await awaiting(h)
-        forged = await cutover(h, "callback", h.handle.id, "--check", "e2e-suite", "--verdict", "pass")
+        passing = ["callback", h.handle.id, "--check", "e2e-suite", "--verdict", "pass"]
+        forged = await cutover(h, *passing)
         monkeypatch.setenv("CUTOVER_CALLBACK_TOKEN", token)
-        bad = await cutover(
-            h,
-            "callback",
-            h.handle.id,
-            "--check",
-            "e2e-suite",
-            "--verdict",
-            "pass",
-            "--details-url",
-            "https://ci:pw@ci.example/runs/1",
-        )
-        sent = await cutover(
-            h,
-            "callback",
-            h.handle.id,
-            "--check",
-            "e2e-suite",
-            "--verdict",
-            "pass",
-            "--summary",
-            "412 tests passed",
-        )
+        bad = await cutover(h, *passing, "--details-url", "https://ci:pw@ci.example/runs/1")
+        sent = await cutover(h, *passing, "--summary", "412 tests passed")
         recorded = await h.until(lambda s: s.checks != [], step=timedelta(seconds=1))
     assert forged.exit_code == 2 and "--token" in forged.stderr, forged.output
     assert bad.exit_code == 2
