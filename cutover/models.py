@@ -143,6 +143,7 @@ class OpenGate(BaseModel):
     approvers: list[str]
     opened_at: datetime
     deadline: datetime
+    note: str = Field(default="", description="what its approvers should know, e.g. how to reach green")
 
 
 class LookCounts(BaseModel):

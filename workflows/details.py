@@ -14,9 +14,8 @@ def current_details(s: MigrationStatus) -> str:
             f"**Waiting for approval** of gate `{s.open_gate.name}` by "
             f"{', '.join(inline(a) for a in s.open_gate.approvers)} "
             f"(until {s.open_gate.deadline:%Y-%m-%d %H:%M} UTC)"
+            + (f" — {inline(s.open_gate.note)}" if s.open_gate.note else "")
         )
-    if s.uat_route:
-        lines.append(f"**UAT on green**: {inline(s.uat_route)}")
     if s.paused:
         lines.append("**Paused** — send `resume` to continue")
     if s.stuck_undo:

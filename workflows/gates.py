@@ -119,13 +119,19 @@ class Gates(Journal):
         """Open the gate and wait up to gates.timeout for a decision or an abort; False if none came."""
         gates = self.plan.gates
         now = workflow.now()
+        note = self._gate_note(name)
         self._status.open_gate = OpenGate(
-            name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout
+            name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout, note=note
         )
         self._decision = self._rejected = None
         self._step(f"waiting for approval of gate {name}")
-        self._event(EventKind.GATE_OPEN, f"gate {name} waits for one of {', '.join(gates.approvers)}")
+        waits = f"gate {name} waits for one of {', '.join(gates.approvers)}"
+        self._event(EventKind.GATE_OPEN, waits + (f"; {note}" if note else ""))
         return await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
+
+    def _gate_note(self, name: str) -> str:
+        """What the approvers of an opening gate should know besides its name (none here)."""
+        return ""
 
     # ---- pause and abort ------------------------------------------------------------------
     async def _wait_for(self, condition: Callable[[], object], timeout: timedelta) -> bool:

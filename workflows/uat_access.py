@@ -32,6 +32,12 @@ class UatAccess(Checks):
         await super()._gate(name)
         await self._close_uat_route("the uat gate is decided")
 
+    def _gate_note(self, name: str) -> str:
+        """The uat gate tells its approvers (and testers) how to reach green while it is open."""
+        if name == UAT_GATE and self._status.uat_route:
+            return f"UAT on green: {self._status.uat_route}"
+        return super()._gate_note(name)
+
     async def _close_uat_route(self, why: str) -> None:
         """Testers back on blue's route like everyone else; a failure to close rolls back (whose first
         undo closes it again)."""

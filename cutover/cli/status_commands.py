@@ -41,9 +41,9 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
             f"  OPEN GATE: {g.name} — approvers: {', '.join(g.approvers)}; "
             f"deadline {g.deadline:%Y-%m-%d %H:%M:%S} UTC"
         )
+        if g.note:
+            lines.append(f"    {g.note}")
         lines.append(f"    cutover approve {workflow_id} --gate {g.name} --as NAME")
-    if status.uat_route:
-        lines.append(f"  UAT ON GREEN: {status.uat_route}")
     if status.stuck_undo:
         lines.append(f"  STUCK UNDO: {status.stuck_undo} — fix it, then: cutover resume {workflow_id}")
     if status.report_path:

@@ -30,7 +30,10 @@ async def open_at_the_gate(h: Harness) -> MigrationStatus:
     assert status.uat_route == (
         "requests with header X-Cutover: green reach green's checkout, catalog; the rest stay on blue"
     )
-    assert "**UAT on green**: requests with header X-Cutover: green" in current_details(status)
+    assert status.open_gate and status.open_gate.note == f"UAT on green: {status.uat_route}"
+    assert "— UAT on green: requests with header X-Cutover: green" in current_details(status)
+    opened = [e.message for e in status.timeline if e.kind == "gate-open"][-1]
+    assert opened.endswith(f"; UAT on green: {status.uat_route}"), "the gate's notice says how"
     assert set(status.weights.values()) == {0}, "the public stays on blue"
     return status
 
