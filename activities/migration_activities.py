@@ -105,6 +105,7 @@ class MigrationActivities:
         report_dir: Path,
         reports: ReportStore,
         capacity: CapacityProvisioner | None = None,
+        uat: UatRouter | None = None,
     ):
         self.cluster = cluster
         self.router = router
@@ -112,6 +113,7 @@ class MigrationActivities:
         self.report_dir = report_dir
         self.reports = reports
         self.capacity = capacity
+        self.uat = uat  # the testers' routes where the router cannot hold them (Gateway API)
 
     @activity.defn(name="discover")
     @platform_activity
@@ -385,6 +387,8 @@ class MigrationActivities:
         _log().info("uat routes closed", services=len(uat.routes))
 
     def _uat_router(self) -> UatRouter:
+        if self.uat is not None:
+            return self.uat
         if not isinstance(self.router, UatRouter):
             raise PermanentError(uat_routing_problem(self.router) or "the router cannot route by header")
         return self.router

@@ -23,6 +23,7 @@ from cutover.platform.wiring import (
     build_capacity,
     build_platform,
     build_report_store,
+    build_uat_router,
     load_platform_config,
 )
 from cutover.temporal.client import TemporalUnreachable, connect
@@ -60,6 +61,7 @@ def configured_activities() -> tuple[MigrationActivities, CheckActivities]:
         report_dir(),
         build_report_store(config, report_dir()),
         capacity=build_capacity(config),
+        uat=build_uat_router(config, cluster),
     )
     return activities, CheckActivities(config.checks, cluster)
 

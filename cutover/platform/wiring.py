@@ -26,6 +26,7 @@ from cutover.platform.aws.config import (
     WeightedRecord,
 )
 from cutover.platform.check_secrets import ChecksConfig
+from cutover.platform.gateway_uat_target import GatewayUatTarget
 from cutover.platform.interfaces import (
     CapacityProvisioner,
     Cluster,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from cutover.platform.aws.route53 import Route53Router
     from cutover.platform.aws.s3 import S3ReportStore
     from cutover.platform.kubernetes.cluster import KubernetesCluster
+    from cutover.platform.kubernetes.uat_routes import GatewayUatRoutes
 
 IN_CLUSTER = "in-cluster"
 # Seconds; 3 tries of at most 25 s each stay inside an activity's 2-minute start-to-close timeout.
@@ -202,6 +204,15 @@ class ReviewsConfig(Aws):
         return S3ReportStore(self.client("s3"), self.bucket, self.prefix)
 
 
+class GatewayUatConfig(Strict):
+    """The testers' routes (a plan's uat.route) as HTTPRoute rules in one cluster of `cluster:` (the
+    one whose Gateway the public reaches), instead of on the router."""
+
+    kind: Literal["gateway"]
+    env: str = Field(description="the environment (cluster.contexts) whose HTTPRoutes carry the routes")
+    routes: dict[str, GatewayUatTarget] = Field(description="namespace/service -> its HTTPRoute and green")
+
+
 class PlatformConfig(Strict):
     cluster: ClusterConfig = Field(default_factory=LocalRole)
     router: RouterConfig = Field(default_factory=LocalRole)
@@ -209,6 +220,7 @@ class PlatformConfig(Strict):
     fargate: FargateConfig | None = None
     reviews: ReviewsConfig | None = None
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    uat: GatewayUatConfig | None = None
 
 
 class PlatformConfigError(Exception):
@@ -240,6 +252,21 @@ def build_platform(
         metrics = PrometheusMetrics(config.metrics.url, config.metrics.queries)
     cluster: Cluster = config.cluster.build() if isinstance(config.cluster, KubernetesConfig) else local
     return cluster, router, metrics
+
+
+def build_uat_router(config: PlatformConfig, cluster: Cluster) -> "GatewayUatRoutes | None":
+    """The testers' routes on Gateway API (`uat:`); None: the router holds them, if it can."""
+    if config.uat is None:
+        return None
+    if not isinstance(config.cluster, KubernetesConfig):
+        raise PlatformConfigError("uat: Gateway API routes need cluster.kind kubernetes")
+    if config.uat.env not in config.cluster.contexts:
+        raise PlatformConfigError(f"uat.env: {config.uat.env!r} is not in cluster.contexts")
+    from cutover.platform.kubernetes.cluster import KubernetesCluster
+    from cutover.platform.kubernetes.uat_routes import GatewayUatRoutes
+
+    assert isinstance(cluster, KubernetesCluster), "cluster.kind kubernetes builds one"
+    return GatewayUatRoutes(cluster.clients[config.uat.env], config.uat.routes, config.uat.env)
 
 
 def build_capacity(config: PlatformConfig) -> CapacityProvisioner | None:

@@ -1,20 +1,33 @@
 """UAT routes on a Gateway API HTTPRoute, through the official client to the API server double."""
 
+import asyncio
 import copy
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.testing import ActivityEnvironment
 
+from cutover.activities.migration_activities import MigrationActivities, UatRoutes
 from cutover.plan.uat import UatMatch, UatRoute
 from cutover.platform.errors import PermanentError, TransientError
 from cutover.platform.gateway_uat_target import GatewayUatTarget
 from cutover.platform.interfaces import UatRouter, uat_routing_problem
 from cutover.platform.kubernetes.uat_routes import ANNOTATION, GatewayUatRoutes, header_match
+from cutover.platform.local import LocalEnvironment
+from cutover.platform.local_reports import LocalReportStore
+from cutover.platform.wiring import (
+    LocalRole,
+    PlatformConfig,
+    PlatformConfigError,
+    build_platform,
+    build_uat_router,
+)
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
-from tests.kubernetes.conftest import NS
+from tests.kubernetes.conftest import NS, write_kubeconfig
 
 HEADER = UatMatch(header="X-Cutover", value="green")
 COOKIE = UatMatch(cookie="cutover", value="green.v2")
@@ -270,3 +283,36 @@ def test_green_in_another_namespace_is_named_in_its_backend(double: ApiServerDou
     assert rules[0]["backendRefs"] == [{"name": "checkout-green", "port": 8080, "namespace": "shop-green"}]
     assert routes.uat_route(NS, "checkout") == HEADER
     api_client.close()
+
+
+def test_the_platform_config_puts_the_testers_route_on_the_gateway(
+    double: ApiServerDouble, tmp_path: Path
+) -> None:
+    """`uat: {kind: gateway}` in the worker's config: the activities open and close the route as
+    HTTPRoute rules in that cluster (through a kubeconfig, as a worker would), the router untouched."""
+    config = PlatformConfig.model_validate(
+        {
+            "cluster": {
+                "kind": "kubernetes",
+                "source_env": "gateway",
+                "contexts": {"gateway": "ctx-gateway"},
+                "kubeconfig": str(write_kubeconfig(tmp_path / "kubeconfig", {"gateway": double})),
+            },
+            "uat": {"kind": "gateway", "env": "gateway", "routes": {f"{NS}/checkout": CHECKOUT.model_dump()}},
+        }
+    )
+    local = LocalEnvironment(tmp_path / "local-env.json")
+    cluster, router, metrics = build_platform(config, local)
+    activities = MigrationActivities(
+        cluster, router, metrics, tmp_path, LocalReportStore(tmp_path), uat=build_uat_router(config, cluster)
+    )
+    routes = UatRoutes(routes=[uat(HEADER)])
+    asyncio.run(ActivityEnvironment().run(activities.open_uat_routes, routes))
+    assert [r.get("backendRefs") for r in stored(double)["spec"]["rules"][:2]] == [
+        [{"name": "checkout-green", "port": 8080}]
+    ] * 2
+    asyncio.run(ActivityEnvironment().run(activities.close_uat_routes, routes))
+    assert stored(double)["spec"]["rules"] == shop_route()["spec"]["rules"]
+    refused = config.model_copy(update={"cluster": LocalRole()})
+    with pytest.raises(PlatformConfigError, match="uat: Gateway API routes need cluster.kind kubernetes"):
+        build_uat_router(refused, local)
