@@ -37,3 +37,11 @@ CALLBACK_HELP = (
     "the token its delivery carried, pass or fail, and a summary. Refused, with why, when no such "
     f"check awaits a callback or the token is not its own. Input: {CALLBACK_EXAMPLE}."
 )
+SIGNALS = ("approve", "reject", "pause", "resume", "abort")
+UPDATES = ("revert", "check_callback")
+UNKNOWN_SIGNAL_HELP = (
+    f"Any other signal: refused and recorded in the timeline, never silent ({', '.join(SIGNALS)} act)."
+)
+UNKNOWN_UPDATE_HELP = (
+    f"Any other update: refused with why, before it reaches the history ({', '.join(UPDATES)} act)."
+)

@@ -15,6 +15,7 @@ abort), runs (continue-as-new), traffic_steps (weights and watching), rollback (
 from collections.abc import Sequence
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -27,7 +28,8 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
     )
     from cutover.plan.model import DECOMMISSION_GATE, Plan
-    from cutover.workflow_inputs import Refused, read_input, read_plan_input
+    from cutover.text import clip
+    from cutover.workflow_inputs import UNKNOWN_SENDER, Refused, read_input, read_plan_input
     from cutover.workflows.calls import Interrupted
     from cutover.workflows.carry import MigrationCarry
     from cutover.workflows.decisions import DecisionQuery, DecisionRefusal
@@ -43,7 +45,11 @@ with workflow.unsafe.imports_passed_through():
         REJECT_HELP,
         RESUME_HELP,
         REVERT_HELP,
+        SIGNALS,
         STATUS_HELP,
+        UNKNOWN_SIGNAL_HELP,
+        UNKNOWN_UPDATE_HELP,
+        UPDATES,
     )
     from cutover.workflows.migration_state import MigrationStopped, RunFull, innermost_reason
     from cutover.workflows.options import BOUNDED_RUNS
@@ -51,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.search_attributes import MIGRATION_PLAN
     from cutover.workflows.v05.migration import MigrationV05
 
+NAME_SHOWN = 60  # of a handler name nobody defined, in a refusal
 # The workflow type operators start from the UI and schedules name: DESIGN.md's contract.
 MIGRATION_WORKFLOW_TYPE = "MigrationWorkflow"
 
@@ -197,6 +204,27 @@ class MigrationWorkflow(Phases):
         refusal = self._read_callback(inputs)
         if isinstance(refusal, str):
             raise ValueError(refusal)
+
+    @workflow.signal(dynamic=True, description=UNKNOWN_SIGNAL_HELP)
+    def unknown_signal(self, name: str, inputs: Sequence[RawValue]) -> None:
+        """A misspelt or foreign signal: one refusal line in the timeline (its payload is not read)."""
+        if self._v05 or self._plan is None:
+            return
+        self._guard_history()
+        self._refuse(
+            clip(name, NAME_SHOWN), f"no such signal; {', '.join(SIGNALS)} act", UNKNOWN_SENDER, None
+        )
+
+    @workflow.update(dynamic=True, description=UNKNOWN_UPDATE_HELP)
+    def unknown_update(self, name: str, inputs: Sequence[RawValue]) -> None:
+        """Never runs: its validator refuses every update without a handler of its own."""
+        raise ApplicationError(
+            f"update {clip(name, NAME_SHOWN)} refused: no such update", type="UnknownUpdate"
+        )
+
+    @unknown_update.validator
+    def validate_unknown_update(self, name: str, inputs: Sequence[RawValue]) -> None:
+        raise ValueError(f"update {clip(name, NAME_SHOWN)} refused: no such update; {', '.join(UPDATES)} act")
 
     @workflow.query(name="status", description=STATUS_HELP)
     def status(self) -> MigrationStatus:
