@@ -58,6 +58,14 @@ class Gates(Journal):
                 Receipt(request_id=sent.request_id, signal=signal, applied=applied, message=message)
             )
 
+    def _operator(self, control: Control, signal: str) -> bool:
+        """Whether the plan lets the sender pause or resume; a refusal is recorded with why."""
+        if self.plan.may_operate(control.sender):
+            return True
+        reason = f"{control.sender!r} is not an operator (operators: {', '.join(self.plan.operators)})"
+        self._refuse(signal, reason, control.sender, control.request_id)
+        return False
+
     def _accept(self, decision: GateDecision, verb: Verb) -> bool:
         refusal = self._decision_refusal(decision, verb)
         if refusal is None:

@@ -132,7 +132,7 @@ class MigrationWorkflow(Phases):
             self._v05.pause(*inputs)
             return
         control = self._read("pause", inputs, Control, CONTROL_EXAMPLE)
-        if control is None:
+        if control is None or not self._operator(control, "pause"):
             return
         if self._status.paused:
             self._answer(control, "pause", True, "already paused")
@@ -147,7 +147,7 @@ class MigrationWorkflow(Phases):
             self._v05.resume(*inputs)
             return
         control = self._read("resume", inputs, Control, CONTROL_EXAMPLE)
-        if control is None:
+        if control is None or not self._operator(control, "resume"):
             return
         if self._status.stuck_undo:
             self._retry_undo = True

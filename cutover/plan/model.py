@@ -305,6 +305,11 @@ class Plan(Strict):
     rollback: RollbackSettings = Field(default_factory=RollbackSettings)
     checks: list[Check] = Field(default_factory=list, max_length=MAX_CHECKS)
     uat: UatSettings = Field(default_factory=UatSettings)
+    operators: list[Approver] = Field(
+        default_factory=list,
+        max_length=MAX_APPROVERS,
+        description="who may pause and resume (a stuck undo too); empty: anyone; abort is anyone's",
+    )
 
     def gate_names(self) -> set[str]:
         return set(self.gate_order())
@@ -317,6 +322,11 @@ class Plan(Strict):
     def partial_steps(self) -> list[int]:
         """Traffic steps before full cutover; the final 100% belongs to the full-cutover phase."""
         return [w for w in self.traffic.steps if w < 100]
+
+    def may_operate(self, sender: str) -> bool:
+        """May sender pause or resume? Anyone when no operators are listed; abort is always anyone's
+        (the safe direction)."""
+        return not self.operators or sender in self.operators
 
     def needs_approval(self, gate: str) -> bool:
         """Listed in gates.require; the decommission gate always is: giving blue up is a person's call."""
@@ -401,6 +411,7 @@ def _gate_problems(plan: Plan) -> list[str]:
     ]
     problems += _repeats("gates.require", plan.gates.require)
     problems += _repeats("gates.approvers", plan.gates.approvers)
+    problems += _repeats("operators", plan.operators)
     if plan.gates.require and not plan.gates.approvers:
         problems.append("gates.approvers: gates need approval but no approvers are listed")
     elif plan.monitoring.decommission and not plan.gates.approvers:
