@@ -144,6 +144,8 @@ class OpenGate(BaseModel):
     opened_at: datetime
     deadline: datetime
     note: str = Field(default="", description="what its approvers should know, e.g. how to reach green")
+    needed: int = Field(default=1, description="distinct approvals that open it (gates.policies)")
+    approved_by: list[str] = Field(default_factory=list, description="who approved it so far")
 
 
 class LookCounts(BaseModel):

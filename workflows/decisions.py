@@ -15,7 +15,9 @@ from cutover.models import GateDecision, MigrationStatus
 Verb = Literal["approve", "reject"]
 # The refusals about the gate itself: the CLI stops before sending (exit 2). A sender who is not an
 # approver is the migration's to record: that decision is sent, refused, and kept in its timeline.
-RefusalKind = Literal["bad-input", "not-running", "unknown-gate", "gate-not-open", "not-an-approver"]
+RefusalKind = Literal[
+    "bad-input", "not-running", "unknown-gate", "gate-not-open", "not-an-approver", "already-approved"
+]
 
 
 class DecisionQuery(GateDecision):
@@ -55,5 +57,11 @@ def decision_refusal(
         return DecisionRefusal(
             kind="not-an-approver",
             reason=f"{verb} of {gate} refused: {decision.sender!r} is not an approver",
+        )
+    if verb == "approve" and decision.sender in open_gate.approved_by:
+        return DecisionRefusal(
+            kind="already-approved",
+            reason=f"approve of {gate} refused: {decision.sender!r} approved it already "
+            f"({len(open_gate.approved_by)} of {open_gate.needed} distinct approvals)",
         )
     return None

@@ -2,7 +2,7 @@
 evidence (the latest look while a bake runs, the last decision per service), what it refused."""
 
 from cutover.markdown import inline
-from cutover.models import AnalysisResult, MigrationStatus, Outcome
+from cutover.models import AnalysisResult, MigrationStatus, OpenGate, Outcome
 from cutover.report import check_text, evidence_text, latency_text, limits_text, side_text, verdict_text
 
 
@@ -15,6 +15,7 @@ def current_details(s: MigrationStatus) -> str:
             f"{', '.join(inline(a) for a in s.open_gate.approvers)} "
             f"(until {s.open_gate.deadline:%Y-%m-%d %H:%M} UTC)"
             + (f" — {inline(s.open_gate.note)}" if s.open_gate.note else "")
+            + _quorum(s.open_gate)
         )
     if s.paused:
         lines.append("**Paused** — send `resume` to continue")
@@ -45,6 +46,14 @@ def current_details(s: MigrationStatus) -> str:
         lines.append("Refused lately:")
         lines += [f"- {e.time:%H:%M:%S} {inline(e.actor)}: {inline(e.message)}" for e in s.refusals]
     return "\n\n".join(lines)
+
+
+def _quorum(gate: OpenGate) -> str:
+    """Who approved so far, when the gate needs more than one approval."""
+    if gate.needed == 1:
+        return ""
+    approved = ", ".join(inline(a) for a in gate.approved_by) or "nobody yet"
+    return f" — needs {gate.needed} distinct approvals; approved by {approved}"
 
 
 def _evidence(a: AnalysisResult) -> str:

@@ -66,6 +66,21 @@ class Gates(Journal):
         self._refuse(signal, reason, control.sender, control.request_id)
         return False
 
+    def _approval(self, decision: GateDecision) -> str:
+        """Count an accepted approval: the gate opens at its quorum of distinct people (its answer);
+        short of it, the approval is recorded and the gate stays open."""
+        gate = self._status.open_gate
+        assert gate is not None, "an accepted approval names the open gate"
+        gate.approved_by.append(decision.sender)
+        if len(gate.approved_by) >= gate.needed:
+            self._decision = decision
+            return f"approval of gate {decision.gate} recorded"
+        missing = gate.needed - len(gate.approved_by)
+        others = ", ".join(a for a in gate.approvers if a not in gate.approved_by)
+        count = f"approval {len(gate.approved_by)} of {gate.needed}"
+        self._event(EventKind.APPROVED, f"gate {gate.name}: {count}: {decision.comment}", decision.sender)
+        return f"{count} for gate {decision.gate} recorded; {missing} more needed (from {others})"
+
     def _accept(self, decision: GateDecision, verb: Verb) -> bool:
         refusal = self._decision_refusal(decision, verb)
         if refusal is None:
@@ -77,7 +92,7 @@ class Gates(Journal):
     def _decision_refusal(self, decision: GateDecision, verb: Verb) -> DecisionRefusal | None:
         """The rule for approve and reject: the signals apply it, the decision_refusal query reports it."""
         assert self._plan is not None  # both callers refuse everything while there is no valid plan
-        approvers = self._plan.gates.approvers
+        approvers = self._plan.gates.approvers_of(decision.gate)
         return decision_refusal(decision, verb, self._status, approvers, workflow.info().workflow_id)
 
     def _guard_history(self) -> None:
@@ -128,12 +143,19 @@ class Gates(Journal):
         gates = self.plan.gates
         now = workflow.now()
         note = self._gate_note(name)
+        approvers, needed = gates.approvers_of(name), gates.quorum_of(name)
         self._status.open_gate = OpenGate(
-            name=name, approvers=gates.approvers, opened_at=now, deadline=now + gates.timeout, note=note
+            name=name,
+            approvers=approvers,
+            opened_at=now,
+            deadline=now + gates.timeout,
+            note=note,
+            needed=needed,
         )
         self._decision = self._rejected = None
         self._step(f"waiting for approval of gate {name}")
-        waits = f"gate {name} waits for one of {', '.join(gates.approvers)}"
+        who = f"one of {', '.join(approvers)}" if needed == 1 else f"{needed} of {', '.join(approvers)}"
+        waits = f"gate {name} waits for {who}"
         self._event(EventKind.GATE_OPEN, waits + (f"; {note}" if note else ""))
         return await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
 

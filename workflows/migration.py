@@ -112,8 +112,7 @@ class MigrationWorkflow(Phases):
             return
         decision = self._read("approve", inputs, GateDecision, DECISION_EXAMPLE)
         if decision and self._accept(decision, "approve"):
-            self._decision = decision
-            self._answer(decision, "approve", True, f"approval of gate {decision.gate} recorded")
+            self._answer(decision, "approve", True, self._approval(decision))
 
     @workflow.signal(name="reject", description=REJECT_HELP)
     def reject(self, *inputs: object) -> None:

@@ -97,6 +97,8 @@ def validate(file: str, as_json: bool) -> None:
         f"  gates needing approval: {', '.join(g.require) or 'none'}; approvers: "
         f"{', '.join(g.approvers) or 'none'}; timeout {fmt(g.timeout)} then {g.on_timeout.value}"
     )
+    for gate in g.policies:
+        click.echo(f"  gate {gate}: {g.quorum_of(gate)} of {', '.join(g.approvers_of(gate))}")
     click.echo(f"  pause and resume: {', '.join(plan.operators) or 'anyone'}; abort: anyone")
     decommission = (
         "then gate decommission scales it to zero" if plan.monitoring.decommission else "no decommission"

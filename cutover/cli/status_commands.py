@@ -41,6 +41,9 @@ def format_status(workflow_id: str, status: MigrationStatus) -> str:
             f"  OPEN GATE: {g.name} — approvers: {', '.join(g.approvers)}; "
             f"deadline {g.deadline:%Y-%m-%d %H:%M:%S} UTC"
         )
+        if g.needed > 1:
+            approved = ", ".join(g.approved_by) or "nobody yet"
+            lines.append(f"    needs {g.needed} distinct approvals; approved by {approved}")
         if g.note:
             lines.append(f"    {g.note}")
         lines.append(f"    cutover approve {workflow_id} --gate {g.name} --as NAME")

@@ -246,11 +246,45 @@ def _compared(weights: list[int]) -> list[bool]:
     return [weight < 100 for weight in weights] + [False]
 
 
+class GatePolicy(Strict):
+    """Who may open one gate, and how many distinct people must."""
+
+    approvers: list[Approver] = Field(
+        min_length=1, max_length=MAX_APPROVERS, description="people, or @GROUP for a group of gates.groups"
+    )
+    min_approvals: StrictInt = Field(default=1, ge=1, le=MAX_APPROVERS, description="distinct people")
+
+
+GROUP_MARK = "@"
+
+
 class Gates(Strict):
     require: list[str] = Field(default_factory=lambda: ["uat", "full-cutover"], max_length=MAX_GATES)
     approvers: list[Approver] = Field(default_factory=list, max_length=MAX_APPROVERS)
     timeout: Annotated[Duration, _bounded("gates.timeout")] = timedelta(hours=24)
     on_timeout: TimeoutAction = TimeoutAction.PAUSE
+    groups: dict[str, list[Approver]] = Field(
+        default_factory=dict, max_length=MAX_APPROVERS, description="named groups of people, as @NAME"
+    )
+    policies: dict[str, GatePolicy] = Field(
+        default_factory=dict, max_length=MAX_GATES, description="a gate's own approvers and quorum"
+    )
+
+    def approvers_of(self, gate: str) -> list[str]:
+        """The people who may decide the gate: its policy's (groups expanded), else `approvers`."""
+        policy = self.policies.get(gate)
+        if policy is None:
+            return list(self.approvers)
+        people: list[str] = []
+        for entry in policy.approvers:
+            named = self.groups.get(entry[1:], []) if entry.startswith(GROUP_MARK) else [entry]
+            people += [person for person in named if person not in people]
+        return people
+
+    def quorum_of(self, gate: str) -> int:
+        """Distinct approvals the gate needs."""
+        policy = self.policies.get(gate)
+        return policy.min_approvals if policy else 1
 
 
 class Monitoring(Strict):
@@ -412,10 +446,34 @@ def _gate_problems(plan: Plan) -> list[str]:
     problems += _repeats("gates.require", plan.gates.require)
     problems += _repeats("gates.approvers", plan.gates.approvers)
     problems += _repeats("operators", plan.operators)
-    if plan.gates.require and not plan.gates.approvers:
+    problems += _policy_problems(plan)
+    unapproved = [g for g in plan.gates.require if g in known and not plan.gates.approvers_of(g)]
+    if unapproved:
         problems.append("gates.approvers: gates need approval but no approvers are listed")
-    elif plan.monitoring.decommission and not plan.gates.approvers:
+    elif plan.monitoring.decommission and not plan.gates.approvers_of(DECOMMISSION_GATE):
         problems.append("monitoring.decommission: its gate needs an approver, but gates.approvers is empty")
+    return problems
+
+
+def _policy_problems(plan: Plan) -> list[str]:
+    gates, problems = plan.gates, []
+    for name, members in gates.groups.items():
+        problems += _repeats(f"gates.groups.{name}", members)
+    for gate, policy in gates.policies.items():
+        at = f"gates.policies.{gate}"
+        if not plan.needs_approval(gate):
+            problems.append(f"{at}: gate {shown(gate)} needs no approval (it is not in gates.require)")
+            continue
+        problems += _repeats(f"{at}.approvers", policy.approvers)
+        for index, entry in enumerate(policy.approvers):
+            if entry.startswith(GROUP_MARK) and entry[1:] not in gates.groups:
+                problems.append(f"{at}.approvers[{index}]: no group {shown(entry[1:])} in gates.groups")
+        may = len(gates.approvers_of(gate))
+        if policy.min_approvals > may:
+            problems.append(
+                f"{at}.min_approvals: {policy.min_approvals} distinct approvals, but only {may} "
+                "people may approve it"
+            )
     return problems
 
 
