@@ -16,7 +16,13 @@ Verb = Literal["approve", "reject"]
 # The refusals about the gate itself: the CLI stops before sending (exit 2). A sender who is not an
 # approver is the migration's to record: that decision is sent, refused, and kept in its timeline.
 RefusalKind = Literal[
-    "bad-input", "not-running", "unknown-gate", "gate-not-open", "not-an-approver", "already-approved"
+    "bad-input",
+    "not-running",
+    "unknown-gate",
+    "gate-not-open",
+    "not-an-approver",
+    "already-approved",
+    "not-an-operator",
 ]
 
 

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
         Receipt,
         SignalPayload,
     )
-    from cutover.plan.model import TimeoutAction
+    from cutover.plan.model import DECOMMISSION_GATE, TimeoutAction
     from cutover.workflow_inputs import Refused, read_input
     from cutover.workflows.carry import GUARD_BYTES, GUARD_EVENTS
     from cutover.workflows.decisions import DecisionRefusal, Verb, decision_refusal
@@ -80,6 +80,34 @@ class Gates(Journal):
         count = f"approval {len(gate.approved_by)} of {gate.needed}"
         self._event(EventKind.APPROVED, f"gate {gate.name}: {count}: {decision.comment}", decision.sender)
         return f"{count} for gate {decision.gate} recorded; {missing} more needed (from {others})"
+
+    def _rejection(self, decision: GateDecision) -> str:
+        self._rejected = decision
+        then = "blue stays as hot standby" if decision.gate == DECOMMISSION_GATE else "rolling back"
+        return f"rejection of gate {decision.gate} recorded: {then}"
+
+    def _pause(self, control: Control) -> str:
+        if self._status.paused:
+            return "already paused"
+        self._status.paused = True
+        self._flip(EventKind.PAUSED, control.reason or "paused", control.sender)
+        return "paused: the migration holds at the next step boundary"
+
+    def _resume(self, control: Control) -> str:
+        if self._status.stuck_undo:
+            self._retry_undo = True
+        elif not self._status.paused:
+            return "not paused: nothing to resume"
+        self._status.paused = False
+        self._flip(EventKind.RESUMED, control.reason or "resumed", control.sender)
+        return "resumed"
+
+    def _aborting(self, control: Control) -> str:
+        if self._abort is not None:
+            return f"already aborted by {self._abort.sender}"
+        self._abort = control
+        self._event(EventKind.ABORT, control.reason or "abort requested", control.sender)
+        return "abort recorded: rolling back to blue"
 
     def _accept(self, decision: GateDecision, verb: Verb) -> bool:
         refusal = self._decision_refusal(decision, verb)

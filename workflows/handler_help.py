@@ -16,6 +16,15 @@ REJECT_HELP = (
 PAUSE_HELP = f"Hold the migration at the next step boundary. Input: {CONTROL_EXAMPLE}."
 RESUME_HELP = f"Continue a paused migration, or retry a stuck undo. Input: {CONTROL_EXAMPLE}."
 ABORT_HELP = f"Stop and roll everything back to blue. Input: {CONTROL_EXAMPLE}."
+UPDATE_ANSWERS = "answered at once: what it did, or why not (a refusal leaves no trace in the history)"
+APPROVE_UPDATE_HELP = f"As the approve signal, {UPDATE_ANSWERS}. Input: {DECISION_EXAMPLE}."
+REJECT_UPDATE_HELP = f"As the reject signal, {UPDATE_ANSWERS}. Input: {DECISION_EXAMPLE}."
+PAUSE_UPDATE_HELP = f"As the pause signal, {UPDATE_ANSWERS}. Input: {CONTROL_EXAMPLE}."
+RESUME_UPDATE_HELP = f"As the resume signal, {UPDATE_ANSWERS}. Input: {CONTROL_EXAMPLE}."
+ABORT_UPDATE_HELP = (
+    f"As the abort signal, answered once the rollback has started (the signal lands even with no worker "
+    f"up). Input: {CONTROL_EXAMPLE}."
+)
 REVERT_HELP = (
     f"After full cutover, until the migration ends (monitoring, decommission): send everything back to "
     f"blue as an abort does, scaling blue back up first if decommission scaled it down. A reason is "
@@ -38,7 +47,7 @@ CALLBACK_HELP = (
     f"check awaits a callback or the token is not its own. Input: {CALLBACK_EXAMPLE}."
 )
 SIGNALS = ("approve", "reject", "pause", "resume", "abort")
-UPDATES = ("revert", "check_callback")
+UPDATES = ("approve", "reject", "pause", "resume", "abort", "revert", "check_callback")
 UNKNOWN_SIGNAL_HELP = (
     f"Any other signal: refused and recorded in the timeline, never silent ({', '.join(SIGNALS)} act)."
 )

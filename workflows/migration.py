@@ -21,17 +21,17 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from cutover.models import (
         Control,
-        EventKind,
         GateDecision,
         Inventory,
         MigrationStatus,
         Outcome,
     )
-    from cutover.plan.model import DECOMMISSION_GATE, Plan
+    from cutover.plan.model import Plan
     from cutover.text import clip
     from cutover.workflow_inputs import UNKNOWN_SENDER, Refused, read_input, read_plan_input
     from cutover.workflows.calls import Interrupted
     from cutover.workflows.carry import MigrationCarry
+    from cutover.workflows.decision_updates import DecisionUpdates
     from cutover.workflows.decisions import DecisionQuery, DecisionRefusal
     from cutover.workflows.gates import NOT_RUNNING
     from cutover.workflows.handler_help import (
@@ -53,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from cutover.workflows.migration_state import MigrationStopped, RunFull, innermost_reason
     from cutover.workflows.options import BOUNDED_RUNS
-    from cutover.workflows.phases import Phases
     from cutover.workflows.search_attributes import MIGRATION_PLAN
     from cutover.workflows.v05.migration import MigrationV05
 
@@ -63,7 +62,7 @@ MIGRATION_WORKFLOW_TYPE = "MigrationWorkflow"
 
 
 @workflow.defn(name=MIGRATION_WORKFLOW_TYPE)
-class MigrationWorkflow(Phases):
+class MigrationWorkflow(DecisionUpdates):
     """Inputs are taken untyped and read defensively: nothing anyone sends can fail a workflow task."""
 
     @workflow.init
@@ -121,9 +120,7 @@ class MigrationWorkflow(Phases):
             return
         decision = self._read("reject", inputs, GateDecision, DECISION_EXAMPLE)
         if decision and self._accept(decision, "reject"):
-            self._rejected = decision
-            then = "blue stays as hot standby" if decision.gate == DECOMMISSION_GATE else "rolling back"
-            self._answer(decision, "reject", True, f"rejection of gate {decision.gate} recorded: {then}")
+            self._answer(decision, "reject", True, self._rejection(decision))
 
     @workflow.signal(name="pause", description=PAUSE_HELP)
     def pause(self, *inputs: object) -> None:
@@ -131,14 +128,8 @@ class MigrationWorkflow(Phases):
             self._v05.pause(*inputs)
             return
         control = self._read("pause", inputs, Control, CONTROL_EXAMPLE)
-        if control is None or not self._operator(control, "pause"):
-            return
-        if self._status.paused:
-            self._answer(control, "pause", True, "already paused")
-            return
-        self._status.paused = True
-        self._flip(EventKind.PAUSED, control.reason or "paused", control.sender)
-        self._answer(control, "pause", True, "paused: the migration holds at the next step boundary")
+        if control is not None and self._operator(control, "pause"):
+            self._answer(control, "pause", True, self._pause(control))
 
     @workflow.signal(name="resume", description=RESUME_HELP)
     def resume(self, *inputs: object) -> None:
@@ -146,16 +137,8 @@ class MigrationWorkflow(Phases):
             self._v05.resume(*inputs)
             return
         control = self._read("resume", inputs, Control, CONTROL_EXAMPLE)
-        if control is None or not self._operator(control, "resume"):
-            return
-        if self._status.stuck_undo:
-            self._retry_undo = True
-        elif not self._status.paused:
-            self._answer(control, "resume", True, "not paused: nothing to resume")
-            return
-        self._status.paused = False
-        self._flip(EventKind.RESUMED, control.reason or "resumed", control.sender)
-        self._answer(control, "resume", True, "resumed")
+        if control is not None and self._operator(control, "resume"):
+            self._answer(control, "resume", True, self._resume(control))
 
     @workflow.signal(name="abort", description=ABORT_HELP)
     def abort(self, *inputs: object) -> None:
@@ -163,14 +146,8 @@ class MigrationWorkflow(Phases):
             self._v05.abort(*inputs)
             return
         control = self._read("abort", inputs, Control, CONTROL_EXAMPLE)
-        if control is None:
-            return
-        if self._abort is not None:
-            self._answer(control, "abort", True, f"already aborted by {self._abort.sender}")
-            return
-        self._abort = control
-        self._event(EventKind.ABORT, control.reason or "abort requested", control.sender)
-        self._answer(control, "abort", True, "abort recorded: rolling back to blue")
+        if control is not None:
+            self._answer(control, "abort", True, self._aborting(control))
 
     @workflow.update(name="revert", description=REVERT_HELP)
     def revert(self, *inputs: object) -> str:

@@ -5,14 +5,13 @@ from collections.abc import Callable
 import click
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import UpdateMethodMultiParam
 
 from cutover.cli.context import (
     MigrationHandle,
     client_for,
     default_sender,
-    query_decision_refusal,
     run_async,
-    running_migration,
     settings_from,
     temporal_options,
 )
@@ -21,6 +20,7 @@ from cutover.cli.plan_commands import read_plan, warn
 from cutover.cli.platform_access import configured_cluster, configured_platform, platform_config_option
 from cutover.cli.signal_sending import payload, signal_and_confirm, wait_for
 from cutover.cli.traffic_at_start import traffic_at_start
+from cutover.cli.update_sending import NoSuchUpdate, execute
 from cutover.leases import planned_workloads
 from cutover.models import Control, GateDecision, Phase
 from cutover.plan.cluster_check import PlanCheck, check_plan
@@ -30,7 +30,7 @@ from cutover.platform.interfaces import Cluster, MetricsSource
 from cutover.temporal.lease_lookup import held_lines, lease_holders
 from cutover.temporal.settings import TemporalSettings
 from cutover.temporal.start_options import migration_task_timeout
-from cutover.workflows.decisions import DecisionQuery, Verb
+from cutover.workflows.decisions import Verb
 from cutover.workflows.migration import MigrationWorkflow
 
 
@@ -142,20 +142,11 @@ timeout_option = click.option(
 )
 
 
-async def refuse_unless_open(client: Client, workflow_id: str, verb: Verb, decision: GateDecision) -> None:
-    """Ask the migration whether it takes the decision now, by the rule its signal applies.
-
-    A gate that is unknown or not open stops here: nothing is sent (exit 2). A sender who is not an
-    approver is sent on: the migration refuses it and keeps the attempt in its timeline (exit 3).
-    """
-    check = DecisionQuery(**decision.model_dump(), signal=verb)
-    refusal = await query_decision_refusal(client, workflow_id, check)
-    if refusal is not None and refusal.kind != "not-an-approver":
-        raise CliError(refusal.reason)
-
-
 def _decision_command(
-    verb: Verb, signal: Callable[[MigrationWorkflow, GateDecision], None], help_text: str
+    verb: Verb,
+    signal: Callable[[MigrationWorkflow, GateDecision], None],
+    update: UpdateMethodMultiParam[..., str],
+    help_text: str,
 ) -> click.Command:
     @click.command(verb, help=help_text)
     @click.argument("workflow_id")
@@ -177,10 +168,11 @@ def _decision_command(
     ) -> None:
         decision = payload(GateDecision, gate=gate, sender=sender, comment=comment)
         client = await client_for(settings_from(address, namespace, None))
-        await running_migration(client, workflow_id)
-        await refuse_unless_open(client, workflow_id, verb, decision)
-        receipt = await signal_and_confirm(client, workflow_id, signal, decision, timeout)
-        click.echo(f"{workflow_id}: {receipt.message} (as {decision.sender})")
+        try:
+            answer = await execute(client, workflow_id, update, decision, timeout)
+        except NoSuchUpdate:  # a worker of 0.6 or before: its signal, and the receipt in its status
+            answer = (await signal_and_confirm(client, workflow_id, signal, decision, timeout)).message
+        click.echo(f"{workflow_id}: {answer} (as {decision.sender})")
 
     return command
 
@@ -192,9 +184,13 @@ no_wait_option = click.option(
 
 
 def _control_command(
-    verb: str, signal: Callable[[MigrationWorkflow, Control], None], help_text: str
+    verb: str,
+    signal: Callable[[MigrationWorkflow, Control], None],
+    help_text: str,
+    update: UpdateMethodMultiParam[..., str] | None = None,
 ) -> click.Command:
-    """pause / resume / abort; abort also waits (unless --no-wait) until the rollback has started."""
+    """pause / resume as Updates (answered at once); abort as the signal, which lands even with no
+    worker up, then waits (unless --no-wait) until the rollback has started."""
     aborts = signal is MigrationWorkflow.abort
 
     async def command(
@@ -209,8 +205,13 @@ def _control_command(
     ) -> None:
         control = payload(Control, sender=sender, reason=reason)
         client = await client_for(settings_from(address, namespace, None))
-        receipt = await signal_and_confirm(client, workflow_id, signal, control, timeout)
-        click.echo(f"{workflow_id}: {receipt.message} (as {control.sender})")
+        try:
+            if update is None:
+                raise NoSuchUpdate("abort is sent as a signal")
+            answer = await execute(client, workflow_id, update, control, timeout)
+        except NoSuchUpdate:  # abort, or a worker of 0.6 or before: the signal and its receipt
+            answer = (await signal_and_confirm(client, workflow_id, signal, control, timeout)).message
+        click.echo(f"{workflow_id}: {answer} (as {control.sender})")
         if aborts and not no_wait:
             status = await wait_for(
                 client,
@@ -230,16 +231,32 @@ def _control_command(
     return click.command(verb, help=help_text)(click.argument("workflow_id")(decorated))
 
 
-approve = _decision_command("approve", MigrationWorkflow.approve, "Approve the open gate of a migration.")
-reject = _decision_command(
-    "reject", MigrationWorkflow.reject, "Reject the open gate: the migration rolls back."
+approve = _decision_command(
+    "approve",
+    MigrationWorkflow.approve,
+    MigrationWorkflow.approve_update,
+    "Approve the open gate of a migration.",
 )
-pause = _control_command("pause", MigrationWorkflow.pause, "Hold the migration at the next step boundary.")
+reject = _decision_command(
+    "reject",
+    MigrationWorkflow.reject,
+    MigrationWorkflow.reject_update,
+    "Reject the open gate: the migration rolls back.",
+)
+pause = _control_command(
+    "pause",
+    MigrationWorkflow.pause,
+    "Hold the migration at the next step boundary.",
+    MigrationWorkflow.pause_update,
+)
 abort = _control_command(
     "abort",
     MigrationWorkflow.abort,
     "Stop and roll everything back to blue; waits until the rollback has started.",
 )
 resume = _control_command(
-    "resume", MigrationWorkflow.resume, "Continue a paused migration, or retry a stuck undo."
+    "resume",
+    MigrationWorkflow.resume,
+    "Continue a paused migration, or retry a stuck undo.",
+    MigrationWorkflow.resume_update,
 )

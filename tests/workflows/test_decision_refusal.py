@@ -5,11 +5,13 @@ a gate that is unknown or not open stops there, in the workflow's words; a sende
 approver is sent on, so the migration records the attempt.
 """
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -18,9 +20,10 @@ from temporalio.worker import Worker
 # The stand-in workflow below is defined here, so the sandbox imports this module: what it imports
 # (the CLI, the local environment, croniter) is passed through, as the real workflows' imports are.
 with workflow.unsafe.imports_passed_through():
-    from cutover.cli.control_commands import refuse_unless_open
     from cutover.cli.errors import CliError
-    from cutover.models import GateDecision, MigrationStatus, OpenGate
+    from cutover.cli.main import cli
+    from cutover.cli.update_sending import execute
+    from cutover.models import GateDecision, MigrationStatus, OpenGate, Receipt
     from cutover.workflows.decisions import DecisionQuery, decision_refusal
     from cutover.workflows.migration import MigrationWorkflow
     from tests.workflows.helpers import migration
@@ -83,14 +86,12 @@ def test_the_rule(
     assert (refusal.kind if refusal else None, refusal.reason if refusal else None) == (kind, reason)
 
 
-async def cli_refusal(client: Client, workflow_id: str, gate: str, sender: str) -> str | None:
-    """What `cutover approve` says before sending anything; None when it goes on to send the signal."""
-    try:
-        await refuse_unless_open(client, workflow_id, "approve", GateDecision(gate=gate, sender=sender))
-    except CliError as error:
-        assert error.exit_code == 2
-        return error.format_message()
-    return None
+async def cli_refusal(client: Client, workflow_id: str, gate: str, sender: str) -> tuple[int, str]:
+    """What `cutover approve` says (and its exit code) when the migration refuses its update."""
+    decision = GateDecision(gate=gate, sender=sender)
+    with pytest.raises(CliError) as refused:
+        await execute(client, workflow_id, MigrationWorkflow.approve_update, decision, 60)
+    return refused.value.exit_code, refused.value.format_message()
 
 
 async def test_the_query_and_the_signal_give_the_same_answer(
@@ -112,12 +113,14 @@ async def test_the_query_and_the_signal_give_the_same_answer(
         assert (await ask("canary") or "").startswith(unknown)
         assert await ask("uat", "mallory", "reject") == "reject of uat refused: 'mallory' is not an approver"
 
-        # The CLI stops at the gate, in the workflow's words, and sends a non-approver's decision on.
+        # The CLI's update is refused in the workflow's words: the caller's mistake exits 2, a sender
+        # the plan does not allow exits 3; neither reaches the history.
         client = time_skipping_env.client
-        assert await cli_refusal(client, mig, "traffic-25", "alice") == not_open
-        assert (await cli_refusal(client, mig, "canary", "alice") or "").startswith(unknown)
-        assert await cli_refusal(client, mig, "uat", "mallory") is None
-        assert await cli_refusal(client, mig, "uat", "alice") is None
+        assert await cli_refusal(client, mig, "traffic-25", "alice") == (2, not_open)
+        code, said = await cli_refusal(client, mig, "canary", "alice")
+        assert code == 2 and said.startswith(unknown)
+        mallory = f"{mig} refused it: approve of uat refused: 'mallory' is not an approver"
+        assert await cli_refusal(client, mig, "uat", "mallory") == (3, mallory)
 
         # A query changes nothing; the signals refuse with the reasons the query gave.
         status = await h.status()
@@ -152,26 +155,38 @@ async def test_the_query_reads_any_input(time_skipping_env: WorkflowEnvironment,
 
 
 @workflow.defn(name="MigrationWorkflow")
-class WorkflowBeforeTheQuery:
-    """A migration run by a 0.1.0 worker: it has the status query but no decision_refusal."""
+class WorkflowBeforeTheUpdates:
+    """A migration run by a 0.6 worker: the approve signal and its receipt, no Update."""
+
+    def __init__(self) -> None:
+        self._status = status_at("uat")
 
     @workflow.run
     async def run(self) -> None:
         await workflow.wait_condition(lambda: False)
 
+    @workflow.signal(name="approve")
+    def approve(self, decision: GateDecision) -> None:
+        receipt = Receipt(
+            request_id=decision.request_id or "", signal="approve", applied=True, message="taken by 0.6"
+        )
+        self._status.answer(receipt)
+
     @workflow.query(name="status")
     def status(self) -> MigrationStatus:
-        return status_at("uat")
+        return self._status
 
 
-async def test_a_worker_without_the_query_leaves_the_answer_to_the_signal(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
+async def test_a_worker_without_the_updates_gets_the_signal(time_skipping_env: WorkflowEnvironment) -> None:
     client = time_skipping_env.client
     queue = f"old-{uuid.uuid4()}"
-    async with Worker(client, task_queue=queue, workflows=[WorkflowBeforeTheQuery]):
-        handle = await client.start_workflow(WorkflowBeforeTheQuery.run, id=queue, task_queue=queue)
+    async with Worker(client, task_queue=queue, workflows=[WorkflowBeforeTheUpdates]):
+        handle = await client.start_workflow(WorkflowBeforeTheUpdates.run, id=queue, task_queue=queue)
         try:
-            assert await cli_refusal(client, handle.id, "traffic-25", "alice") is None
+            address = client.service_client.config.target_host
+            args = ["approve", handle.id, "--gate", "uat", "--as", "alice", "--address", address]
+            result = await asyncio.to_thread(CliRunner().invoke, cli, args)
         finally:
             await handle.terminate("test over")
+    assert result.exit_code == 0, result.output
+    assert f"{handle.id}: taken by 0.6 (as alice)" in result.stdout

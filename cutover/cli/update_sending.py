@@ -1,0 +1,54 @@
+"""Sending a decision as a Workflow Update: the migration's answer, or its refusal, comes back at once.
+
+The refusal's kind (the ApplicationError type the validator raises: cutover.workflows.decisions)
+picks the exit code: a gate that is unknown or not open, or bad input, is the caller's mistake
+(exit 2); a sender the plan does not allow is the migration's refusal (exit 3).
+"""
+
+import asyncio
+from typing import TypeVar
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.workflow import UpdateMethodMultiParam
+
+from cutover.cli.context import running_migration
+from cutover.cli.errors import CliError, OperationFailed, RefusedByMigration
+from cutover.models import SignalPayload
+
+P = TypeVar("P", bound=SignalPayload)
+REFUSED_BY_THE_MIGRATION = {"not-an-approver", "not-an-operator", "already-approved"}
+NO_HANDLER = "expected but not found"  # the SDK's words when a worker has no handler of that name
+
+
+class NoSuchUpdate(Exception):
+    """The migration's worker predates the decisions' Updates (0.6 and before): send the signal."""
+
+
+async def execute(
+    client: Client,
+    workflow_id: str,
+    update: UpdateMethodMultiParam[..., str],
+    sent: P,
+    timeout: float,
+) -> str:
+    """The migration's answer to the update; a refusal raises with its reason (exit 2 or 3), a worker
+    without the Update NoSuchUpdate."""
+    handle = await running_migration(client, workflow_id)
+    try:
+        answer = await asyncio.wait_for(handle.execute_update(update, args=[sent]), timeout)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        reason = cause.message if isinstance(cause, FailureError) else str(error)
+        if NO_HANDLER in reason:
+            raise NoSuchUpdate(reason) from None
+        if kind in REFUSED_BY_THE_MIGRATION:
+            raise RefusedByMigration(f"{workflow_id} refused it: {reason}") from None
+        raise CliError(reason) from None
+    except TimeoutError:
+        raise OperationFailed(
+            f"{workflow_id} has not answered within {timeout:g}s; is a worker running? "
+            f"`cutover status {workflow_id}` shows where it is"
+        ) from None
+    return answer
