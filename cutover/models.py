@@ -100,6 +100,9 @@ class SignalPayload(BaseModel):
     request_id: RequestId | None = None
 
 
+STARTED_BY_MEMO = "started_by"  # who started the migration (cutover start --as): gates.forbid_self_approval
+
+
 class GateDecision(SignalPayload):
     """Payload of approve / reject."""
 

@@ -23,6 +23,7 @@ RefusalKind = Literal[
     "not-an-approver",
     "already-approved",
     "not-an-operator",
+    "self-approval",
 ]
 
 

@@ -9,6 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from cutover.models import (
+        STARTED_BY_MEMO,
         Control,
         EventKind,
         GateDecision,
@@ -121,7 +122,16 @@ class Gates(Journal):
         """The rule for approve and reject: the signals apply it, the decision_refusal query reports it."""
         assert self._plan is not None  # both callers refuse everything while there is no valid plan
         approvers = self._plan.gates.approvers_of(decision.gate)
-        return decision_refusal(decision, verb, self._status, approvers, workflow.info().workflow_id)
+        refusal = decision_refusal(decision, verb, self._status, approvers, workflow.info().workflow_id)
+        starter = workflow.memo_value(STARTED_BY_MEMO, default=None, type_hint=str)
+        if refusal is None and verb == "approve" and self._plan.gates.forbid_self_approval:
+            if decision.sender == starter:
+                return DecisionRefusal(
+                    kind="self-approval",
+                    reason=f"approve of {decision.gate} refused: {starter!r} started this migration, "
+                    "and gates.forbid_self_approval asks for another approver",
+                )
+        return refusal
 
     def _guard_history(self) -> None:
         """Roll back while Temporal still lets the workflow act: a flood of signals must not cut it off

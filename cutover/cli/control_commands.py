@@ -22,7 +22,7 @@ from cutover.cli.signal_sending import payload, signal_and_confirm, wait_for
 from cutover.cli.traffic_at_start import traffic_at_start
 from cutover.cli.update_sending import NoSuchUpdate, execute
 from cutover.leases import planned_workloads
-from cutover.models import Control, GateDecision, Phase
+from cutover.models import STARTED_BY_MEMO, Control, GateDecision, Phase
 from cutover.plan.cluster_check import PlanCheck, check_plan
 from cutover.plan.model import Plan
 from cutover.platform.errors import PlatformError
@@ -76,7 +76,10 @@ async def _client_if_fits(settings: TemporalSettings, plan: Plan, fit: PlanCheck
     return client
 
 
-async def start_migration(client: Client, plan: Plan, workflow_id: str, task_queue: str) -> MigrationHandle:
+async def start_migration(
+    client: Client, plan: Plan, workflow_id: str, task_queue: str, started_by: str | None = None
+) -> MigrationHandle:
+    """Start the migration; who started it is its memo (gates.forbid_self_approval reads it)."""
     try:
         return await client.start_workflow(
             MigrationWorkflow.run,
@@ -84,6 +87,7 @@ async def start_migration(client: Client, plan: Plan, workflow_id: str, task_que
             id=workflow_id,
             task_queue=task_queue,
             task_timeout=migration_task_timeout(plan),
+            memo={STARTED_BY_MEMO: started_by} if started_by else None,
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"migration {workflow_id!r} is already running") from None
@@ -102,12 +106,20 @@ def _note_traffic(plan: Plan, fit: PlanCheck, metrics: MetricsSource) -> None:
 @click.command("start")
 @click.argument("file")
 @click.option("--id", "workflow_id", help="Workflow id [default: cutover-PLAN_NAME]")
+@click.option(
+    "--as",
+    "sender",
+    default=default_sender,
+    show_default="$CUTOVER_USER or login name",
+    help="Who starts it (its memo started_by): with gates.forbid_self_approval they may not approve it",
+)
 @platform_config_option
 @temporal_options
 @run_async
 async def start(
     file: str,
     workflow_id: str | None,
+    sender: str,
     platform_config: str | None,
     address: str | None,
     namespace: str | None,
@@ -122,7 +134,8 @@ async def start(
     if not fit.problems:
         _note_traffic(plan, fit, metrics)
     client = await _client_if_fits(settings, plan, fit)
-    handle = await start_migration(client, plan, workflow_id or f"cutover-{plan.name}", settings.task_queue)
+    migration_id = workflow_id or f"cutover-{plan.name}"
+    handle = await start_migration(client, plan, migration_id, settings.task_queue, sender)
     click.echo(f"started migration {handle.id} (plan {plan.name}, task queue {settings.task_queue})")
     click.echo(f"follow it: cutover status {handle.id} --watch")
 

@@ -17,7 +17,7 @@ from cutover.cli.errors import CliError, OperationFailed, RefusedByMigration
 from cutover.models import SignalPayload
 
 P = TypeVar("P", bound=SignalPayload)
-REFUSED_BY_THE_MIGRATION = {"not-an-approver", "not-an-operator", "already-approved"}
+REFUSED_BY_THE_MIGRATION = {"not-an-approver", "not-an-operator", "already-approved", "self-approval"}
 NO_HANDLER = "expected but not found"  # the SDK's words when a worker has no handler of that name
 
 

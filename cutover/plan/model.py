@@ -269,6 +269,9 @@ class Gates(Strict):
     policies: dict[str, GatePolicy] = Field(
         default_factory=dict, max_length=MAX_GATES, description="a gate's own approvers and quorum"
     )
+    forbid_self_approval: StrictBool = Field(
+        default=False, description="who started the migration (`cutover start --as`) may not approve it"
+    )
 
     def approvers_of(self, gate: str) -> list[str]:
         """The people who may decide the gate: its policy's (groups expanded), else `approvers`."""

@@ -114,11 +114,13 @@ async def migration(
     start_signal: tuple[str, Any] | None = None,
     platform: Callable[[LocalEnvironment], tuple[Any, Any, Any]] | None = None,
     checks: ChecksConfig | None = None,
+    memo: dict[str, Any] | None = None,
 ) -> AsyncIterator[Harness]:
     """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends.
 
     platform builds (cluster, router, metrics) from the seeded local environment; default: all local.
     checks: the worker's secrets for the plan's checks (webhooks, databases, credentials).
+    memo: the migration's memo, as `cutover start` sets it (started_by).
     """
     local = seed(tmp_path / "local-env.json", failures)
     signal: dict[str, Any] = (
@@ -135,6 +137,7 @@ async def migration(
             plan or make_plan(),
             id=f"migration-{uuid.uuid4()}",
             task_queue=queue,
+            memo=memo,
             **signal,
         )
         try:

@@ -5,9 +5,11 @@ A plan without policies keeps its meaning (one approval of gates.approvers opens
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from cutover.models import GateDecision, Outcome
+from cutover.models import STARTED_BY_MEMO, GateDecision, Outcome
 from cutover.plan.model import PlanError, parse_plan
 from cutover.workflows.details import current_details
 from cutover.workflows.migration import MigrationWorkflow
@@ -109,3 +111,27 @@ def test_a_policy_that_cannot_work_is_refused_with_the_field(
     with pytest.raises(PlanError) as refused:
         parse_plan(data)
     assert problem in str(refused.value)
+
+
+async def test_who_started_the_migration_may_not_approve_it_when_the_plan_forbids_it(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    gates = {"require": ["uat"], "approvers": ["alice", "bob"], "forbid_self_approval": True}
+    plan = make_plan(gates=gates)
+    async with migration(time_skipping_env, tmp_path, plan, memo={STARTED_BY_MEMO: "alice"}) as h:
+        await h.at_gate("uat")
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await h.handle.execute_update(
+                MigrationWorkflow.approve_update, GateDecision(gate="uat", sender="alice")
+            )
+        await h.handle.execute_update(
+            MigrationWorkflow.approve_update, GateDecision(gate="uat", sender="bob")
+        )
+        result = await h.run_approving_all()
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "self-approval"
+    assert cause.message == (
+        "approve of uat refused: 'alice' started this migration, and gates.forbid_self_approval asks for "
+        "another approver"
+    )
+    assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
