@@ -35,6 +35,9 @@ async def test_an_unknown_signal_is_refused_in_the_timeline_and_an_unknown_updat
     assert line == "aprove refused: no such signal; approve, reject, pause, resume, abort act"
     cause = update.value.cause
     assert isinstance(cause, ApplicationError)
-    assert cause.message == "update approve_now refused: no such update; revert, check_callback act"
+    assert cause.message == (
+        "update approve_now refused: no such update; approve, reject, pause, resume, abort, revert, "
+        "check_callback act"
+    )
     assert updates == [], "a refused update leaves no trace in the history"
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
