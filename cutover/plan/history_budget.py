@@ -32,6 +32,7 @@ EVENTS_PER_ACTIVITY = 6  # scheduled, started, completed + the workflow task tha
 EVENTS_PER_CHILD = 9  # initiated, started, completed + the workflow tasks after the last two
 EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
 EVENTS_PER_GATE = 8  # a timeout timer, the approval signal and their workflow tasks
+EVENTS_PER_APPROVAL = 5  # each further approval a gate's quorum needs: its signal or Update, a task
 EVENTS_PER_LOOK = EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY
 EVENTS_PER_GROUP_STEP = 10  # the order signalled to a group, its report, their workflow tasks
 FIXED_EVENTS = 100  # start, search attributes, leases taken and given back, the review
@@ -127,7 +128,9 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     # Journal pages: the timeline before the traffic (a line per workload discovered and migrated),
     # then a page per watch (a line per exposed service's decision).
     lines = 2 * len(plan.services) + math.ceil(children / max(1, plan.non_exposed.batch_size))
+    quorums = sum(plan.gates.quorum_of(gate) - 1 for gate in plan.gates.policies if plan.needs_approval(gate))
     traffic = steps * (EVENTS_PER_ACTIVITY + groups * EVENTS_PER_GROUP_STEP) + EVENTS_PER_GATE * gates
+    traffic += EVENTS_PER_APPROVAL * quorums
     traffic += watches * math.ceil(exposed / PAGE_EVENTS) * EVENTS_PER_ACTIVITY
     traffic += _check_events(plan, watches)
     parts = {

@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.models import STARTED_BY_MEMO, GateDecision, Outcome
+from cutover.plan.history_budget import EVENTS_PER_APPROVAL, estimate_history
 from cutover.plan.model import PlanError, parse_plan
 from cutover.workflows.details import current_details
 from cutover.workflows.migration import MigrationWorkflow
@@ -135,3 +136,10 @@ async def test_who_started_the_migration_may_not_approve_it_when_the_plan_forbid
         "another approver"
     )
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
+
+
+def test_a_quorum_is_counted_in_the_history_estimate() -> None:
+    one = POLICY | {"policies": {"full-cutover": {"approvers": ["alice", "@sre"], "min_approvals": 1}}}
+    single = estimate_history(make_plan(gates=one)).runs["traffic"].events
+    quorum = estimate_history(make_plan(gates=POLICY)).runs["traffic"].events
+    assert quorum == single + EVENTS_PER_APPROVAL, "the second approval of full-cutover"
