@@ -128,10 +128,11 @@ class DecisionUpdates(Phases):
             return read
         if not self._running():
             raise _refused(DecisionRefusal(kind="not-running", reason=f"{verb} refused: {NOT_RUNNING}"))
-        if verb != "abort" and not self.plan.may_operate(read.sender):
-            operators = ", ".join(self.plan.operators)
-            reason = f"{verb} refused: {read.sender!r} is not an operator (operators: {operators})"
-            raise _refused(DecisionRefusal(kind="not-an-operator", reason=reason))
+        not_an_operator = None if verb == "abort" else self._not_an_operator(read.sender)
+        if not_an_operator:
+            raise _refused(
+                DecisionRefusal(kind="not-an-operator", reason=f"{verb} refused: {not_an_operator}")
+            )
         return read
 
 

@@ -41,12 +41,18 @@ class DecisionRefusal(BaseModel):
 
 
 def decision_refusal(
-    decision: GateDecision, verb: str, status: MigrationStatus, approvers: Sequence[str], migration: str
+    decision: GateDecision,
+    verb: str,
+    status: MigrationStatus,
+    approvers: Sequence[str],
+    migration: str,
+    starter: str | None = None,
 ) -> DecisionRefusal | None:
     """None when the migration takes the decision now; otherwise why not.
 
-    status is the migration's (its gates, its open gate); approvers are its plan's; migration is
-    its workflow id, named in the reason so a refusal read elsewhere (a terminal) says where.
+    status is the migration's (its gates, its open gate); approvers are the gate's; migration is
+    its workflow id, named in the reason so a refusal read elsewhere (a terminal) says where;
+    starter, who started it when the plan forbids them to approve it (gates.forbid_self_approval).
     """
     gate, open_gate = decision.gate, status.open_gate
     if gate not in status.gates:
@@ -64,6 +70,12 @@ def decision_refusal(
         return DecisionRefusal(
             kind="not-an-approver",
             reason=f"{verb} of {gate} refused: {decision.sender!r} is not an approver",
+        )
+    if verb == "approve" and starter is not None and decision.sender == starter:
+        return DecisionRefusal(
+            kind="self-approval",
+            reason=f"approve of {gate} refused: {starter!r} started this migration, "
+            "and gates.forbid_self_approval asks for another approver",
         )
     if verb == "approve" and decision.sender in open_gate.approved_by:
         return DecisionRefusal(

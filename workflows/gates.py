@@ -61,11 +61,17 @@ class Gates(Journal):
 
     def _operator(self, control: Control, signal: str) -> bool:
         """Whether the plan lets the sender pause or resume; a refusal is recorded with why."""
-        if self.plan.may_operate(control.sender):
+        reason = self._not_an_operator(control.sender)
+        if reason is None:
             return True
-        reason = f"{control.sender!r} is not an operator (operators: {', '.join(self.plan.operators)})"
         self._refuse(signal, reason, control.sender, control.request_id)
         return False
+
+    def _not_an_operator(self, sender: str) -> str | None:
+        """Why the plan does not let sender pause or resume; None when it does (the Updates' rule too)."""
+        if self.plan.may_operate(sender):
+            return None
+        return f"{sender!r} is not an operator (operators: {', '.join(self.plan.operators)})"
 
     def _approval(self, decision: GateDecision) -> str:
         """Count an accepted approval: the gate opens at its quorum of distinct people (its answer);
@@ -121,17 +127,16 @@ class Gates(Journal):
     def _decision_refusal(self, decision: GateDecision, verb: Verb) -> DecisionRefusal | None:
         """The rule for approve and reject: the signals apply it, the decision_refusal query reports it."""
         assert self._plan is not None  # both callers refuse everything while there is no valid plan
-        approvers = self._plan.gates.approvers_of(decision.gate)
-        refusal = decision_refusal(decision, verb, self._status, approvers, workflow.info().workflow_id)
+        gates = self._plan.gates
         starter = workflow.memo_value(STARTED_BY_MEMO, default=None, type_hint=str)
-        if refusal is None and verb == "approve" and self._plan.gates.forbid_self_approval:
-            if decision.sender == starter:
-                return DecisionRefusal(
-                    kind="self-approval",
-                    reason=f"approve of {decision.gate} refused: {starter!r} started this migration, "
-                    "and gates.forbid_self_approval asks for another approver",
-                )
-        return refusal
+        return decision_refusal(
+            decision,
+            verb,
+            self._status,
+            gates.approvers_of(decision.gate),
+            workflow.info().workflow_id,
+            starter if gates.forbid_self_approval else None,
+        )
 
     def _guard_history(self) -> None:
         """Roll back while Temporal still lets the workflow act: a flood of signals must not cut it off
