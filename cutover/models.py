@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -73,6 +73,8 @@ class EventKind(StrEnum):
     DECOMMISSION = "decommission"  # blue scaled to zero after the monitoring window, or kept
     CHECK = "check"  # one of the plan's checks ran: its verdict, what it measured
     UAT_ROUTE = "uat-route"  # testers' header or cookie route to green opened or closed
+    NOTIFICATION = "notification"  # a notification a destination did not take
+    FROZEN = "frozen"  # a change freeze held the migration at a step boundary, or lifted
 
 
 class Phase(StrEnum):
@@ -104,10 +106,13 @@ STARTED_BY_MEMO = "started_by"  # who started the migration (cutover start --as)
 
 
 class GateDecision(SignalPayload):
-    """Payload of approve / reject."""
+    """Payload of approve / reject; a signed one carries the claim it signed (`cutover approve
+    --sign-with`: cutover.signatures.claim) and the armored `ssh-keygen -Y sign` signature."""
 
     gate: str = Field(min_length=1, max_length=64)
     comment: FreeText = ""
+    claim: str | None = Field(default=None, max_length=2048, description="the signed claim, as signed")
+    signature: str | None = Field(default=None, max_length=4096, description="ssh-keygen -Y sign, armored")
 
 
 class Control(SignalPayload):
@@ -149,6 +154,9 @@ class OpenGate(BaseModel):
     note: str = Field(default="", description="what its approvers should know, e.g. how to reach green")
     needed: int = Field(default=1, description="distinct approvals that open it (gates.policies)")
     approved_by: list[str] = Field(default_factory=list, description="who approved it so far")
+    verify: Literal["name", "signature"] = Field(
+        default="name", description="gates.verify: whether a decision must be signed"
+    )
 
 
 class LookCounts(BaseModel):
@@ -256,6 +264,9 @@ class MigrationStatus(BaseModel):
     phase: Phase = Phase.PENDING
     step: str = "starting"
     paused: bool = False
+    frozen: str | None = Field(
+        default=None, description="the change freeze holding the migration, if one does"
+    )
     outcome: Outcome = Outcome.RUNNING
     outcome_reason: str = ""
     weights: dict[str, int] = Field(default_factory=dict)
@@ -279,6 +290,7 @@ class MigrationStatus(BaseModel):
     )
     timeline: list[Event] = Field(default_factory=list)
     events_recorded: int = Field(default=0, description="every event ever recorded, kept or not")
+    notifications: int = Field(default=0, description="notifications sent: the next one's dedupe key")
     timeline_omitted: int = Field(default=0, description="events dropped after the first TIMELINE_HEAD")
     refusals: list[Event] = Field(default_factory=list, description="the last few refused inputs")
     receipts: list[Receipt] = Field(default_factory=list, description="answers to the last signals")

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.checks.callback import WebhookCallback, callback_result, token_digest
     from cutover.checks.results import CheckResult, CheckVerdict
     from cutover.models import CheckRecord, EventKind
+    from cutover.notify.events import NotificationKind
     from cutover.plan.checks import Check, OnFail, Stage
     from cutover.workflow_inputs import Refused, read_input
     from cutover.workflows.continuous_checks import (
@@ -23,16 +24,16 @@ with workflow.unsafe.imports_passed_through():
         ContinuousInput,
         ContinuousOutcome,
     )
+    from cutover.workflows.freezing import Freezing
     from cutover.workflows.handler_help import CALLBACK_EXAMPLE
     from cutover.workflows.migration_state import MigrationStopped, fmt, innermost_reason, names
     from cutover.workflows.options import CHILD_TASK_TIMEOUT, checking
-    from cutover.workflows.runs import Runs
 
 Watcher = workflow.ChildWorkflowHandle[ContinuousChecksWorkflow, ContinuousOutcome]
 UAT_GATE = "uat"
 
 
-class Checks(Runs):
+class Checks(Freezing):
     async def _gate(self, name: str) -> None:
         """The UAT stage's checks run while the UAT gate is open; with no approval asked, where it is."""
         if name == UAT_GATE and not self.plan.needs_approval(name):
@@ -127,7 +128,10 @@ class Checks(Runs):
         for record in [*outcome.failures, *last]:
             self._status.add_check(record)
             result, at = record.result, f"{where} ({outcome.looks} looks)"
-            self._event(EventKind.CHECK, f"check {result.check} at {at}: {result.verdict} ({result.summary})")
+            line = f"check {result.check} at {at}: {result.verdict} ({result.summary})"
+            self._event(EventKind.CHECK, line)
+            if not result.passed:
+                self._notify(NotificationKind.CHECK_FAILED, line, evidence=result.evidence())
 
     async def _run_checks(self, stage: Stage, weight: int | None = None) -> None:
         """The stage's checks, together; the first rollback failure rolls back, a pause failure holds."""
@@ -140,9 +144,10 @@ class Checks(Runs):
         for check, result in zip(checks, results, strict=True):
             record = CheckRecord(stage=stage.value, weight=weight, on_fail=check.on_fail.value, result=result)
             self._status.add_check(record)
-            self._event(
-                EventKind.CHECK, f"check {check.name} at {where}: {result.verdict} ({result.summary})"
-            )
+            line = f"check {check.name} at {where}: {result.verdict} ({result.summary})"
+            self._event(EventKind.CHECK, line)
+            if not result.passed:
+                self._notify(NotificationKind.CHECK_FAILED, line, evidence=result.evidence())
         failed = [(check, result) for check, result in zip(checks, results, strict=True) if not result.passed]
         blocking = next((pair for pair in failed if pair[0].on_fail is OnFail.ROLLBACK), None)
         if blocking:

@@ -29,33 +29,37 @@ with workflow.unsafe.imports_passed_through():
         REJECT_UPDATE_HELP,
         RESUME_UPDATE_HELP,
     )
-    from cutover.workflows.phases import Phases
+    from cutover.workflows.signed_decisions import SignedDecisions
 
 ROLLBACK_STARTED = (Phase.ROLLING_BACK, Phase.REVIEW, Phase.DONE)
 
 
-class DecisionUpdates(Phases):
+class DecisionUpdates(SignedDecisions):
     @workflow.update(name="approve", description=APPROVE_UPDATE_HELP)
-    def approve_update(self, *inputs: object) -> str:
+    async def approve_update(self, *inputs: object) -> str:
         self._guard_history()
         decision = self._decision_now("approve", inputs)  # as the validator found, unless it changed
         if self._v05:
             self._v05.approve(*inputs)
             return f"approval of gate {decision.gate} recorded"
-        return self._approval(decision)
+        await self._verified(decision, "approve")
+        # The gate may have moved while a worker checked the signature: the rule once more.
+        return self._approval(self._decision_now("approve", inputs))
 
     @approve_update.validator
     def validate_approve(self, *inputs: object) -> None:
         self._decision_now("approve", inputs)
 
     @workflow.update(name="reject", description=REJECT_UPDATE_HELP)
-    def reject_update(self, *inputs: object) -> str:
+    async def reject_update(self, *inputs: object) -> str:
         self._guard_history()
         decision = self._decision_now("reject", inputs)
         if self._v05:
             self._v05.reject(*inputs)
             return f"rejection of gate {decision.gate} recorded"
-        return self._rejection(decision)
+        await self._verified(decision, "reject")
+        # The gate may have moved while a worker checked the signature: the rule once more.
+        return self._rejection(self._decision_now("reject", inputs))
 
     @reject_update.validator
     def validate_reject(self, *inputs: object) -> None:

@@ -3,7 +3,7 @@ the history guard that turns a flood of signals into a rollback while one is sti
 
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 
@@ -18,18 +18,20 @@ with workflow.unsafe.imports_passed_through():
         Receipt,
         SignalPayload,
     )
+    from cutover.notify.events import NotificationKind
     from cutover.plan.model import DECOMMISSION_GATE, TimeoutAction
     from cutover.workflow_inputs import Refused, read_input
     from cutover.workflows.carry import GUARD_BYTES, GUARD_EVENTS
     from cutover.workflows.decisions import DecisionRefusal, Verb, decision_refusal
-    from cutover.workflows.journal import Journal
-    from cutover.workflows.migration_state import SYSTEM, MigrationStopped
+    from cutover.workflows.migration_state import SYSTEM, MigrationStopped, fmt
+    from cutover.workflows.notifying import Notifying
 
 NOT_RUNNING = "the migration is not running"
+UNVERIFIED = "unverified"  # by name only: gates.verify name, or a signal
 Payload = TypeVar("Payload", bound=SignalPayload)
 
 
-class Gates(Journal):
+class Gates(Notifying):
     # ---- what people send -----------------------------------------------------------------
     def _read(
         self, signal: str, inputs: Sequence[object], model: type[Payload], example: str
@@ -50,6 +52,7 @@ class Gates(Journal):
 
     def _refuse(self, signal: str, reason: str, sender: str, request_id: str | None) -> None:
         self._event(EventKind.REFUSED, f"{signal} refused: {reason}", sender)
+        self._notify(NotificationKind.DECISION_REFUSED, f"{signal} refused: {reason}", sender, verified=False)
         if request_id:
             self._status.answer(Receipt(request_id=request_id, signal=signal, applied=False, message=reason))
 
@@ -85,7 +88,9 @@ class Gates(Journal):
         missing = gate.needed - len(gate.approved_by)
         others = ", ".join(a for a in gate.approvers if a not in gate.approved_by)
         count = f"approval {len(gate.approved_by)} of {gate.needed}"
-        self._event(EventKind.APPROVED, f"gate {gate.name}: {count}: {decision.comment}", decision.sender)
+        verified = self._verification(decision.sender)
+        line = f"gate {gate.name}: {count} ({verified}): {decision.comment}"
+        self._event(EventKind.APPROVED, line, decision.sender)
         return f"{count} for gate {decision.gate} recorded; {missing} more needed (from {others})"
 
     def _rejection(self, decision: GateDecision) -> str:
@@ -98,6 +103,7 @@ class Gates(Journal):
             return "already paused"
         self._status.paused = True
         self._flip(EventKind.PAUSED, control.reason or "paused", control.sender)
+        self._notify(NotificationKind.PAUSED, control.reason or "paused", control.sender)
         return "paused: the migration holds at the next step boundary"
 
     def _resume(self, control: Control) -> str:
@@ -107,6 +113,7 @@ class Gates(Journal):
             return "not paused: nothing to resume"
         self._status.paused = False
         self._flip(EventKind.RESUMED, control.reason or "resumed", control.sender)
+        self._notify(NotificationKind.RESUMED, control.reason or "resumed", control.sender)
         return "resumed"
 
     def _aborting(self, control: Control) -> str:
@@ -117,12 +124,27 @@ class Gates(Journal):
         return "abort recorded: rolling back to blue"
 
     def _accept(self, decision: GateDecision, verb: Verb) -> bool:
+        """The signals' rule: the Updates' rule, and no signal where the plan asks for signatures."""
         refusal = self._decision_refusal(decision, verb)
-        if refusal is None:
+        reason = refusal.reason if refusal else None
+        if reason is None and self.plan.gates.verify == "signature":
+            reason = (
+                f"{verb} of {decision.gate} by signal refused: gates.verify asks for a signed decision, "
+                f"sent as the {verb} Update (`cutover {verb} --sign-with KEY`)"
+            )
+        if reason is None:
             return True
-        self._event(EventKind.REFUSED, refusal.reason, decision.sender)
-        self._answer(decision, verb, False, refusal.reason)
+        self._event(EventKind.REFUSED, reason, decision.sender)
+        self._notify(
+            NotificationKind.DECISION_REFUSED, reason, decision.sender, gate=decision.gate, verified=False
+        )
+        self._answer(decision, verb, False, reason)
         return False
+
+    def _verification(self, sender: str) -> str:
+        """How a counted decision at the open gate was verified, for its timeline line."""
+        key = self._signed_by.get(sender)
+        return f"signed by {key}" if key else UNVERIFIED
 
     def _decision_refusal(self, decision: GateDecision, verb: Verb) -> DecisionRefusal | None:
         """The rule for approve and reject: the signals apply it, the decision_refusal query reports it."""
@@ -163,21 +185,31 @@ class Gates(Journal):
         decided = await self._await_decision(name)
         if not decided and gates.on_timeout == TimeoutAction.ROLLBACK:
             self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; plan says roll back")
+            self._notify(NotificationKind.GATE_TIMED_OUT, f"gate {name} timed out; rolling back", gate=name)
             self._status.open_gate = None
             raise MigrationStopped(f"gate {name} timed out")
         if not decided:
             self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; paused until a decision")
+            self._notify(
+                NotificationKind.GATE_TIMED_OUT,
+                f"gate {name} timed out; waiting for a decision",
+                **self._gate_facts(),
+            )
             self._step(f"gate {name} timed out; waiting for a decision")
             await workflow.wait_condition(lambda: bool(self._decision or self._rejected or self._abort))
         self._status.open_gate = None
         self._stop_if_aborted()
         if self._rejected:
-            self._event(EventKind.REJECTED, f"gate {name}: {self._rejected.comment}", self._rejected.sender)
+            rejected = self._rejected
+            line = f"gate {name} ({self._verification(rejected.sender)}): {rejected.comment}"
+            self._event(EventKind.REJECTED, line, rejected.sender)
             raise MigrationStopped(
                 f"gate {name} rejected by {self._rejected.sender}: {self._rejected.comment}"
             )
         assert self._decision is not None
-        self._event(EventKind.APPROVED, f"gate {name}: {self._decision.comment}", self._decision.sender)
+        approved = self._decision
+        line = f"gate {name} ({self._verification(approved.sender)}): {approved.comment}"
+        self._event(EventKind.APPROVED, line, approved.sender)
         # An approval does not lift a pause: hold here before the next step moves traffic.
         await self._checkpoint()
 
@@ -194,13 +226,43 @@ class Gates(Journal):
             deadline=now + gates.timeout,
             note=note,
             needed=needed,
+            verify=gates.verify,
         )
         self._decision = self._rejected = None
+        self._signed_by = {}
         self._step(f"waiting for approval of gate {name}")
         who = f"one of {', '.join(approvers)}" if needed == 1 else f"{needed} of {', '.join(approvers)}"
         waits = f"gate {name} waits for {who}"
         self._event(EventKind.GATE_OPEN, waits + (f"; {note}" if note else ""))
-        return await self._wait_for(lambda: self._decision or self._rejected, gates.timeout)
+        self._notify(NotificationKind.GATE_OPENED, waits, **self._gate_facts())
+        decided = lambda: self._decision or self._rejected  # noqa: E731
+        lead = min(self.plan.notify.remind_before, gates.timeout / 2)
+        if not self.plan.notify.destinations_for(NotificationKind.GATE_REMINDER) or lead <= timedelta(0):
+            return await self._wait_for(decided, gates.timeout)
+        if await self._wait_for(decided, gates.timeout - lead):
+            return True
+        self._notify(
+            NotificationKind.GATE_REMINDER, f"gate {name} times out in {fmt(lead)}", **self._gate_facts()
+        )
+        return await self._wait_for(decided, lead)
+
+    def _gate_facts(self) -> dict[str, Any]:
+        """What a gate's notification says: who may decide, who did, how many are needed, by when, the
+        command to run and how testers reach green."""
+        gate = self._status.open_gate
+        if gate is None:
+            return {}
+        sign = " --sign" if gate.verify == "signature" else ""
+        command = f"cutover approve {workflow.info().workflow_id} --gate {gate.name} --as YOUR_NAME{sign}"
+        return {
+            "gate": gate.name,
+            "approvers": gate.approvers,
+            "approved_by": gate.approved_by,
+            "needed": gate.needed,
+            "deadline": gate.deadline,
+            "command": command,
+            "how_to_reach_green": gate.note or None,
+        }
 
     def _gate_note(self, name: str) -> str:
         """What the approvers of an opening gate should know besides its name (none here)."""

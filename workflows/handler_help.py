@@ -46,7 +46,11 @@ CALLBACK_HELP = (
     "the token its delivery carried, pass or fail, and a summary. Refused, with why, when no such "
     f"check awaits a callback or the token is not its own. Input: {CALLBACK_EXAMPLE}."
 )
-SIGNALS = ("approve", "reject", "pause", "resume", "abort")
+SIGNALS = ("approve", "reject", "pause", "resume", "abort", "freeze_lifted")
+FREEZE_LIFTED_HELP = (
+    "Sent by `cutover unfreeze`: a migration held by a change freeze looks at the freeze again now "
+    "(its payload is not read; a freeze still in force keeps holding it)."
+)
 UPDATES = ("approve", "reject", "pause", "resume", "abort", "revert", "check_callback")
 UNKNOWN_SIGNAL_HELP = (
     f"Any other signal: refused and recorded in the timeline, never silent ({', '.join(SIGNALS)} act)."

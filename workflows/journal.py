@@ -85,6 +85,18 @@ class Journal(MigrationState):
         return logged <= INPUT_LOG_LINES
 
     def _publish_details(self) -> None:
+        """Mark the UI's details stale: a burst of inputs costs one rendering, done once per workflow
+        task by _keep_details_current, not one per signal (handlers stay constant-time)."""
+        self._details_stale = True
+
+    async def _keep_details_current(self) -> None:
+        """Runs beside the spine for the whole run: renders the details after the handlers of a task."""
+        while True:
+            await workflow.wait_condition(lambda: self._details_stale)
+            self._render_details()
+
+    def _render_details(self) -> None:
+        self._details_stale = False
         workflow.set_current_details(current_details(self._status))
 
     def _decided(self, result: AnalysisResult) -> None:

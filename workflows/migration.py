@@ -12,6 +12,7 @@ abort), runs (continue-as-new), traffic_steps (weights and watching), rollback (
 (revert and decommission after full cutover), phases (the practice's sequence).
 """
 
+import asyncio
 from collections.abc import Sequence
 
 from temporalio import workflow
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         CONTROL_EXAMPLE,
         DECISION_EXAMPLE,
         DECISION_REFUSAL_HELP,
+        FREEZE_LIFTED_HELP,
         PAUSE_HELP,
         REJECT_HELP,
         RESUME_HELP,
@@ -96,6 +98,11 @@ class MigrationWorkflow(DecisionUpdates):
         self._unstored = []
         self._awaiting = {}
         self._callbacks = {}
+        self._details_stale = False
+        self._signed_by = {}
+        self._sending = set()
+        self._refusal_told = None
+        self._thawed = False
 
     def _read_carry(self, inputs: Sequence[object]) -> MigrationCarry | None:
         """The previous run's carry: only a run this migration continued as new is handed one."""
@@ -148,6 +155,11 @@ class MigrationWorkflow(DecisionUpdates):
         control = self._read("abort", inputs, Control, CONTROL_EXAMPLE)
         if control is not None:
             self._answer(control, "abort", True, self._aborting(control))
+
+    @workflow.signal(name="freeze_lifted", description=FREEZE_LIFTED_HELP)
+    def freeze_lifted(self, *inputs: object) -> None:
+        """Constant work: a flag the freeze hold wakes on (a storm of them costs one look)."""
+        self._thawed = True
 
     @workflow.update(name="revert", description=REVERT_HELP)
     def revert(self, *inputs: object) -> str:
@@ -237,6 +249,7 @@ class MigrationWorkflow(DecisionUpdates):
         if self._plan is None:
             # Started from the UI or the raw CLI with a plan `cutover plan validate` would refuse.
             raise ApplicationError(self._invalid_plan, type="InvalidPlan", non_retryable=True)
+        self._details_task = asyncio.create_task(self._keep_details_current())
         if self._carry.rollback is not None:
             await self._rollback(self._carry.rollback)
             return await self._finish()

@@ -6,6 +6,7 @@ gates/pause/abort, runs and continue-as-new, traffic steps, rollback, the phase 
 handlers. Only the last is the workflow definition.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -73,6 +74,12 @@ class MigrationState:
     # Webhook checks awaiting their callback: check -> its token's SHA-256; and the callbacks taken.
     _awaiting: dict[str, str]
     _callbacks: dict[str, WebhookCallback]
+    _details_task: "asyncio.Task[None]"  # runs _keep_details_current for the run's life
+    _details_stale: bool  # the UI's details lag the status until the end of this workflow task
+    _signed_by: dict[str, str]  # at the open gate: who decided with a verified signature -> the key
+    _sending: set["asyncio.Task[None]"]  # notifications in flight (cutover.workflows.notifying)
+    _refusal_told: datetime | None  # when a decision-refused notification last went out
+    _thawed: bool  # freeze_lifted arrived: look at the freeze again now
 
     @property
     def plan(self) -> Plan:

@@ -47,6 +47,32 @@ JOURNAL: Final[workflow.ActivityConfig] = {
     "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 }
 
+# A signed decision's check: ssh-keygen answers in milliseconds; a worker that cannot run it is tried
+# a few times, then the decision is refused with why (the approver sends it again), never the gate.
+VERIFY: Final[workflow.ActivityConfig] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": UNDO_RETRY,
+}
+
+# A notification: a destination that fails is tried again for about five minutes, then the timeline
+# says it was not delivered; the migration never waits on it.
+NOTIFY: Final[workflow.ActivityConfig] = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": RetryPolicy(
+        maximum_attempts=6, initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=2)
+    ),
+}
+
+# Whether the plan's environments are frozen: a local activity of a few describes, tried for up to
+# two minutes; after that the migration holds and asks again (it never goes on unsure).
+FREEZE_LOOKUP: Final[workflow.LocalActivityConfig] = {
+    "start_to_close_timeout": timedelta(seconds=20),
+    "schedule_to_close_timeout": timedelta(minutes=2),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20)
+    ),
+}
+
 # A check: under its own timeout, tried once. A check retries what it may itself (an http probe); a
 # second attempt of a load or a Job would be a second load or Job, so a lost worker is an error.
 CHECK_ONCE = RetryPolicy(maximum_attempts=1)
@@ -107,3 +133,5 @@ ROBUST_ANALYSIS = "robust-analysis"
 # Patch id: 0.6's migration (bounded runs: continue-as-new, analysis groups, fan-out). Its absence
 # marks a migration started on 0.5, which cutover.workflows.v05 runs to its end.
 BOUNDED_RUNS = "bounded-runs"
+# From 0.7: before each unit of the spine, the migration asks whether a change freeze holds it.
+CHANGE_FREEZES = "change-freezes"

@@ -19,12 +19,14 @@ with workflow.unsafe.imports_passed_through():
     from cutover.models import (
         EventKind,
         MigrationStatus,
+        Outcome,
         Phase,
         ReportRequest,
         TargetCapacity,
         Workload,
         WorkloadKind,
     )
+    from cutover.notify.events import NotificationKind
     from cutover.plan.checks import Stage
     from cutover.plan.history_budget import COPIES_AT_ONCE
     from cutover.plan.model import traffic_gate
@@ -248,6 +250,7 @@ class Phases(Standby):
     async def _finish(self) -> MigrationStatus:
         await self._release_leases()
         await self._review()
+        self._render_details()  # the workflow completes in this task: no later task renders them
         return self._status
 
     async def _review(self) -> None:
@@ -263,6 +266,14 @@ class Phases(Standby):
         workflow.upsert_search_attributes([MIGRATION_PHASE.value_set(Phase.DONE.value)])
         self._set_outcome_attribute()
         self._event(EventKind.REVIEW, f"post-release review written to {path}")
+        if self._status.outcome == Outcome.SUCCEEDED:
+            self._notify(
+                NotificationKind.SUCCEEDED, f"migration {self.plan.name} succeeded: green serves it all"
+            )
+        self._notify(
+            NotificationKind.REVIEW_WRITTEN, f"post-release review written to {path}", review_location=path
+        )
+        await self._notifications_landed()
         await self._flush_journal()
 
     def _review_input(self) -> MigrationStatus:

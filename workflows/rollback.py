@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         WeightChanges,
     )
     from cutover.models import CronHandover, EventKind, Outcome, Phase
+    from cutover.notify.events import NotificationKind
     from cutover.plan.history_budget import COPIES_AT_ONCE
     from cutover.workflows.calls import call
     from cutover.workflows.migration_state import chunks, innermost_reason, names
@@ -38,6 +39,7 @@ class Rollback(TrafficSteps):
             self._status.outcome_reason = reason
             self._status.open_gate = None
             self._event(EventKind.ROLLBACK, f"rolling back: {reason}")
+            self._notify(NotificationKind.ROLLBACK_STARTED, f"rolling back: {reason}")
             self._carry.rollback = reason
         if self._undo.uat_routes:
             routes = self._uat_routes(self._uat_match())
@@ -68,6 +70,9 @@ class Rollback(TrafficSteps):
                 await self._continue_as_new(rollback=reason)
         self._status.outcome = Outcome.ROLLED_BACK
         self._event(EventKind.ROLLBACK, "blue serves everything it served before the migration")
+        self._notify(
+            NotificationKind.ROLLBACK_FINISHED, "rolled back: blue serves everything it served before"
+        )
 
     async def _route_back(self) -> None:
         """Every exposed service at blue's weights from before the migration, in one activity."""
@@ -131,10 +136,11 @@ class Rollback(TrafficSteps):
                 return
             except ActivityError as error:
                 self._status.stuck_undo = description
-                self._event(
-                    EventKind.UNDO_STUCK,
-                    f"undo '{description}' keeps failing ({innermost_reason(error)}); send resume to retry",
+                stuck = (
+                    f"undo '{description}' keeps failing ({innermost_reason(error)}); send resume to retry"
                 )
+                self._event(EventKind.UNDO_STUCK, stuck)
+                self._notify(NotificationKind.UNDO_STUCK, stuck)
                 self._step(f"STUCK: undo '{description}' waits for a human (resume)")
                 self._retry_undo = False
                 # A flood while stuck: the next run waits on (its undo set is this one's).

@@ -19,6 +19,7 @@ class Runs(Gates):
         self._units += 1
         if self._units <= self._carry.units_done:
             return
+        await self._before_unit()
         await body()
         self._carry.units_done = self._units
         await self._flush_journal(at_least=FLUSH_AT)
@@ -26,12 +27,16 @@ class Runs(Gates):
         if long and not self._groups:  # the analysis groups are children: they end with this run
             raise RunFull()
 
+    async def _before_unit(self) -> None:
+        """What holds a unit before it starts: a change freeze (cutover.workflows.freezing)."""
+
     def _run_is_long(self) -> bool:
         info = workflow.info()
         return info.get_current_history_length() > RUN_EVENTS or info.get_current_history_size() > RUN_BYTES
 
     async def _continue_as_new(self, rollback: str | None = None) -> None:
         """Hand the migration to a new run (one that only rolls back, with `rollback`)."""
+        await self._notifications_landed()
         await self._flush_journal()
         await workflow.wait_condition(workflow.all_handlers_finished)
         status = self._status.model_copy(deep=True)
@@ -45,4 +50,5 @@ class Runs(Gates):
         carry = self._carry.model_copy(
             update={"status": status, "abort": self._abort, "rollback": rollback, "undo": self._undo}
         )
+        self._render_details()
         workflow.continue_as_new(args=[self.plan, carry])

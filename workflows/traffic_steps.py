@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.analysis.verdict import Verdict
     from cutover.journal import analysis_group_id
     from cutover.models import EventKind
+    from cutover.notify.events import NotificationKind
     from cutover.plan.checks import Stage
     from cutover.plan.history_budget import GROUP_SIZE
     from cutover.plan.model import InconclusiveAction
@@ -107,6 +108,8 @@ class TrafficSteps(UatAccess):
         await self._flush_journal()
         failed = next((r for r in reports if r.verdict is Verdict.FAIL), None)
         if failed:
+            evidence = [f"{r.service}: {r.verdict}" for r in failed.results if r.verdict != "pass"]
+            self._notify(NotificationKind.ANALYSIS_FAILED, failed.failure, evidence=evidence)
             raise MigrationStopped(failed.failure)
         undecided = [r for r in reports if r.verdict is Verdict.INCONCLUSIVE]
         if not undecided:

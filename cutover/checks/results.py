@@ -32,6 +32,11 @@ class CheckResult(BaseModel):
     def passed(self) -> bool:
         return self.verdict is CheckVerdict.PASS
 
+    def evidence(self) -> list[str]:
+        """What a notification shows of it: its figures, then the tail of its evidence, line by line."""
+        figures = [f"{name}: {value:g}" for name, value in self.figures.items()]
+        return [*figures, *(line for line in self.excerpt.splitlines() if line.strip())]
+
 
 def found(
     check: str,

@@ -22,14 +22,12 @@ from cutover.cli.errors import CliError, MigrationNotFound, OperationFailed
 from cutover.models import AnalysisResult, MigrationStatus
 from cutover.temporal.client import TemporalUnreachable, connect
 from cutover.temporal.settings import TemporalSettings
-from cutover.workflows.decisions import DecisionQuery, DecisionRefusal
 from cutover.workflows.migration import MigrationWorkflow
 
 T = TypeVar("T")
 # Queries and signals go by method reference: mypy checks each belongs to MigrationWorkflow and what it takes.
 MigrationHandle = WorkflowHandle[MigrationWorkflow, MigrationStatus]
 # How a worker answers a query its workflow does not define.
-UNKNOWN_QUERY = "expected but not found"
 
 
 def temporal_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -128,24 +126,6 @@ async def _watching(client: Client, group_id: str) -> list[AnalysisResult]:
     except (RPCError, WorkflowQueryFailedError):
         return []
     return looks
-
-
-async def query_decision_refusal(
-    client: Client, workflow_id: str, check: DecisionQuery
-) -> DecisionRefusal | None:
-    """The migration's own answer: why it would refuse this approve / reject now, or None."""
-    handle = migration_handle(client, workflow_id)
-
-    async def ask() -> DecisionRefusal | None:
-        try:
-            return await handle.query(MigrationWorkflow.decision_refusal, check)
-        except WorkflowQueryFailedError as error:
-            if UNKNOWN_QUERY not in str(error):
-                raise
-        # A worker from before the query (0.1.0): the signal goes out and the migration's receipt answers.
-        return None
-
-    return await _answer(workflow_id, ask())
 
 
 async def _answer(workflow_id: str, query: Awaitable[T]) -> T:

@@ -1,6 +1,6 @@
 """`cutover start|approve|reject|pause|resume|abort`: drive a migration."""
 
-from collections.abc import Callable
+from typing import Any
 
 import click
 from temporalio.client import Client
@@ -12,17 +12,19 @@ from cutover.cli.context import (
     client_for,
     default_sender,
     run_async,
+    running_migration,
     settings_from,
     temporal_options,
 )
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.cli.plan_commands import read_plan, warn
 from cutover.cli.platform_access import configured_cluster, configured_platform, platform_config_option
-from cutover.cli.signal_sending import payload, signal_and_confirm, wait_for
+from cutover.cli.requests import payload
+from cutover.cli.signing import gate_asks_signature, signed
 from cutover.cli.traffic_at_start import traffic_at_start
-from cutover.cli.update_sending import NoSuchUpdate, execute
+from cutover.cli.update_sending import execute
 from cutover.leases import planned_workloads
-from cutover.models import STARTED_BY_MEMO, Control, GateDecision, Phase
+from cutover.models import STARTED_BY_MEMO, Control, GateDecision
 from cutover.plan.cluster_check import PlanCheck, check_plan
 from cutover.plan.model import Plan
 from cutover.platform.errors import PlatformError
@@ -155,17 +157,23 @@ timeout_option = click.option(
 )
 
 
-def _decision_command(
-    verb: Verb,
-    signal: Callable[[MigrationWorkflow, GateDecision], None],
-    update: UpdateMethodMultiParam[..., str],
-    help_text: str,
-) -> click.Command:
+def _decision_command(verb: Verb, update: UpdateMethodMultiParam[..., Any], help_text: str) -> click.Command:
     @click.command(verb, help=help_text)
     @click.argument("workflow_id")
     @click.option("--gate", required=True, help="The open gate, e.g. uat, traffic-25, full-cutover")
     @sender_option
     @click.option("--comment", default="")
+    @click.option(
+        "--sign-with",
+        metavar="KEY",
+        default=None,
+        help="Sign the decision with this SSH private key (ssh-keygen -Y sign, namespace cutover)",
+    )
+    @click.option(
+        "--sign",
+        is_flag=True,
+        help="Sign with ssh-agent's first key, else ~/.ssh/id_ed25519 (automatic where the plan asks)",
+    )
     @timeout_option
     @temporal_options
     @run_async
@@ -174,6 +182,8 @@ def _decision_command(
         gate: str,
         sender: str,
         comment: str,
+        sign_with: str | None,
+        sign: bool,
         timeout: float,
         address: str | None,
         namespace: str | None,
@@ -181,31 +191,24 @@ def _decision_command(
     ) -> None:
         decision = payload(GateDecision, gate=gate, sender=sender, comment=comment)
         client = await client_for(settings_from(address, namespace, None))
-        try:
-            answer = await execute(client, workflow_id, update, decision, timeout)
-        except NoSuchUpdate:  # a worker of 0.6 or before: its signal, and the receipt in its status
-            answer = (await signal_and_confirm(client, workflow_id, signal, decision, timeout)).message
+        if sign_with or sign or await gate_asks_signature(client, workflow_id):
+            decision = await signed(client, workflow_id, decision, verb, sign_with)
+        answer = await execute(client, workflow_id, update, decision, timeout)
         click.echo(f"{workflow_id}: {answer} (as {decision.sender})")
 
     return command
 
 
-ROLLBACK_UNDERWAY = (Phase.ROLLING_BACK, Phase.REVIEW, Phase.DONE)
-no_wait_option = click.option(
-    "--no-wait", is_flag=True, help="Return once the abort is recorded; do not wait for the rollback"
-)
+def _control_command(verb: str, update: UpdateMethodMultiParam[..., str], help_text: str) -> click.Command:
+    """pause / resume as Updates: answered at once, a refusal with its reason."""
 
-
-def _control_command(
-    verb: str,
-    signal: Callable[[MigrationWorkflow, Control], None],
-    help_text: str,
-    update: UpdateMethodMultiParam[..., str] | None = None,
-) -> click.Command:
-    """pause / resume as Updates (answered at once); abort as the signal, which lands even with no
-    worker up, then waits (unless --no-wait) until the rollback has started."""
-    aborts = signal is MigrationWorkflow.abort
-
+    @click.command(verb, help=help_text)
+    @click.argument("workflow_id")
+    @sender_option
+    @click.option("--reason", default="")
+    @timeout_option
+    @temporal_options
+    @run_async
     async def command(
         workflow_id: str,
         sender: str,
@@ -214,62 +217,69 @@ def _control_command(
         address: str | None,
         namespace: str | None,
         task_queue: str | None,
-        no_wait: bool = True,
     ) -> None:
         control = payload(Control, sender=sender, reason=reason)
         client = await client_for(settings_from(address, namespace, None))
-        try:
-            if update is None:
-                raise NoSuchUpdate("abort is sent as a signal")
-            answer = await execute(client, workflow_id, update, control, timeout)
-        except NoSuchUpdate:  # abort, or a worker of 0.6 or before: the signal and its receipt
-            answer = (await signal_and_confirm(client, workflow_id, signal, control, timeout)).message
+        answer = await execute(client, workflow_id, update, control, timeout)
         click.echo(f"{workflow_id}: {answer} (as {control.sender})")
-        if aborts and not no_wait:
-            status = await wait_for(
-                client,
-                workflow_id,
-                lambda s: s if s.phase in ROLLBACK_UNDERWAY else None,
-                timeout,
-                "started its rollback (it starts when the step in flight ends)",
-            )
-            click.echo(f"{workflow_id}: rollback started; now: {status.step}")
-            click.echo(f"follow it: cutover status {workflow_id} --watch")
 
-    options = [sender_option, click.option("--reason", default=""), timeout_option]
-    options += [no_wait_option] if aborts else []
-    decorated = temporal_options(run_async(command))
-    for option in reversed(options):
-        decorated = option(decorated)
-    return click.command(verb, help=help_text)(click.argument("workflow_id")(decorated))
+    return command
+
+
+@click.command("abort", help="Stop and roll everything back to blue; waits until the rollback has started.")
+@click.argument("workflow_id")
+@sender_option
+@click.option("--reason", default="")
+@timeout_option
+@click.option(
+    "--no-wait", is_flag=True, help="Return once the abort is recorded; do not wait for the rollback"
+)
+@temporal_options
+@run_async
+async def abort(
+    workflow_id: str,
+    sender: str,
+    reason: str,
+    timeout: float,
+    no_wait: bool,
+    address: str | None,
+    namespace: str | None,
+    task_queue: str | None,
+) -> None:
+    """The signal first, which Temporal records even with no worker up (the brake always lands); then
+    the abort Update, whose answer comes once the rollback has started."""
+    control = payload(Control, sender=sender, reason=reason)
+    client = await client_for(settings_from(address, namespace, None))
+    handle = await running_migration(client, workflow_id)
+    await handle.signal(MigrationWorkflow.abort, control)
+    click.echo(f"{workflow_id}: abort recorded (as {control.sender})")
+    if no_wait:
+        return
+    try:
+        answer = await execute(client, workflow_id, MigrationWorkflow.abort_update, control, timeout)
+    except OperationFailed as error:
+        raise OperationFailed(
+            f"the abort is recorded and acts once a worker runs it; {error.message}"
+        ) from None
+    except CliError:  # it ended between the two: its rollback is over
+        answer = "the migration has ended"
+    click.echo(f"{workflow_id}: {answer}")
+    click.echo(f"follow it: cutover status {workflow_id} --watch")
 
 
 approve = _decision_command(
     "approve",
-    MigrationWorkflow.approve,
     MigrationWorkflow.approve_update,
     "Approve the open gate of a migration.",
 )
 reject = _decision_command(
     "reject",
-    MigrationWorkflow.reject,
     MigrationWorkflow.reject_update,
     "Reject the open gate: the migration rolls back.",
 )
 pause = _control_command(
-    "pause",
-    MigrationWorkflow.pause,
-    "Hold the migration at the next step boundary.",
-    MigrationWorkflow.pause_update,
-)
-abort = _control_command(
-    "abort",
-    MigrationWorkflow.abort,
-    "Stop and roll everything back to blue; waits until the rollback has started.",
+    "pause", MigrationWorkflow.pause_update, "Hold the migration at the next step boundary."
 )
 resume = _control_command(
-    "resume",
-    MigrationWorkflow.resume,
-    "Continue a paused migration, or retry a stuck undo.",
-    MigrationWorkflow.resume_update,
+    "resume", MigrationWorkflow.resume_update, "Continue a paused migration, or retry a stuck undo."
 )

@@ -9,6 +9,7 @@ from cutover.cli.callback_command import callback
 from cutover.cli.control_commands import abort, approve, pause, reject, resume, start
 from cutover.cli.demo_command import demo
 from cutover.cli.discover_command import discover
+from cutover.cli.freeze_commands import freeze, freezes, unfreeze
 from cutover.cli.plan_commands import plan_group
 from cutover.cli.revert_command import revert
 from cutover.cli.schedule_commands import schedule_group
@@ -32,6 +33,9 @@ COMMANDS = (
     resume,
     abort,
     revert,
+    freeze,
+    unfreeze,
+    freezes,
     callback,
     schedule_group,
     report,

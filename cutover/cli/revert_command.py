@@ -15,11 +15,12 @@ from cutover.cli.context import (
     settings_from,
     temporal_options,
 )
-from cutover.cli.control_commands import ROLLBACK_UNDERWAY
 from cutover.cli.errors import OperationFailed, RefusedByMigration
-from cutover.cli.signal_sending import payload, wait_for
-from cutover.models import Control, MigrationStatus
+from cutover.cli.requests import payload, wait_for
+from cutover.models import Control, MigrationStatus, Phase
 from cutover.workflows.migration import MigrationWorkflow
+
+ROLLBACK_UNDERWAY = (Phase.ROLLING_BACK, Phase.REVIEW, Phase.DONE)
 
 
 @click.command("revert")

@@ -6,7 +6,7 @@ picks the exit code: a gate that is unknown or not open, or bad input, is the ca
 """
 
 import asyncio
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, FailureError
@@ -17,32 +17,38 @@ from cutover.cli.errors import CliError, OperationFailed, RefusedByMigration
 from cutover.models import SignalPayload
 
 P = TypeVar("P", bound=SignalPayload)
-REFUSED_BY_THE_MIGRATION = {"not-an-approver", "not-an-operator", "already-approved", "self-approval"}
+REFUSED_BY_THE_MIGRATION = {
+    "not-an-approver",
+    "not-an-operator",
+    "already-approved",
+    "self-approval",
+    "bad-signature",
+}
 NO_HANDLER = "expected but not found"  # the SDK's words when a worker has no handler of that name
-
-
-class NoSuchUpdate(Exception):
-    """The migration's worker predates the decisions' Updates (0.6 and before): send the signal."""
 
 
 async def execute(
     client: Client,
     workflow_id: str,
-    update: UpdateMethodMultiParam[..., str],
+    update: UpdateMethodMultiParam[..., Any],
     sent: P,
     timeout: float,
 ) -> str:
-    """The migration's answer to the update; a refusal raises with its reason (exit 2 or 3), a worker
-    without the Update NoSuchUpdate."""
+    """The migration's answer to the update; a refusal raises with its reason (exit 2 or 3)."""
     handle = await running_migration(client, workflow_id)
     try:
-        answer = await asyncio.wait_for(handle.execute_update(update, args=[sent]), timeout)
+        answer = await asyncio.wait_for(
+            handle.execute_update(update, args=[sent], id=sent.request_id), timeout
+        )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         kind = cause.type if isinstance(cause, ApplicationError) else None
         reason = cause.message if isinstance(cause, FailureError) else str(error)
         if NO_HANDLER in reason:
-            raise NoSuchUpdate(reason) from None
+            raise OperationFailed(
+                f"{workflow_id} runs on a worker older than 0.7, which takes decisions as signals only: "
+                "upgrade the worker, or send the signal from the Web UI"
+            ) from None
         if kind in REFUSED_BY_THE_MIGRATION:
             raise RefusedByMigration(f"{workflow_id} refused it: {reason}") from None
         raise CliError(reason) from None
@@ -51,4 +57,4 @@ async def execute(
             f"{workflow_id} has not answered within {timeout:g}s; is a worker running? "
             f"`cutover status {workflow_id}` shows where it is"
         ) from None
-    return answer
+    return str(answer)

@@ -34,6 +34,10 @@ EVENTS_PER_TIMER = 5  # started, fired + the workflow task that follows
 EVENTS_PER_GATE = 8  # a timeout timer, the approval signal and their workflow tasks
 EVENTS_PER_APPROVAL = 5  # each further approval a gate's quorum needs: its signal or Update, a task
 EVENTS_PER_LOOK = EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY
+# Before each unit the migration asks whether a change freeze holds it (a local activity): its marker
+# and, now and then, a workflow task of its own.
+EVENTS_PER_UNIT = 2
+PHASE_UNITS = 5  # entering each phase is a unit of its own
 EVENTS_PER_GROUP_STEP = 10  # the order signalled to a group, its report, their workflow tasks
 FIXED_EVENTS = 100  # start, search attributes, leases taken and given back, the review
 GROUP_FIXED_EVENTS = 10
@@ -133,13 +137,16 @@ def estimate_history(plan: Plan) -> HistoryEstimate:
     traffic += EVENTS_PER_APPROVAL * quorums
     traffic += watches * math.ceil(exposed / PAGE_EVENTS) * EVENTS_PER_ACTIVITY
     traffic += _check_events(plan, watches)
+    traffic += (steps + gates + PHASE_UNITS) * EVENTS_PER_UNIT
+    batches = math.ceil(children / max(1, plan.non_exposed.batch_size))
     parts = {
         "services": FIXED_EVENTS
+        + (batches + copies) * EVENTS_PER_UNIT
         + EVENTS_PER_CHILD * children
         + 2 * EVENTS_PER_ACTIVITY * exposed
         + copies
         + math.ceil(lines / FLUSH_AT) * EVENTS_PER_ACTIVITY,
-        "parallel_operation": rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY),
+        "parallel_operation": rounds * (EVENTS_PER_TIMER + EVENTS_PER_ACTIVITY + EVENTS_PER_UNIT),
         "traffic": traffic + groups * EVENTS_PER_CHILD,
     }
     if plan.monitoring.decommission:  # its gate is counted with the others; then blue's scale-down

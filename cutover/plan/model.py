@@ -24,6 +24,7 @@ from cutover.models import WorkloadKind
 from cutover.plan.checks import MAX_CHECKS, Check, check_problems
 from cutover.plan.fields import NAME_PATTERN, Limit, Strict, within
 from cutover.plan.file import PlanFileError, read_plan_file
+from cutover.plan.notify import REMIND_BEFORE_BOUNDS, Notify
 from cutover.plan.uat import UatSettings
 from cutover.text import shown
 
@@ -61,6 +62,7 @@ DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
     "cronjobs.first_run_timeout": (SECOND, 35 * DAY),  # a monthly schedule's first run may be 31 days away
     "analysis.interval": (SECOND, DAY),
     "analysis.bake_min": (timedelta(0), 7 * DAY),
+    "notify.remind_before": REMIND_BEFORE_BOUNDS,
 }
 
 
@@ -272,6 +274,11 @@ class Gates(Strict):
     forbid_self_approval: StrictBool = Field(
         default=False, description="who started the migration (`cutover start --as`) may not approve it"
     )
+    verify: Literal["name", "signature"] = Field(
+        default="name",
+        description="signature: a decision counts only signed (`cutover approve --sign-with`) by a key the "
+        "worker's allowed_signers lists for its sender; name: the sender's name, marked unverified",
+    )
 
     def approvers_of(self, gate: str) -> list[str]:
         """The people who may decide the gate: its policy's (groups expanded), else `approvers`."""
@@ -347,6 +354,7 @@ class Plan(Strict):
         max_length=MAX_APPROVERS,
         description="who may pause and resume (a stuck undo too); empty: anyone; abort is anyone's",
     )
+    notify: Notify = Field(default_factory=Notify, description="which notifications go to which destinations")
 
     def gate_names(self) -> set[str]:
         return set(self.gate_order())

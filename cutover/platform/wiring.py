@@ -16,6 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cutover.durations import Duration
+from cutover.freezes.windows import FreezesConfig
+from cutover.notify.config import NotificationsConfig
 from cutover.plan.model import validation_problems
 from cutover.platform.aws.config import (
     INSYNC_TIMEOUT,
@@ -213,6 +215,13 @@ class GatewayUatConfig(Strict):
     routes: dict[str, GatewayUatTarget] = Field(description="namespace/service -> its HTTPRoute and green")
 
 
+class ApprovalsConfig(Strict):
+    """Signed decisions (a plan's gates.verify): who may sign as whom, in OpenSSH's allowed_signers
+    format (principals, patterns, namespaces="cutover", valid-after/valid-before)."""
+
+    allowed_signers: str = Field(description="path of the allowed_signers file on the worker")
+
+
 class PlatformConfig(Strict):
     cluster: ClusterConfig = Field(default_factory=LocalRole)
     router: RouterConfig = Field(default_factory=LocalRole)
@@ -221,6 +230,9 @@ class PlatformConfig(Strict):
     reviews: ReviewsConfig | None = None
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     uat: GatewayUatConfig | None = None
+    approvals: ApprovalsConfig | None = None
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    freezes: FreezesConfig = Field(default_factory=FreezesConfig)
 
 
 class PlatformConfigError(Exception):

@@ -17,7 +17,7 @@ def changed(path: str, value: Any, base: dict[str, Any] = GOOD) -> dict[str, Any
     *parents, last = path.split(".")
     node: Any = plan
     for key in parents:
-        node = node[int(key)] if key.isdigit() else node[key]
+        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
     if value is DELETE:
         del node[last]
     elif last.isdigit():

@@ -177,7 +177,8 @@ class WorkflowBeforeTheUpdates:
         return self._status
 
 
-async def test_a_worker_without_the_updates_gets_the_signal(time_skipping_env: WorkflowEnvironment) -> None:
+async def test_a_worker_without_the_updates_is_named(time_skipping_env: WorkflowEnvironment) -> None:
+    """0.7's CLI decides through the Updates alone: a 0.6 worker gets one line saying so, nothing sent."""
     client = time_skipping_env.client
     queue = f"old-{uuid.uuid4()}"
     async with Worker(client, task_queue=queue, workflows=[WorkflowBeforeTheUpdates]):
@@ -188,5 +189,5 @@ async def test_a_worker_without_the_updates_gets_the_signal(time_skipping_env: W
             result = await asyncio.to_thread(CliRunner().invoke, cli, args)
         finally:
             await handle.terminate("test over")
-    assert result.exit_code == 0, result.output
-    assert f"{handle.id}: taken by 0.6 (as alice)" in result.stdout
+    assert result.exit_code == 1, result.output
+    assert "runs on a worker older than 0.7" in result.output and "taken by 0.6" not in result.output

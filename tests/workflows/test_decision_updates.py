@@ -60,7 +60,7 @@ async def test_a_decision_update_answers_at_once_and_a_refusal_leaves_no_trace(
         paused = await h.handle.execute_update(MigrationWorkflow.pause_update, Control(sender="carol"))
         assert paused == "paused: the migration holds at the next step boundary"
         approved = await h.handle.execute_update(
-            MigrationWorkflow.approve_update, GateDecision(gate="uat", sender="alice")
+            "approve", GateDecision(gate="uat", sender="alice"), result_type=str
         )
         assert approved == "approval of gate uat recorded"
         resumed = await h.handle.execute_update(MigrationWorkflow.resume_update, Control(sender="carol"))
@@ -68,7 +68,7 @@ async def test_a_decision_update_answers_at_once_and_a_refusal_leaves_no_trace(
         result = await h.run_approving_all()
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
     approvals = [(e.actor, e.message) for e in result.timeline if e.kind == "approved"]
-    assert approvals[0] == ("alice", "gate uat: ")
+    assert approvals[0] == ("alice", "gate uat (unverified): ")
 
 
 async def test_the_abort_update_answers_once_the_rollback_started(

@@ -65,8 +65,8 @@ async def test_a_quorum_of_distinct_approvers_opens_the_gate(
     assert receipts["f3"] == (True, "approval of gate full-cutover recorded")
     approvals = [(e.actor, e.message) for e in result.timeline if e.kind == "approved"]
     assert approvals[-2:] == [
-        ("carol", "gate full-cutover: approval 1 of 2: carol ok"),
-        ("dave", "gate full-cutover: dave ok"),
+        ("carol", "gate full-cutover: approval 1 of 2 (unverified): carol ok"),
+        ("dave", "gate full-cutover (unverified): dave ok"),
     ]
 
 
@@ -123,11 +123,9 @@ async def test_who_started_the_migration_may_not_approve_it_when_the_plan_forbid
         await h.at_gate("uat")
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await h.handle.execute_update(
-                MigrationWorkflow.approve_update, GateDecision(gate="uat", sender="alice")
+                "approve", GateDecision(gate="uat", sender="alice"), result_type=str
             )
-        await h.handle.execute_update(
-            MigrationWorkflow.approve_update, GateDecision(gate="uat", sender="bob")
-        )
+        await h.handle.execute_update("approve", GateDecision(gate="uat", sender="bob"), result_type=str)
         result = await h.run_approving_all()
     cause = refused.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "self-approval"

@@ -21,12 +21,15 @@ async def test_approval_is_recorded_with_its_actor(
         await h.at_gate("uat")
         await decide(h, "approve", "uat", "bob", "UAT signed off")
         status = await h.until(lambda s: s.open_gate is None)
-        assert ("bob", "gate uat: UAT signed off") in _kinds(status, "approved")
+        assert ("bob", "gate uat (unverified): UAT signed off") in _kinds(status, "approved")
         assert status.outcome == Outcome.RUNNING
         result = await h.run_approving_all()
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
     approved = [(actor, msg.split(":")[0]) for actor, msg in _kinds(result, "approved")]
-    assert approved == [("bob", "gate uat"), ("alice", "gate traffic-25"), ("alice", "gate full-cutover")]
+    gates = ["gate uat", "gate traffic-25", "gate full-cutover"]
+    assert approved == [
+        (who, f"{gate} (unverified)") for who, gate in zip(["bob", "alice", "alice"], gates, strict=True)
+    ]
 
 
 async def test_reject_rolls_back_naming_gate_and_sender(
@@ -40,7 +43,7 @@ async def test_reject_rolls_back_naming_gate_and_sender(
         result = await h.handle.result()
     assert result.outcome == Outcome.ROLLED_BACK
     assert "traffic-25" in result.outcome_reason and "bob" in result.outcome_reason
-    assert ("bob", "gate traffic-25: latency looks off") in _kinds(result, "rejected")
+    assert ("bob", "gate traffic-25 (unverified): latency looks off") in _kinds(result, "rejected")
     assert result.weights == {"checkout": 0, "catalog": 0}
     assert_restored(before, h.local.read())
 
@@ -79,7 +82,7 @@ async def test_gate_timeout_pauses_until_a_late_approval(
         await decide(h, "approve", "uat", "alice", "late but fine")
         result = await h.run_approving_all()
     assert result.outcome == Outcome.SUCCEEDED, result.outcome_reason
-    assert ("alice", "gate uat: late but fine") in _kinds(result, "approved")
+    assert ("alice", "gate uat (unverified): late but fine") in _kinds(result, "approved")
     assert h.local.read()["routes"] == {"shop/checkout": 100, "shop/catalog": 100}
 
 

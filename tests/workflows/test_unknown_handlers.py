@@ -32,7 +32,7 @@ async def test_an_unknown_signal_is_refused_in_the_timeline_and_an_unknown_updat
         await h.approve("uat")
         result = await h.run_approving_all()
     [line] = [e.message for e in result.timeline if "aprove" in e.message]
-    assert line == "aprove refused: no such signal; approve, reject, pause, resume, abort act"
+    assert line == "aprove refused: no such signal; approve, reject, pause, resume, abort, freeze_lifted act"
     cause = update.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.message == (

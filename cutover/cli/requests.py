@@ -1,4 +1,5 @@
-"""Sending a signal and waiting for the migration's answer (its receipt in the status query)."""
+"""What the CLI sends a migration (one payload, its request id the Update's id, so a retried call is
+not taken twice) and waiting on the migration's status for what an answer does not say."""
 
 import asyncio
 import uuid
@@ -8,10 +9,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from cutover.cli.context import query_status, running_migration
-from cutover.cli.errors import CliError, OperationFailed, RefusedByMigration
-from cutover.models import MigrationStatus, Receipt, SignalPayload
-from cutover.workflows.migration import MigrationWorkflow
+from cutover.cli.context import query_status
+from cutover.cli.errors import CliError, OperationFailed
+from cutover.models import MigrationStatus, SignalPayload
 
 P = TypeVar("P", bound=SignalPayload)
 
@@ -21,33 +21,13 @@ OPTIONS = {"sender": "--as", "comment": "--comment", "reason": "--reason", "gate
 
 
 def payload(model: type[P], **fields: Any) -> P:
-    """The signal's payload with a fresh request id, or one error line naming the bad option."""
+    """The payload with a fresh request id, or one error line naming the bad option."""
     try:
         return model(request_id=uuid.uuid4().hex, **fields)
     except ValidationError as error:
         item = error.errors()[0]
         field = str(item["loc"][0]) if item["loc"] else "input"
         raise CliError(f"{OPTIONS.get(field, field)}: {item['msg']}") from None
-
-
-async def signal_and_confirm(
-    client: Client,
-    workflow_id: str,
-    signal: Callable[[MigrationWorkflow, P], None],
-    sent: P,
-    timeout: float,
-) -> Receipt:
-    """Send to a running migration, then wait (bounded) for the receipt; a refusal exits 3."""
-    request_id = sent.request_id
-    assert request_id, "payload() gives every signal a request id"
-    handle = await running_migration(client, workflow_id)
-    await handle.signal(signal, sent)
-    receipt = await wait_for(
-        client, workflow_id, lambda s: s.receipt(request_id), timeout, "answered the signal"
-    )
-    if not receipt.applied:
-        raise RefusedByMigration(f"{workflow_id} refused it: {receipt.message}")
-    return receipt
 
 
 T = TypeVar("T")
