@@ -32,6 +32,7 @@ from cutover.freezes.orders import FREEZE_MEMO, FREEZE_WORKFLOW_TYPE, freeze_fro
 from cutover.freezes.windows import ALL_ENVS, ActiveFreeze, EnvName, one_line, shown_instant
 from cutover.text import cut, shown
 from cutover.workflows.freeze import FreezeEnded, FreezeOrder, FreezeWorkflow, Unfreeze, freeze_workflow_id
+from cutover.workflows.migration import MIGRATION_WORKFLOW_TYPE, MigrationWorkflow
 
 M = TypeVar("M", FreezeOrder, Unfreeze)
 R = TypeVar("R")
@@ -242,6 +243,22 @@ async def unfreeze(
         return
     who = f"set by {lifted.by}: " if lifted.by else ""
     click.echo(f"lifted the freeze of {_env(env)} ({who}{one_line(lifted.reason)}) (as {lift.by})")
+    woken = await wake_held_migrations(client)
+    click.echo(f"told {woken} running migration(s) to look again; those it held go on at once")
+
+
+async def wake_held_migrations(client: Client) -> int:
+    """Every running migration looks at its freezes again now (freeze_lifted), rather than at its
+    next look (cutover.workflows.freezing.FREEZE_RECHECK); one that has just ended is skipped."""
+    query = f"WorkflowType = '{MIGRATION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'"
+    woken = 0
+    async for execution in client.list_workflows(query):
+        try:
+            await client.get_workflow_handle(execution.id).signal(MigrationWorkflow.freeze_lifted)
+        except RPCError:
+            continue
+        woken += 1
+    return woken
 
 
 async def _running(handle: FreezeHandle) -> bool:

@@ -131,8 +131,11 @@ def _all_on_blue(blue_group: str, green_group: str) -> dict[str, Any]:
     }
 
 
-def write_platform_config(path: Path, aws: DemoAws, endpoint: str) -> None:
-    """Local cluster, ALB router and CloudWatch metrics, both pointed at the moto endpoint."""
+def write_platform_config(
+    path: Path, aws: DemoAws, endpoint: str, notifications: dict[str, object] | None = None
+) -> None:
+    """Local cluster, ALB router and CloudWatch metrics, both pointed at the moto endpoint; where the
+    notifications go."""
     config = {
         "cluster": {"kind": "local"},
         "router": {
@@ -151,5 +154,6 @@ def write_platform_config(path: Path, aws: DemoAws, endpoint: str) -> None:
             "delay": DELAY,
             "latency_stat": LATENCY_STAT,
         },
+        "notifications": notifications or {},
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))

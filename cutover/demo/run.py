@@ -20,6 +20,7 @@ from cutover.analysis.counting import BASELINE_PERIODS
 from cutover.demo.aws import METRICS_WINDOW, DemoAws, create_alb, exposed_services, write_platform_config
 from cutover.demo.devserver import DevServer, start_dev_server
 from cutover.demo.motoserver import MotoServer, moto_environment, start_moto_server
+from cutover.demo.notification_receiver import DESTINATION, NotificationReceiver, start_notification_receiver
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.demo.shop_services import ShopServices, start_shop_services
 from cutover.demo.traffic import TrafficPublisher, traffic_text
@@ -42,7 +43,8 @@ def demo_plan(shop: ShopServices | None = None) -> Plan:
     in a bake, over min_requests; the 5% limit leaves a 2x green (2%) to the comparison with blue,
     which catches it at the first look at 25% or 75%. alpha 0.001, not 0.01: a healthy demo runs in
     CI (simulated, 0 of 30,000 healthy demos rolled back, against about 1 in 800 at 0.01).
-    With the shop's HTTP front (`shop`), the practice's checks too (demo_checks)."""
+    With the shop's HTTP front (`shop`), the practice's checks too (demo_checks), and every
+    notification to the demo's receiver."""
     return parse_plan(
         {
             "name": "demo-shop-to-fargate",
@@ -73,6 +75,8 @@ def demo_plan(shop: ShopServices | None = None) -> Plan:
             "monitoring": {"window": "6s"},
             "uat": {"route": {"header": "X-Cutover", "value": "green"}},
             "checks": demo_checks(shop) if shop else [],
+            # Everything to the receiver the demo starts (cutover.demo.notification_receiver).
+            "notify": {"routes": [{"to": [DESTINATION], "events": ["*"]}]} if shop else {},
         }
     )
 
@@ -216,11 +220,13 @@ def print_line(line: str) -> None:
     print(line, flush=True)
 
 
-def start_aws(moto: MotoServer, local: LocalEnvironment, data_dir: Path) -> tuple[DemoAws, Path]:
+def start_aws(
+    moto: MotoServer, local: LocalEnvironment, data_dir: Path, notifications: dict[str, object]
+) -> tuple[DemoAws, Path]:
     """The ALB for the exposed services in moto, and the platform config the worker reads."""
     aws = create_alb(moto.client, exposed_services(local.read(), BLUE), BLUE, GREEN)
     config = data_dir / "platform.yaml"
-    write_platform_config(config, aws, moto.endpoint)
+    write_platform_config(config, aws, moto.endpoint, notifications)
     return aws, config
 
 
@@ -236,6 +242,7 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
     worker: subprocess.Popen[bytes] | None = None
     publisher: TrafficPublisher | None = None
     shop: ShopServices | None = None
+    receiver: NotificationReceiver | None = None
     try:
         echo(f"LOCAL DEMO — simulated clusters {BLUE} (blue) and {GREEN} (green); data in {options.data_dir}")
         shop = await start_shop_services(options.failing_check)
@@ -252,7 +259,13 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         client = server.client
         await end_earlier_demos(client, echo)
         local = seed(options.data_dir / "local-env.json", options.failures)
-        aws, platform_config = start_aws(moto, local, options.data_dir)
+        receiver = await start_notification_receiver(echo)
+        echo(f"Notifications: all to a CloudEvents receiver on {receiver.url}, printed as NOTIFIED")
+        notifications: dict[str, object] = {
+            "ui_url": server.ui_url,
+            "destinations": {DESTINATION: {"cloudevents": receiver.url}},
+        }
+        aws, platform_config = start_aws(moto, local, options.data_dir, notifications)
         router = AlbRouter(moto.client("elbv2"), aws.routes)
         publisher = TrafficPublisher(router, moto.client("cloudwatch"), aws.targets, local, echo)
         history = BASELINE_PERIODS * plan.analysis.interval.total_seconds()
@@ -292,6 +305,8 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
             await server.stop()
         if shop is not None:
             await shop.stop()
+        if receiver is not None:
+            await receiver.stop()
 
 
 def exit_code(status: MigrationStatus) -> int:
