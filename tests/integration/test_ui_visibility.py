@@ -48,7 +48,15 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
         assert "phase **validation**" in details
         signals = {d.name: d.description for d in shown.definition.signal_definitions}
         assert "refused and recorded" in signals.pop(""), "any other name: the dynamic handler says so"
-        assert set(signals) == {"approve", "reject", "pause", "resume", "abort", "group_report"}
+        assert set(signals) == {
+            "approve",
+            "reject",
+            "pause",
+            "resume",
+            "abort",
+            "group_report",
+            "freeze_lifted",
+        }
         assert "internal" in signals.pop("group_report"), "the UI must say not to send it"
         updates = {d.name: d.description for d in shown.definition.update_definitions}
         assert {"approve", "reject", "pause", "resume", "abort", "revert", "check_callback"} <= set(updates)

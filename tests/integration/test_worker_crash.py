@@ -23,7 +23,11 @@ def test_migration_survives_a_killed_worker(processes: Processes, tmp_path: Path
     data["monitoring"] = {"window": "2s"}
     data["analysis"] |= {"interval": "1s", "min_requests": 1}
     data["gates"] = {"require": []}
-    del data["checks"], data["uat"]  # the shop's endpoints; a route for a uat gate not asked for
+    del (
+        data["checks"],
+        data["uat"],
+        data["notify"],
+    )  # the shop's endpoints; a uat route not asked for; its destinations
     plan = tmp_path / "plan.yaml"
     plan.write_text(yaml.safe_dump(data))
 

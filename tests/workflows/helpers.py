@@ -16,11 +16,12 @@ from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import BLUE, GREEN, seed
 from cutover.leases import HOLDER_MEMO, keeper_id, planned_workloads
 from cutover.models import GateDecision, MigrationStatus, Phase
+from cutover.notify.config import NotificationsConfig
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.check_secrets import ChecksConfig
 from cutover.platform.local import LocalEnvironment
 from cutover.platform.local_reports import LocalReportStore
-from cutover.worker import build_worker
+from cutover.worker import Extras, build_worker
 from cutover.workflows.migration import MigrationWorkflow
 
 
@@ -115,12 +116,16 @@ async def migration(
     platform: Callable[[LocalEnvironment], tuple[Any, Any, Any]] | None = None,
     checks: ChecksConfig | None = None,
     memo: dict[str, Any] | None = None,
+    allowed_signers: Path | None = None,
+    notifications: NotificationsConfig | None = None,
 ) -> AsyncIterator[Harness]:
     """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends.
 
     platform builds (cluster, router, metrics) from the seeded local environment; default: all local.
     checks: the worker's secrets for the plan's checks (webhooks, databases, credentials).
     memo: the migration's memo, as `cutover start` sets it (started_by).
+    allowed_signers: the worker's approvals.allowed_signers (signed decisions); default none.
+    notifications: the worker's notifications section (its destinations); default none.
     """
     local = seed(tmp_path / "local-env.json", failures)
     signal: dict[str, Any] = (
@@ -131,7 +136,8 @@ async def migration(
     reports = tmp_path / "reports"
     activities = MigrationActivities(cluster, router, metrics, reports, LocalReportStore(reports))
     check_activities = CheckActivities(checks or ChecksConfig(), cluster)
-    async with build_worker(env.client, queue, activities, check_activities):
+    extras = Extras(allowed_signers=allowed_signers, notifications=notifications or NotificationsConfig())
+    async with build_worker(env.client, queue, activities, check_activities, extras):
         handle = await env.client.start_workflow(
             MigrationWorkflow.run,
             plan or make_plan(),
