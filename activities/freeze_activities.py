@@ -47,7 +47,7 @@ class FreezeActivities:
         found = next((freeze for freeze in manual if freeze is not None), None)
         if found is not None:
             return found
-        now = self.clock()
+        now = request.at or self.clock()
         calendar = (self.config.active(env, now) for env in request.envs)
         return next((freeze for freeze in calendar if freeze is not None), None)
 

@@ -44,7 +44,7 @@ class Freezing(Runs):
                 self._status.frozen = said
                 self._event(EventKind.FROZEN, f"held by a change freeze: {said}")
                 self._notify(NotificationKind.FROZEN, f"held by a change freeze: {said}")
-            self._step(f"frozen: {said} (next: {step})")
+            self._step(f"frozen: {said}; holding before the next step")
             self._thawed = False
             await self._wait_for(lambda: self._thawed, self._recheck_in(freeze))
             self._stop_if_aborted()
@@ -58,9 +58,10 @@ class Freezing(Runs):
     async def _freeze_now(self) -> ActiveFreeze | str | None:
         """The freeze holding the plan's environments, None, or why nobody could tell (held too)."""
         envs = list(dict.fromkeys([self.plan.source.name, self.plan.target.name]))
+        request = FreezeStateRequest(envs=envs, at=workflow.now())
         try:
             return await workflow.execute_local_activity_method(
-                FreezeActivities.freeze_state, FreezeStateRequest(envs=envs), **FREEZE_LOOKUP
+                FreezeActivities.freeze_state, request, **FREEZE_LOOKUP
             )
         except ActivityError as error:
             return f"cannot tell whether {', '.join(envs)} is frozen ({error.cause or error}); asking again"

@@ -84,6 +84,8 @@ class FreezeEnded(BaseModel):
 
 
 class FreezeStateRequest(BaseModel):
-    """The environments a migration is about to touch (its source and target)."""
+    """The environments a migration is about to touch (its source and target), and the migration's
+    time, at which the calendar is read (the workflow's clock, which a test server may move)."""
 
     envs: list[EnvName] = Field(min_length=1)
+    at: AwareDatetime | None = None

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from cutover.activities.check_activities import CheckActivities
 from cutover.activities.migration_activities import MigrationActivities
 from cutover.demo.seed import BLUE, GREEN, seed
+from cutover.freezes.windows import FreezesConfig
 from cutover.leases import HOLDER_MEMO, keeper_id, planned_workloads
 from cutover.models import GateDecision, MigrationStatus, Phase
 from cutover.notify.config import NotificationsConfig
@@ -118,6 +119,7 @@ async def migration(
     memo: dict[str, Any] | None = None,
     allowed_signers: Path | None = None,
     notifications: NotificationsConfig | None = None,
+    freezes: FreezesConfig | None = None,
 ) -> AsyncIterator[Harness]:
     """start_signal (name, arg) is delivered with the start: the only way to act before preparation ends.
 
@@ -126,6 +128,7 @@ async def migration(
     memo: the migration's memo, as `cutover start` sets it (started_by).
     allowed_signers: the worker's approvals.allowed_signers (signed decisions); default none.
     notifications: the worker's notifications section (its destinations); default none.
+    freezes: the worker's freeze calendar; default none.
     """
     local = seed(tmp_path / "local-env.json", failures)
     signal: dict[str, Any] = (
@@ -136,7 +139,11 @@ async def migration(
     reports = tmp_path / "reports"
     activities = MigrationActivities(cluster, router, metrics, reports, LocalReportStore(reports))
     check_activities = CheckActivities(checks or ChecksConfig(), cluster)
-    extras = Extras(allowed_signers=allowed_signers, notifications=notifications or NotificationsConfig())
+    extras = Extras(
+        allowed_signers=allowed_signers,
+        notifications=notifications or NotificationsConfig(),
+        freezes=freezes or FreezesConfig(),
+    )
     async with build_worker(env.client, queue, activities, check_activities, extras):
         handle = await env.client.start_workflow(
             MigrationWorkflow.run,
