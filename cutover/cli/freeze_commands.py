@@ -16,7 +16,6 @@ import click
 from pydantic import TypeAdapter, ValidationError
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -30,6 +29,7 @@ from cutover.cli.errors import CliError, OperationFailed
 from cutover.durations import parse_duration
 from cutover.freezes.orders import FREEZE_MEMO, FREEZE_WORKFLOW_TYPE, freeze_from_memo
 from cutover.freezes.windows import ALL_ENVS, ActiveFreeze, EnvName, one_line, shown_instant
+from cutover.temporal.descriptions import while_running
 from cutover.text import cut, shown
 from cutover.workflows.freeze import FreezeEnded, FreezeOrder, FreezeWorkflow, Unfreeze, freeze_workflow_id
 from cutover.workflows.migration import MIGRATION_WORKFLOW_TYPE, MigrationWorkflow
@@ -231,7 +231,7 @@ async def unfreeze(
     lift = _model(Unfreeze, by=sender, reason=reason)
     client = await client_for(settings_from(address, namespace, None))
     handle = _handle(client, env)
-    if not await _running(handle):
+    if await while_running(handle) is None:
         click.echo(f"{_env(env)} is not frozen")
         return
     try:
@@ -259,16 +259,6 @@ async def wake_held_migrations(client: Client) -> int:
             continue
         woken += 1
     return woken
-
-
-async def _running(handle: FreezeHandle) -> bool:
-    try:
-        described = await handle.describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return described.status == WorkflowExecutionStatus.RUNNING
 
 
 @click.command("freezes")
@@ -305,12 +295,7 @@ async def manual_freezes(client: Client) -> list[ActiveFreeze]:
 
 
 async def _described(client: Client, workflow_id: str) -> ActiveFreeze | None:
-    try:
-        found = await client.get_workflow_handle(workflow_id).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
-    if found.status != WorkflowExecutionStatus.RUNNING:
+    found = await while_running(client.get_workflow_handle(workflow_id))
+    if found is None:
         return None
     return freeze_from_memo(await found.memo_value(FREEZE_MEMO, default=None), workflow_id)

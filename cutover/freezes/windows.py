@@ -26,7 +26,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -229,42 +228,3 @@ class FreezesConfig(BaseModel):
 
     def active(self, env: str, now: datetime) -> ActiveFreeze | None:
         return active_window(self.windows, env, now)
-
-
-class FreezesConfigError(ValueError):
-    """Every problem of a `freezes:` section, one line each, each naming its field."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-def parse_freezes(data: object, where: str = "freezes") -> FreezesConfig:
-    """A `freezes:` section (parsed YAML), or FreezesConfigError whose lines read
-    "freezes.windows[0].start: 'Fry 16:00' is not a day and time like 'Fri 16:00'"."""
-    try:
-        return FreezesConfig.model_validate({} if data is None else data)
-    except ValidationError as error:
-        raise FreezesConfigError(freezes_problems(error, where)) from None
-
-
-def freezes_problems(error: ValidationError, where: str = "freezes") -> list[str]:
-    problems = []
-    for item in error.errors(include_url=False, include_input=False):
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        problems.append(f"{_location(where, item['loc'])}: {message}")
-    return problems
-
-
-def _location(where: str, loc: tuple[int | str, ...]) -> str:
-    out = where
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}"
-        else:  # a key no config has (a typo): quoted, so the line stays one line
-            out += f"[{shown(part)}]"
-    return out

@@ -6,6 +6,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from cutover.leases import HOLDER_MEMO, WorkloadKey
+from cutover.temporal.descriptions import while_running
 
 CONCURRENT_LOOKUPS = 20
 
@@ -37,13 +38,7 @@ async def lease_holders(client: Client, keys: list[WorkloadKey]) -> dict[Workloa
 
 async def _running(client: Client, holder: str) -> bool:
     """Whether the holder migration still runs (its latest run: a continue-as-new runs on)."""
-    try:
-        described = await client.get_workflow_handle(holder).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return described.status == WorkflowExecutionStatus.RUNNING
+    return await while_running(client.get_workflow_handle(holder)) is not None
 
 
 def held_lines(holders: dict[WorkloadKey, str]) -> list[str]:

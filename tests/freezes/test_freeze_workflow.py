@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 with workflow.unsafe.imports_passed_through():
     from cutover.activities.freeze_activities import FreezeActivities, FreezeStateRequest
     from cutover.cli.freeze_commands import set_freeze
-    from cutover.freezes.windows import ActiveFreeze, FreezesConfig, parse_freezes
+    from cutover.freezes.windows import ActiveFreeze, FreezesConfig
     from cutover.workflows.freeze import (
         FreezeEnded,
         FreezeOrder,
@@ -202,7 +202,7 @@ async def test_running_is_frozen_before_any_worker_ran_it(shared: Freezes) -> No
 
 async def test_manual_before_calendar_and_a_freeze_of_every_environment(own: Freezes) -> None:
     now = datetime.now(UTC)
-    always = parse_freezes(
+    always = FreezesConfig.model_validate(
         {"windows": [{"envs": ["*"], "start": "Mon 00:00", "end": "Sun 23:59", "reason": "cal"}]}
     )
     env, other = unique_env(), unique_env()

@@ -1,10 +1,11 @@
 """Real ed25519 keys made by ssh-keygen, and an allowed_signers file naming them as OpenSSH reads it."""
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.ssh_keys import make_key, public_key
 
 
 @dataclass(frozen=True)
@@ -13,32 +14,6 @@ class Keys:
     old: Path  # old@example.com, valid before 2020 only
     stranger: Path  # in no allowed_signers line
     allowed_signers: Path
-
-
-def make_key(directory: Path, name: str) -> Path:
-    key = directory / name
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    return key
-
-
-def public_key(key: Path) -> str:
-    """`ssh-ed25519 AAAA...`, without the comment."""
-    kind, blob = key.with_name(key.name + ".pub").read_text().split()[:2]
-    return f"{kind} {blob}"
-
-
-def fingerprint(key: Path) -> str:
-    listed = subprocess.run(
-        ["ssh-keygen", "-l", "-f", str(key.with_name(key.name + ".pub"))],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return listed.stdout.split()[1]
 
 
 @pytest.fixture

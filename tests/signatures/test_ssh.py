@@ -19,7 +19,8 @@ from cutover.signatures.ssh_verify import (
     VerifierUnavailable,
     verify_signature,
 )
-from tests.signatures.conftest import Keys, fingerprint, make_key
+from tests.signatures.conftest import Keys
+from tests.ssh_keys import fingerprint, make_key
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CLAIM = DecisionClaim(

@@ -10,7 +10,6 @@ instead trips the test server, which loses track of an activity cancelled after 
 server does not)."""
 
 import asyncio
-import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from cutover.models import GateDecision, MigrationStatus, Phase
 from cutover.plan.model import Plan
 from cutover.signatures.claim import Decision, DecisionClaim
 from cutover.signatures.ssh_sign import sign_claim
+from tests.ssh_keys import fingerprint, make_key, public_key
 from tests.workflows.helpers import Harness, make_plan, migration
 from tests.workflows.support import decide, poll
 
@@ -44,33 +44,6 @@ def signed_plan() -> Plan:
             "verify": "signature",
         }
     )
-
-
-# ---- real keys, as tests/signatures/conftest.py makes them ---------------------------------------
-def make_key(directory: Path, name: str) -> Path:
-    key = directory / name
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    return key
-
-
-def public_key(key: Path) -> str:
-    kind, blob = key.with_name(key.name + ".pub").read_text().split()[:2]
-    return f"{kind} {blob}"
-
-
-def fingerprint(key: Path) -> str:
-    """SHA256:..., as `ssh-keygen -lf KEY.pub` prints it."""
-    listed = subprocess.run(
-        ["ssh-keygen", "-lf", str(key.with_name(key.name + ".pub"))],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return listed.stdout.split()[1]
 
 
 class Keys:
