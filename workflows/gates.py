@@ -257,7 +257,7 @@ class Gates(Notifying):
         return {
             "gate": gate.name,
             "approvers": gate.approvers,
-            "approved_by": gate.approved_by,
+            "approved_by": [f"{person} ({self._verification(person)})" for person in gate.approved_by],
             "needed": gate.needed,
             "deadline": gate.deadline,
             "command": command,

@@ -79,8 +79,9 @@ async def own(own_time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Freez
 
 
 @pytest.fixture
-async def shared(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Freezes]:
-    async for freezes in worker_for(time_skipping_env.client):
+async def shared(own_time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Freezes]:
+    """Also on a server of its own: a freeze left running must not hold the migrations of other tests."""
+    async for freezes in worker_for(own_time_skipping_env.client):
         yield freezes
 
 
@@ -226,7 +227,7 @@ async def test_manual_before_calendar_and_a_freeze_of_every_environment(own: Fre
 
 
 async def test_freeze_state_as_a_local_activity(
-    time_skipping_env: WorkflowEnvironment, shared: Freezes
+    own_time_skipping_env: WorkflowEnvironment, shared: Freezes
 ) -> None:
     env = unique_env()
     order = FreezeOrder(env=env, reason="release", by="alice")
@@ -242,7 +243,7 @@ async def test_freeze_state_as_a_local_activity(
 
     # Waiting for a result skips time to the next timer; the test server gives the freeze a 10-year run
     # timeout (a real server gives none), which would end it here.
-    with time_skipping_env.auto_time_skipping_disabled():
+    with own_time_skipping_env.auto_time_skipping_disabled():
         try:
             assert await ask(unique_env(), env) == order.active()
             assert await ask(unique_env()) is None

@@ -58,6 +58,7 @@ def test_list_filters_and_current_details(processes: Processes, tmp_path: Path) 
             "freeze_lifted",
         }
         assert "internal" in signals.pop("group_report"), "the UI must say not to send it"
+        assert "cutover unfreeze" in signals.pop("freeze_lifted"), "it says who sends it"
         updates = {d.name: d.description for d in shown.definition.update_definitions}
         assert {"approve", "reject", "pause", "resume", "abort", "revert", "check_callback"} <= set(updates)
         assert "answered at once" in updates["approve"]
