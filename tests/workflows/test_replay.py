@@ -46,4 +46,11 @@ def test_histories_are_present() -> None:
         "leases_v8_keeper",
         "leases_v8_workload",
         "group_v8_rolled_back_at_25",
+        "migration_v9_succeeded",
+        "migration_v9_rolled_back_at_25",
+        "service_v9_cronjob",
+        "service_v9_deployment",
+        "leases_v9_keeper",
+        "leases_v9_workload",
+        "group_v9_rolled_back_at_25",
     }
