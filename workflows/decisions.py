@@ -1,8 +1,9 @@
-"""Whether the migration takes an approve or reject: one rule, for the signals and for the CLI.
+"""Whether the migration takes an approve or reject: one rule, for the Updates, the signals and the
+query.
 
-The approve and reject handlers refuse a decision by this rule (and record why); the
-`decision_refusal` query answers with the same rule before anything is sent, so `cutover approve`
-stops at a gate that is not open instead of re-implementing the check.
+The Updates' validators refuse a decision by this rule (answered at once, nothing recorded), the
+signal handlers too (recording why); the `decision_refusal` query answers with it for 0.6's CLI,
+which asked before sending (retired in 0.9).
 """
 
 from collections.abc import Sequence

@@ -35,7 +35,7 @@ STATUS_HELP = "Phase, step, weights, open gate and approvers, refusals and the t
 DECISION_REFUSAL_HELP = (
     f'Would the migration refuse this approve (or reject, with "signal": "reject") now? The reason it '
     f"would record (unknown gate, gate not open, not an approver), or null if it takes it. Input: "
-    f"{DECISION_EXAMPLE}."
+    f"{DECISION_EXAMPLE}. Kept for 0.6's CLI until 0.9: the approve and reject Updates answer for themselves."
 )
 CALLBACK_EXAMPLE = (
     '{"check": "e2e-suite", "token": "<the delivery\'s callback_token>", "verdict": "pass", '
