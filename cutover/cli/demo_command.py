@@ -53,7 +53,12 @@ def demo(
                 f"--fail-at-step: {fail_at_step} is outside 1..{last} (a weight, not a step number)"
             )
         failures["green_error_from_weight"] = fail_at_step
-    if fail_cronjob:
+    if fail_cronjob is not None:
+        cronjobs = [s.name for s in demo_plan().services if s.workload.startswith("cronjob/")]
+        if fail_cronjob not in cronjobs:
+            raise CliError(
+                f"--fail-cronjob: {fail_cronjob!r} is not a CronJob of the demo plan: {', '.join(cronjobs)}"
+            )
         failures["failing_cron"] = fail_cronjob
     if fail_check is not None and fail_check not in FAILABLE_CHECKS:
         raise CliError(f"--fail-check: {fail_check!r} is not a check of the demo plan: {FAILABLE_CHECKS}")

@@ -255,3 +255,14 @@ def test_an_unknown_fail_check_is_refused_with_the_option(tmp_path: Path) -> Non
         "('load-comparison', 'e2e', 'orders-in-sync')"
     ]
     assert not (tmp_path / "demo").exists()
+
+
+def test_an_unknown_fail_cronjob_is_refused_with_the_option(tmp_path: Path) -> None:
+    """A typo in --fail-cronjob used to be ignored: the demo ran and nothing failed."""
+    result = run_demo(tmp_path, "--fail-cronjob", "nightly-invoice")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: --fail-cronjob: 'nightly-invoice' is not a CronJob of the demo plan: "
+        "nightly-invoices, ledger-export"
+    ]
+    assert not (tmp_path / "demo").exists()
