@@ -40,7 +40,8 @@ def configured_platform(platform_config: str | None) -> tuple[Cluster, MetricsSo
         if config.cluster.kind == "local" and not local.path.exists():
             raise CliError(
                 f"no platform config and no local environment at {local.path}: pass --platform-config "
-                "(or set CUTOVER_PLATFORM_CONFIG), or run `cutover demo` first"
+                "(or set CUTOVER_PLATFORM_CONFIG), or name a local environment with CUTOVER_LOCAL_STATE "
+                "(the demo's: CUTOVER_LOCAL_STATE=.cutover/demo/local-env.json)"
             )
         cluster, _, metrics = build_platform(config, local)
         return cluster, metrics
