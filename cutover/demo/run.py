@@ -29,10 +29,12 @@ from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.aws.alb import AlbRouter
 from cutover.platform.local import LocalEnvironment
+from cutover.temporal.settings import TemporalSettings
 from cutover.temporal.start_options import migration_task_timeout
 from cutover.workflows.migration import MigrationWorkflow
 
 DEMO_APPROVER = "demo-approver"
+DEMO_NAMESPACE = "default"  # the dev server the demo starts has this one
 
 Echo = Callable[[str], None]
 
@@ -164,11 +166,16 @@ class DemoOptions:
     failing_check: str | None = None
 
 
-def start_worker(data_dir: Path, address: str, platform_config: Path) -> subprocess.Popen[bytes]:
-    """The worker on the demo's platform config, with dummy AWS credentials only (moto takes any)."""
+def start_worker(
+    data_dir: Path, address: str, platform_config: Path, task_queue: str
+) -> subprocess.Popen[bytes]:
+    """The worker on the demo's platform config, with dummy AWS credentials only (moto takes any), on
+    the demo's dev server: its default namespace and the task queue the migration is started on."""
     env = {
         **moto_environment(dict(os.environ)),
         "TEMPORAL_ADDRESS": address,
+        "TEMPORAL_NAMESPACE": DEMO_NAMESPACE,
+        "CUTOVER_TASK_QUEUE": task_queue,
         "CUTOVER_LOCAL_STATE": str(data_dir / "local-env.json"),
         "CUTOVER_REPORT_DIR": str(data_dir / "reports"),
         "CUTOVER_PLATFORM_CONFIG": str(platform_config),
@@ -271,17 +278,19 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
         history = BASELINE_PERIODS * plan.analysis.interval.total_seconds()
         publisher.backfill(round(history), datetime.now(UTC))
         publisher.start()
-        worker = start_worker(options.data_dir, server.address, platform_config)
+        # One task queue for the worker and the migration: CUTOVER_TASK_QUEUE if set, as elsewhere.
+        task_queue = TemporalSettings.from_env().task_queue
+        worker = start_worker(options.data_dir, server.address, platform_config, task_queue)
         workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"
         await client.start_workflow(
             MigrationWorkflow.run,
             plan,
             id=workflow_id,
-            task_queue="cutover",
+            task_queue=task_queue,
             task_timeout=migration_task_timeout(plan),
         )
-        link = f"{server.ui_url}/namespaces/default/workflows/{workflow_id}"
-        echo(f"Migration {workflow_id} started. Watch it: {link}")
+        link = f"{server.ui_url}/namespaces/{DEMO_NAMESPACE}/workflows/{workflow_id}"
+        echo(f"Migration {workflow_id} started on task queue {task_queue}. Watch it: {link}")
         if not options.auto_approve:
             echo("Gates wait for you. In another shell (same folder):")
             echo("  . .venv/bin/activate")

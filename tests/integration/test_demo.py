@@ -28,7 +28,12 @@ COMPARISON_FAILED = re.compile(
 CHECK_LINE = re.compile(r" check +cutover +check (\S+) at (.+?)(?: \(\d+ looks\))?: (pass|fail|error) \(")
 
 
-def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+def run_demo(tmp_path: Path, *flags: str, task_queue: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The demo, unattended; task_queue: an operator's CUTOVER_TASK_QUEUE in its environment."""
+    environment = dict(os.environ)
+    environment.pop("CUTOVER_TASK_QUEUE", None)
+    if task_queue is not None:
+        environment["CUTOVER_TASK_QUEUE"] = task_queue
     return subprocess.run(
         [
             sys.executable,
@@ -47,6 +52,7 @@ def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=300,
+        env=environment,
     )
 
 
@@ -76,8 +82,11 @@ def assert_went_through_moto(tmp_path: Path, output: str) -> None:
 
 
 def test_demo_auto_approve_runs_to_the_end(tmp_path: Path) -> None:
-    result = run_demo(tmp_path)
+    """With CUTOVER_TASK_QUEUE exported (the worker once listened there, the migration went to
+    `cutover`): one queue for both."""
+    result = run_demo(tmp_path, task_queue="team-queue")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "started on task queue team-queue" in result.stdout
     assert "outcome: succeeded" in result.stdout
     for phase in ("preparation", "non-exposed-migration", "parallel-operation", "validation", "full-cutover"):
         assert f"entered {phase}" in result.stdout
