@@ -4,9 +4,18 @@ import asyncio
 from pathlib import Path
 
 import click
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import FailureError
+from temporalio.service import RPCError
 
-from cutover.cli.context import client_for, query_status, run_async, settings_from, temporal_options
+from cutover.cli.context import (
+    client_for,
+    migration_handle,
+    query_status,
+    run_async,
+    settings_from,
+    temporal_options,
+)
 from cutover.cli.errors import CliError, MigrationNotFound
 from cutover.cli.platform_access import configured_report_store, from_store, platform_config_option
 from cutover.cli.timeline_pages import PAGE_SIZE, json_lines, more_line, page_lines
@@ -142,6 +151,10 @@ async def status(
     if start is not None or limit is not None:
         raise CliError("--from/--limit: only with --timeline")
     client = await client_for(settings_from(address, namespace, None))
+    ended = await ended_badly(client, workflow_id)
+    if ended is not None:
+        click.echo(f"migration {workflow_id} {ended}")
+        raise click.exceptions.Exit(1)
     current = await query_status(client, workflow_id)
     if as_json:
         click.echo(current.model_dump_json(indent=2))
@@ -163,6 +176,34 @@ async def status(
             raise click.exceptions.Exit(0 if current.outcome == Outcome.SUCCEEDED else 1)
         await asyncio.sleep(interval)
         current = await query_status(client, workflow_id)
+
+
+BADLY_ENDED = (
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.CANCELED,
+    WorkflowExecutionStatus.TIMED_OUT,
+)
+
+
+async def ended_badly(client: Client, workflow_id: str) -> str | None:
+    """How its workflow ended when it did not end as a migration does (an invalid plan started from
+    the UI fails; a human may terminate it): 'failed: why'; None while it runs or once it completed
+    (its status then says how: succeeded or rolled back)."""
+    handle = migration_handle(client, workflow_id)
+    try:
+        described = await handle.describe()
+    except RPCError:
+        return None  # the status query says what is wrong, as it always has
+    if described.status not in BADLY_ENDED:
+        return None
+    how = described.status.name.lower().replace("_", " ")
+    try:
+        await handle.result(follow_runs=False)
+    except WorkflowFailureError as error:
+        cause = error.cause
+        return f"{how}: {cause.message if isinstance(cause, FailureError) else error}"
+    return how
 
 
 async def print_timeline(

@@ -71,7 +71,7 @@ def test_unknown_environment_names_the_option(runner: CliRunner, tmp_path: Path)
 def test_without_any_environment_says_what_to_do(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["discover", "--env", BLUE, "--namespace", "shop"])
     assert result.exit_code == 2
-    assert "--platform-config" in result.output and "cutover demo" in result.output
+    assert "--platform-config" in result.output and "CUTOVER_LOCAL_STATE" in result.output
 
 
 def test_bad_platform_config_is_refused(runner: CliRunner, tmp_path: Path) -> None:

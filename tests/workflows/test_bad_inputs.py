@@ -4,12 +4,14 @@ Signals are sent the way the Web UI and the raw `temporal` CLI send them: throug
 SDK's default converter, or as raw payloads with whatever encoding the sender chose.
 """
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
@@ -18,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from cutover.activities.migration_activities import MigrationActivities
+from cutover.cli.main import cli
 from cutover.demo.seed import seed
 from cutover.models import MESSAGE_MAX, SENDER_MAX, TIMELINE_LIMIT, Control, EventKind, Outcome
 from cutover.platform.local import State
@@ -210,3 +213,28 @@ async def test_a_plan_the_cli_would_refuse_ends_the_ui_start_at_once(
     message, before, after = await start_from_ui(time_skipping_env, tmp_path, *inputs)
     assert phrase in message, message
     assert after == before, "an invalid plan changed the environment"
+
+
+async def test_status_of_a_migration_that_failed_says_so(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """An invalid plan started from the UI ends the workflow failed: `cutover status` says so, with
+    why, and exits 1 (it said "phase: pending, outcome: running" and exited 0)."""
+    local = seed(tmp_path / "local-env.json")
+    queue = f"ui-{uuid.uuid4()}"
+    reports = tmp_path / "reports"
+    activities = MigrationActivities(local, local, local, reports, LocalReportStore(reports))
+    async with build_worker(time_skipping_env.client, queue, activities):
+        handle = await ui_client(time_skipping_env).start_workflow(
+            "MigrationWorkflow",
+            {**PLAN_JSON, "name": "Not A Name"},
+            id=f"ui-{uuid.uuid4()}",
+            task_queue=queue,
+        )
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+    address = time_skipping_env.client.service_client.config.target_host
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["status", handle.id, "--address", address])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"migration {handle.id} failed: the plan is invalid"), result.output
+    assert "name: String should match pattern" in result.output
