@@ -203,9 +203,7 @@ class Gates(Notifying):
             rejected = self._rejected
             line = f"gate {name} ({self._verification(rejected.sender)}): {rejected.comment}"
             self._event(EventKind.REJECTED, line, rejected.sender)
-            raise MigrationStopped(
-                f"gate {name} rejected by {self._rejected.sender}: {self._rejected.comment}"
-            )
+            raise MigrationStopped(f"gate {name} rejected by {rejected.sender}: {rejected.comment}")
         assert self._decision is not None
         approved = self._decision
         line = f"gate {name} ({self._verification(approved.sender)}): {approved.comment}"

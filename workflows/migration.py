@@ -101,7 +101,7 @@ class MigrationWorkflow(DecisionUpdates):
         self._details_stale = False
         self._signed_by = {}
         self._sending = set()
-        self._refusal_told = None
+        self._inputs_told = {}
         self._thawed = False
 
     def _read_carry(self, inputs: Sequence[object]) -> MigrationCarry | None:

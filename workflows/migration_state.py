@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         WeightChange,
         Workload,
     )
+    from cutover.notify.events import NotificationKind
     from cutover.plan.model import Plan, RetireMode
     from cutover.workflows.analysis_group import AnalysisGroupWorkflow, GroupReport
     from cutover.workflows.calls import Stop, call_unless, until_stopped
@@ -78,7 +79,7 @@ class MigrationState:
     _details_stale: bool  # the UI's details lag the status until the end of this workflow task
     _signed_by: dict[str, str]  # at the open gate: who decided with a verified signature -> the key
     _sending: set["asyncio.Task[None]"]  # notifications in flight (cutover.workflows.notifying)
-    _refusal_told: datetime | None  # when a decision-refused notification last went out
+    _inputs_told: dict[NotificationKind, datetime]  # when each input kind was last told (notifying)
     _thawed: bool  # freeze_lifted arrived: look at the freeze again now
 
     @property

@@ -3,8 +3,8 @@
 Each is one activity (NotifyActivities.notify) started without waiting, keyed by the workflow id and
 the migration's count of notifications, so a retry, a replay or a new worker never posts it twice.
 A destination that keeps failing costs a timeline line, never a step: the run only waits for the
-notifications in flight before it ends or hands over to the next run. Refusals, which a burst of bad
-input can repeat thousands of times, are told at most once a minute.
+notifications in flight before it ends or hands over to the next run. Refusals, pauses and resumes,
+which a burst of input can repeat thousands of times, are told at most once a minute each.
 """
 
 import asyncio
@@ -23,7 +23,12 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.migration_state import SYSTEM
     from cutover.workflows.options import NOTIFY
 
-REFUSALS_TOLD_EVERY = timedelta(minutes=1)
+# What people send can come in bursts of thousands (a script, a storm): each such kind is told at
+# most once a minute, so a burst costs a few activities, not one per input.
+INPUT_KINDS = frozenset(
+    {NotificationKind.DECISION_REFUSED, NotificationKind.PAUSED, NotificationKind.RESUMED}
+)
+INPUTS_TOLD_EVERY = timedelta(minutes=1)
 
 
 class Notifying(Journal):
@@ -51,12 +56,12 @@ class Notifying(Journal):
         task.add_done_callback(self._sending.discard)
 
     def _hushed(self, kind: NotificationKind) -> bool:
-        if kind != NotificationKind.DECISION_REFUSED:
+        if kind not in INPUT_KINDS:
             return False
-        now = workflow.now()
-        if self._refusal_told is not None and now - self._refusal_told < REFUSALS_TOLD_EVERY:
+        now, told = workflow.now(), self._inputs_told.get(kind)
+        if told is not None and now - told < INPUTS_TOLD_EVERY:
             return True
-        self._refusal_told = now
+        self._inputs_told[kind] = now
         return False
 
     async def _send(self, request: NotifyRequest) -> None:

@@ -109,9 +109,12 @@ async def running_migration(client: Client, workflow_id: str) -> MigrationHandle
     return handle
 
 
-async def query_status(client: Client, workflow_id: str) -> MigrationStatus:
-    """The migration's status, with the latest look per service from its analysis groups."""
+async def query_status(client: Client, workflow_id: str, with_looks: bool = True) -> MigrationStatus:
+    """The migration's status, with the latest look per service from its analysis groups (unless
+    with_looks is False: one query, for a caller that reads only the migration's own state)."""
     status = await _answer(workflow_id, migration_handle(client, workflow_id).query(MigrationWorkflow.status))
+    if not with_looks:
+        return status
     looks = await asyncio.gather(*(_watching(client, group) for group in status.analysis_groups))
     status.watching = [look for group in looks for look in group]
     return status

@@ -13,17 +13,18 @@ from cutover.cli.errors import CliError
 from cutover.models import GateDecision
 from cutover.signatures.claim import DecisionClaim
 from cutover.signatures.ssh_sign import SigningError, sign_claim
+from cutover.workflows.decisions import Verb
 
 SIGNATURE_VALIDITY = timedelta(minutes=15)  # long enough for a slow terminal, short against replay
 
 
 async def gate_asks_signature(client: Client, workflow_id: str) -> bool:
-    open_gate = (await query_status(client, workflow_id)).open_gate
+    open_gate = (await query_status(client, workflow_id, with_looks=False)).open_gate
     return open_gate is not None and open_gate.verify == "signature"
 
 
 async def signed(
-    client: Client, workflow_id: str, decision: GateDecision, verb: str, key: str | None
+    client: Client, workflow_id: str, decision: GateDecision, verb: Verb, key: str | None
 ) -> GateDecision:
     """The decision with its claim and signature; a key that cannot sign is one line naming --sign-with."""
     description = await migration_handle(client, workflow_id).describe()
@@ -32,7 +33,7 @@ async def signed(
         migration=workflow_id,
         run=first_run or "",
         gate=decision.gate,
-        decision="approve" if verb == "approve" else "reject",
+        decision=verb,
         signer=decision.sender,
         expires=datetime.now(UTC) + SIGNATURE_VALIDITY,
     )
