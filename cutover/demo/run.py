@@ -164,6 +164,7 @@ class DemoOptions:
     auto_approve: bool
     failures: dict[str, object]
     failing_check: str | None = None
+    keep_servers: bool = False  # after the migration, until Ctrl-C: the UI, status and review stay readable
 
 
 def start_worker(
@@ -243,7 +244,11 @@ def echo_alb_weights(router: AlbRouter, echo: Echo) -> None:
         echo(f"ALB weights read back from moto: {key} blue {100 - green} / green {green}")
 
 
-async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
+async def run_demo(
+    options: DemoOptions, echo: Echo, on_done: Callable[[MigrationStatus], None]
+) -> MigrationStatus:
+    """Run the demo; on_done hears the outcome as the migration ends, before any time the servers
+    are kept up for (options.keep_servers)."""
     server: DevServer | None = None
     moto: MotoServer | None = None
     worker: subprocess.Popen[bytes] | None = None
@@ -301,6 +306,9 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
             echo("Ctrl-C stops the servers and the worker.")
         status = await follow(client, workflow_id, options.auto_approve, echo)
         echo_alb_weights(router, echo)
+        on_done(status)
+        if options.keep_servers:
+            await keep_serving(server.address, link, workflow_id, options.data_dir, echo)
         return status
     finally:
         if publisher is not None:
@@ -316,6 +324,17 @@ async def run_demo(options: DemoOptions, echo: Echo) -> MigrationStatus:
             await shop.stop()
         if receiver is not None:
             await receiver.stop()
+
+
+async def keep_serving(address: str, link: str, workflow_id: str, data_dir: Path, echo: Echo) -> None:
+    """Keep every server up until Ctrl-C, so the printed link and a second shell's commands work."""
+    echo(f"The servers stay up until Ctrl-C. The migration in the Web UI: {link}")
+    echo("In another shell (same folder, . .venv/bin/activate):")
+    echo(f"  TEMPORAL_ADDRESS={address} cutover status {workflow_id}")
+    echo(
+        f"  TEMPORAL_ADDRESS={address} CUTOVER_REPORT_DIR={data_dir / 'reports'} cutover report {workflow_id}"
+    )
+    await asyncio.Event().wait()
 
 
 def exit_code(status: MigrationStatus) -> int:

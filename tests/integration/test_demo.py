@@ -53,6 +53,7 @@ def run_demo(tmp_path: Path, *flags: str, task_queue: str | None = None) -> subp
         text=True,
         timeout=300,
         env=environment,
+        stdin=subprocess.DEVNULL,  # not a terminal: the demo ends with its migration
     )
 
 
@@ -182,6 +183,7 @@ def test_interactive_demo_waits_for_the_printed_approve_commands(tmp_path: Path)
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         text=True,
     )
     env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
@@ -213,6 +215,7 @@ def test_terminated_demo_stops_everything_it_started(tmp_path: Path) -> None:
         [sys.executable, "-m", "cutover.cli.main", "demo", "--data-dir", str(tmp_path / "demo")]
         + ["--port", str(port), "--ui-port", str(ui_port)],
         stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         text=True,
     )
     assert demo.stdout is not None
