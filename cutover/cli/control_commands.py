@@ -17,8 +17,10 @@ from cutover.cli.context import (
     temporal_options,
 )
 from cutover.cli.errors import CliError, OperationFailed
+from cutover.cli.json_output import JsonCommand, echo_json, json_option
 from cutover.cli.plan_commands import read_plan, warn
 from cutover.cli.platform_access import configured_cluster, configured_platform, platform_config_option
+from cutover.cli.preflight import check_namespace, check_worker
 from cutover.cli.requests import payload
 from cutover.cli.signing import gate_asks_signature, signed
 from cutover.cli.traffic_at_start import traffic_at_start
@@ -69,6 +71,7 @@ async def _client_if_fits(settings: TemporalSettings, plan: Plan, fit: PlanCheck
         if problems:
             raise _refusal("the plan does not fit the clusters", problems) from None
         raise
+    await check_namespace(client)
     keys = [k for env in (plan.source.name, plan.target.name) for k in planned_workloads(plan, env)]
     held = held_lines(await lease_holders(client, keys))
     if held:
@@ -95,17 +98,17 @@ async def start_migration(
         raise CliError(f"migration {workflow_id!r} is already running") from None
 
 
-def _note_traffic(plan: Plan, fit: PlanCheck, metrics: MetricsSource) -> None:
+def _note_traffic(plan: Plan, fit: PlanCheck, metrics: MetricsSource, as_json: bool) -> None:
     """Warn about steps too short for their traffic, as the cluster check found the services
     exposed; before Temporal is asked, as it needs only the platform. Never a refusal."""
     exposed = {workload.service for workload in fit.workloads if workload.exposed}
     notes = traffic_at_start(plan, [s for s in plan.services if s.name in exposed], metrics)
     if notes.recent:
-        click.echo(notes.recent)
+        click.echo(notes.recent, err=as_json)  # with --json, stdout is the JSON alone
     warn(notes.warnings)
 
 
-@click.command("start")
+@click.command("start", cls=JsonCommand)
 @click.argument("file")
 @click.option("--id", "workflow_id", help="Workflow id [default: cutover-PLAN_NAME]")
 @click.option(
@@ -115,6 +118,12 @@ def _note_traffic(plan: Plan, fit: PlanCheck, metrics: MetricsSource) -> None:
     show_default="$CUTOVER_USER or login name",
     help="Who starts it (its memo started_by): with gates.forbid_self_approval they may not approve it",
 )
+@click.option(
+    "--require-worker",
+    is_flag=True,
+    help="Refuse to start when no worker polls the task queue (without it: a warning)",
+)
+@json_option
 @platform_config_option
 @temporal_options
 @run_async
@@ -122,6 +131,8 @@ async def start(
     file: str,
     workflow_id: str | None,
     sender: str,
+    require_worker: bool,
+    as_json: bool,
     platform_config: str | None,
     address: str | None,
     namespace: str | None,
@@ -134,10 +145,16 @@ async def start(
     cluster, metrics = configured_platform(platform_config)
     fit = _fit(plan, cluster)
     if not fit.problems:
-        _note_traffic(plan, fit, metrics)
+        _note_traffic(plan, fit, metrics, as_json)
     client = await _client_if_fits(settings, plan, fit)
+    polling = await check_worker(client, settings.task_queue, require_worker)
     migration_id = workflow_id or f"cutover-{plan.name}"
     handle = await start_migration(client, plan, migration_id, settings.task_queue, sender)
+    if as_json:
+        started = {"workflow_id": handle.id, "run_id": handle.result_run_id, "plan": plan.name}
+        where = {"namespace": client.namespace, "task_queue": settings.task_queue, "worker_polling": polling}
+        echo_json(started | where)
+        return
     click.echo(f"started migration {handle.id} (plan {plan.name}, task queue {settings.task_queue})")
     click.echo(f"follow it: cutover status {handle.id} --watch")
 
@@ -191,9 +208,10 @@ def _decision_command(verb: Verb, update: UpdateMethodMultiParam[..., Any], help
     ) -> None:
         decision = payload(GateDecision, gate=gate, sender=sender, comment=comment)
         client = await client_for(settings_from(address, namespace, None))
+        handle = await running_migration(client, workflow_id, need_worker=True)  # before the query below
         if sign_with or sign or await gate_asks_signature(client, workflow_id):
             decision = await signed(client, workflow_id, decision, verb, sign_with)
-        answer = await execute(client, workflow_id, update, decision, timeout)
+        answer = await execute(client, workflow_id, update, decision, timeout, checked=handle)
         click.echo(f"{workflow_id}: {answer} (as {decision.sender})")
 
     return command

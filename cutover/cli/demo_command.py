@@ -53,23 +53,12 @@ def demo(
     # Here, not at the top: the demo loads boto3 and moto, which no other command needs.
     from cutover.demo.run import DemoOptions, demo_plan, exit_code, print_line, run_demo
     from cutover.demo.shop_services import FAILABLE_CHECKS
+    from cutover.rehearsal.failures import UnknownName, injected
 
-    failures: dict[str, object] = {}
-    if fail_at_step is not None:
-        # at 100% no blue is left to compare with, and 2% is within the demo's 5% absolute limit
-        last = max(demo_plan().partial_steps())
-        if not 0 < fail_at_step <= last:
-            raise CliError(
-                f"--fail-at-step: {fail_at_step} is outside 1..{last} (a weight, not a step number)"
-            )
-        failures["green_error_from_weight"] = fail_at_step
-    if fail_cronjob is not None:
-        cronjobs = [s.name for s in demo_plan().services if s.workload.startswith("cronjob/")]
-        if fail_cronjob not in cronjobs:
-            raise CliError(
-                f"--fail-cronjob: {fail_cronjob!r} is not a CronJob of the demo plan: {', '.join(cronjobs)}"
-            )
-        failures["failing_cron"] = fail_cronjob
+    try:
+        failures = injected(demo_plan(), fail_at_step, fail_cronjob).failures
+    except UnknownName as error:
+        raise CliError(str(error)) from None
     if fail_check is not None and fail_check not in FAILABLE_CHECKS:
         raise CliError(f"--fail-check: {fail_check!r} is not a check of the demo plan: {FAILABLE_CHECKS}")
     keep = sys.stdin.isatty() if keep_servers is None else keep_servers

@@ -10,10 +10,15 @@ from cutover.cli.control_commands import abort, approve, pause, reject, resume, 
 from cutover.cli.demo_command import demo
 from cutover.cli.discover_command import discover
 from cutover.cli.freeze_commands import freeze, freezes, unfreeze
+from cutover.cli.list_command import list_migrations
+from cutover.cli.local_commands import local_group
 from cutover.cli.plan_commands import plan_group
+from cutover.cli.rehearse_command import rehearse
 from cutover.cli.revert_command import revert
 from cutover.cli.schedule_commands import schedule_group
+from cutover.cli.snapshot_command import snapshot
 from cutover.cli.status_commands import report, status
+from cutover.temporal.tracing import flush_traces
 
 
 @click.group()
@@ -27,6 +32,7 @@ COMMANDS = (
     discover,
     start,
     status,
+    list_migrations,
     approve,
     reject,
     pause,
@@ -40,6 +46,9 @@ COMMANDS = (
     schedule_group,
     report,
     demo,
+    local_group,
+    rehearse,
+    snapshot,
 )
 for command in COMMANDS:
     cli.add_command(command)
@@ -58,6 +67,7 @@ def main() -> None:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
+    flush_traces()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -41,7 +41,8 @@ def configured_platform(platform_config: str | None) -> tuple[Cluster, MetricsSo
             raise CliError(
                 f"no platform config and no local environment at {local.path}: pass --platform-config "
                 "(or set CUTOVER_PLATFORM_CONFIG), or name a local environment with CUTOVER_LOCAL_STATE "
-                "(the demo's: CUTOVER_LOCAL_STATE=.cutover/demo/local-env.json)"
+                "(the demo's: CUTOVER_LOCAL_STATE=.cutover/demo/local-env.json), or build one from your "
+                "plan with `cutover local init PLAN`"
             )
         cluster, _, metrics = build_platform(config, local)
         return cluster, metrics

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from cutover.cli.context import query_status
+from cutover.cli.context import DEFAULT_TIMEOUT, query_status
 from cutover.cli.errors import CliError, OperationFailed
 from cutover.models import MigrationStatus, SignalPayload
 
@@ -40,11 +40,13 @@ async def wait_for(
     timeout: float,
     what: str,
 ) -> T:
-    """Poll the status until look finds something; after timeout, one error line (exit 1)."""
+    """Poll the status until look finds something; after timeout, one error line (exit 1). A query
+    waits no longer than the time left."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        found = look(await query_status(client, workflow_id))
+        left = max(deadline - loop.time(), POLL_SECONDS)
+        found = look(await query_status(client, workflow_id, timeout=min(left, DEFAULT_TIMEOUT)))
         if found is not None:
             return found
         if loop.time() > deadline:

@@ -1,6 +1,8 @@
-"""`cutover schedule create|list|delete`: migrations started by Temporal in maintenance windows."""
+"""`cutover schedule create|list|delete|pause|unpause|trigger`: migrations started by Temporal in
+maintenance windows."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from temporalio.client import (
@@ -14,9 +16,17 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from cutover.cli.context import client_for, run_async, settings_from, temporal_options
+from cutover.cli.context import (
+    client_for,
+    default_sender,
+    not_found,
+    run_async,
+    settings_from,
+    temporal_options,
+)
 from cutover.cli.control_commands import checked_client
 from cutover.cli.errors import CliError, OperationFailed
+from cutover.cli.json_output import JsonCommand, echo_json, json_option
 from cutover.cli.plan_commands import read_plan
 from cutover.cli.platform_access import platform_config_option
 from cutover.durations import format_duration
@@ -51,7 +61,7 @@ def schedule_group() -> None:
     help="How late a missed window may still start (e.g. after a Temporal outage)",
 )
 @click.option("--note", default="", help="Shown in `schedule list` and the Temporal UI")
-@click.option("--paused", is_flag=True, help="Create it paused; unpause it in the Temporal UI")
+@click.option("--paused", is_flag=True, help="Create it paused; `cutover schedule unpause` lets it run")
 @platform_config_option
 @temporal_options
 @run_async
@@ -123,16 +133,45 @@ def format_entry(entry: ScheduleListDescription) -> list[str]:
     return lines
 
 
-@schedule_group.command("list")
+def entry_json(entry: ScheduleListDescription) -> dict[str, Any]:
+    """One scheduled migration as `schedule list --json` prints it."""
+    state = entry.schedule.state if entry.schedule else None
+    upcoming = entry.info.next_action_times[:1] if entry.info else []
+    return {
+        "id": entry.id,
+        "plan": entry.typed_search_attributes.get(MIGRATION_PLAN),
+        "paused": bool(state and state.paused),
+        "note": state.note if state and state.note else None,
+        "next_start": upcoming[0].isoformat() if upcoming else None,
+        "started": [
+            {"workflow_id": getattr(result.action, "workflow_id", None), "at": result.started_at.isoformat()}
+            for result in (entry.info.recent_actions if entry.info else [])
+        ],
+    }
+
+
+@schedule_group.command("list", cls=JsonCommand)
+@json_option
 @temporal_options
 @run_async
-async def list_schedules(address: str | None, namespace: str | None, task_queue: str | None) -> None:
+async def list_schedules(
+    as_json: bool, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
     """Every scheduled migration: its plan, when it runs next, what it started."""
     client = await client_for(settings_from(address, namespace, task_queue))
-    entries = [entry async for entry in await client.list_schedules() if _is_migration(entry)]
+    try:
+        entries = [entry async for entry in await client.list_schedules() if _is_migration(entry)]
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise not_found(client, error, f"namespace {client.namespace!r}") from None
+        raise
+    entries.sort(key=lambda e: e.id)
+    if as_json:
+        echo_json([entry_json(entry) for entry in entries])
+        return
     if not entries:
         click.echo("no scheduled migrations")
-    for entry in sorted(entries, key=lambda e: e.id):
+    for entry in entries:
         click.echo("\n".join(format_entry(entry)))
 
 
@@ -143,7 +182,7 @@ async def _migration_schedule(client: Client, schedule_id: str) -> ScheduleHandl
         description = await handle.describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise CliError(f"schedule {schedule_id!r} not found") from None
+            raise not_found(client, error, f"schedule {schedule_id!r}") from None
         raise OperationFailed(f"cannot describe schedule {schedule_id!r}: {error.message}") from None
     action = description.schedule.action
     if not isinstance(action, ScheduleActionStartWorkflow) or action.workflow != MIGRATION_WORKFLOW_TYPE:
@@ -163,3 +202,53 @@ async def delete(
     handle = await _migration_schedule(client, schedule_id)
     await handle.delete()
     click.echo(f"deleted schedule {schedule_id}; migrations it started are not affected")
+
+
+@schedule_group.command("pause")
+@click.argument("schedule_id")
+@click.option("--reason", required=True, help="Why: the schedule's note, shown in `schedule list` and the UI")
+@temporal_options
+@run_async
+async def pause(
+    schedule_id: str, reason: str, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
+    """Start no migration in the schedule's windows until it is unpaused; one running keeps running."""
+    client = await client_for(settings_from(address, namespace, task_queue))
+    handle = await _migration_schedule(client, schedule_id)
+    await handle.pause(note=reason)
+    click.echo(f"paused schedule {schedule_id}: {reason}; undo it: cutover schedule unpause {schedule_id}")
+
+
+@schedule_group.command("unpause")
+@click.argument("schedule_id")
+@click.option("--reason", default="", help="Why: the schedule's note [default: who unpaused it]")
+@temporal_options
+@run_async
+async def unpause(
+    schedule_id: str, reason: str, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
+    """Let the schedule start its migrations in its windows again."""
+    client = await client_for(settings_from(address, namespace, task_queue))
+    handle = await _migration_schedule(client, schedule_id)
+    await handle.unpause(note=reason or f"unpaused by {default_sender()}")
+    upcoming = (await handle.describe()).info.next_action_times[:1]
+    next_start = f"{upcoming[0]:%Y-%m-%d %H:%M:%S} UTC" if upcoming else "none"
+    click.echo(f"unpaused schedule {schedule_id}; next start: {next_start}")
+
+
+@schedule_group.command("trigger")
+@click.argument("schedule_id")
+@temporal_options
+@run_async
+async def trigger(
+    schedule_id: str, address: str | None, namespace: str | None, task_queue: str | None
+) -> None:
+    """Start the schedule's migration now, outside its windows (even while paused); its overlap policy
+    holds: not while a migration it started still runs."""
+    client = await client_for(settings_from(address, namespace, task_queue))
+    handle = await _migration_schedule(client, schedule_id)
+    await handle.trigger()
+    click.echo(
+        f"triggered schedule {schedule_id}: it starts migration {schedule_id}-<start time> now; "
+        "see it: cutover list --phase preparation, or cutover schedule list"
+    )

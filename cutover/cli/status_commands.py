@@ -4,21 +4,29 @@ import asyncio
 from pathlib import Path
 
 import click
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+)
 from temporalio.exceptions import FailureError
-from temporalio.service import RPCError
 
 from cutover.cli.context import (
+    DEFAULT_TIMEOUT,
     client_for,
+    describe_migration,
     migration_handle,
     query_status,
     run_async,
     settings_from,
     temporal_options,
 )
-from cutover.cli.errors import CliError, MigrationNotFound
+from cutover.cli.errors import CliError, MigrationNotFound, OperationFailed, StillRunning
+from cutover.cli.json_output import JsonCommand
 from cutover.cli.platform_access import configured_report_store, from_store, platform_config_option
 from cutover.cli.timeline_pages import PAGE_SIZE, json_lines, more_line, page_lines
+from cutover.cli.workers import require_worker
 from cutover.journal import full_timeline, journal_of_groups, stored_pages, timeline_gaps
 from cutover.models import TIMELINE_HEAD, AnalysisResult, JournalPage, MigrationStatus, Outcome, Phase
 from cutover.platform.interfaces import ReportStore
@@ -102,7 +110,7 @@ def _sparkline_line(a: AnalysisResult) -> list[str]:
     return [f"          green {lines.green}  blue {lines.blue}  ({scale})"]
 
 
-@click.command("status")
+@click.command("status", cls=JsonCommand)
 @click.argument("workflow_id")
 @click.option(
     "--json",
@@ -113,6 +121,13 @@ def _sparkline_line(a: AnalysisResult) -> list[str]:
 )
 @click.option("--watch", is_flag=True, help="Follow the migration live until it ends")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls with --watch")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help=f"Seconds to wait for the migration's answer [default {DEFAULT_TIMEOUT:g}]; with --watch, to "
+    "follow it: if it has not finished by then, one line and exit 4 [default: until it ends]",
+)
 @click.option(
     "--timeline",
     is_flag=True,
@@ -133,6 +148,7 @@ async def status(
     as_json: bool,
     watch: bool,
     interval: float,
+    timeout: float | None,
     timeline: bool,
     start: int | None,
     limit: int | None,
@@ -151,19 +167,41 @@ async def status(
     if start is not None or limit is not None:
         raise CliError("--from/--limit: only with --timeline")
     client = await client_for(settings_from(address, namespace, None))
-    ended = await ended_badly(client, workflow_id)
+    described = await describe_migration(client, workflow_id)
+    ended = await ended_badly(client, workflow_id, described)
     if ended is not None:
+        if as_json:
+            raise OperationFailed(f"migration {workflow_id} {ended}")
         click.echo(f"migration {workflow_id} {ended}")
         raise click.exceptions.Exit(1)
-    current = await query_status(client, workflow_id)
-    if as_json:
-        click.echo(current.model_dump_json(indent=2))
-        return
+    await require_worker(client, described.task_queue, f"migration {workflow_id}")
     if not watch:
-        click.echo(format_status(workflow_id, current))
+        current = await query_status(client, workflow_id, timeout=timeout)
+        click.echo(current.model_dump_json(indent=2) if as_json else format_status(workflow_id, current))
         return
+    if as_json:
+        raise CliError("--json/--watch: one at a time", field="--watch")
+    await watch_status(client, workflow_id, interval, timeout)
+
+
+async def watch_status(client: Client, workflow_id: str, interval: float, timeout: float | None) -> None:
+    """Print new events and steps until the migration ends: exit 0 if it succeeded, 1 if not; with
+    a timeout, exit 4 once it runs out with the migration still going."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
     seen, last_step = 0, ""
     while True:
+        left = None if deadline is None else deadline - loop.time()
+        if left is not None and left <= 0:
+            raise _still_running(workflow_id, timeout, last_step)
+        try:
+            current = await query_status(
+                client, workflow_id, timeout=min(left or DEFAULT_TIMEOUT, DEFAULT_TIMEOUT)
+            )
+        except OperationFailed:
+            if deadline is not None and loop.time() >= deadline:
+                raise _still_running(workflow_id, timeout, last_step) from None
+            raise
         for event in current.events_since(seen):
             click.echo(event.line())
         seen = current.events_recorded
@@ -174,8 +212,14 @@ async def status(
             click.echo(f"finished: {current.outcome.value} {current.outcome_reason}")
             # A script waiting on the migration learns the outcome from the exit code.
             raise click.exceptions.Exit(0 if current.outcome == Outcome.SUCCEEDED else 1)
-        await asyncio.sleep(interval)
-        current = await query_status(client, workflow_id)
+        await asyncio.sleep(interval if deadline is None else max(0.0, min(interval, deadline - loop.time())))
+
+
+def _still_running(workflow_id: str, timeout: float | None, step: str) -> StillRunning:
+    return StillRunning(
+        f"stopped watching after {timeout:g}s: migration {workflow_id} has not finished "
+        f"(now: {step or 'not known'}); `cutover status {workflow_id}` shows where it is"
+    )
 
 
 BADLY_ENDED = (
@@ -186,15 +230,13 @@ BADLY_ENDED = (
 )
 
 
-async def ended_badly(client: Client, workflow_id: str) -> str | None:
+async def ended_badly(
+    client: Client, workflow_id: str, described: WorkflowExecutionDescription
+) -> str | None:
     """How its workflow ended when it did not end as a migration does (an invalid plan started from
     the UI fails; a human may terminate it): 'failed: why'; None while it runs or once it completed
     (its status then says how: succeeded or rolled back)."""
     handle = migration_handle(client, workflow_id)
-    try:
-        described = await handle.describe()
-    except RPCError:
-        return None  # the status query says what is wrong, as it always has
     if described.status not in BADLY_ENDED:
         return None
     how = described.status.name.lower().replace("_", " ")

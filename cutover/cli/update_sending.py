@@ -6,14 +6,16 @@ picks the exit code: a gate that is unknown or not open, or bad input, is the ca
 """
 
 import asyncio
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.workflow import UpdateMethodMultiParam
 
-from cutover.cli.context import running_migration
+from cutover.cli.context import MigrationHandle, describe_migration, running_migration
 from cutover.cli.errors import CliError, OperationFailed, RefusedByMigration
+from cutover.cli.workers import unanswered
 from cutover.models import SignalPayload
 
 P = TypeVar("P", bound=SignalPayload)
@@ -33,12 +35,16 @@ async def execute(
     update: UpdateMethodMultiParam[..., Any],
     sent: P,
     timeout: float,
+    checked: MigrationHandle | None = None,
 ) -> str:
-    """The migration's answer to the update; a refusal raises with its reason (exit 2 or 3)."""
-    handle = await running_migration(client, workflow_id)
+    """The migration's answer to the update; a refusal raises with its reason (exit 2 or 3). With no
+    worker polling its task queue it is refused at once (unless checked, the handle of a caller that
+    has just asked); an answer later than timeout is an error."""
+    handle = checked or await running_migration(client, workflow_id, need_worker=True)
+    wait = timedelta(seconds=timeout)
     try:
         answer = await asyncio.wait_for(
-            handle.execute_update(update, args=[sent], id=sent.request_id), timeout
+            handle.execute_update(update, args=[sent], id=sent.request_id, rpc_timeout=wait), timeout
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
@@ -52,9 +58,7 @@ async def execute(
         if kind in REFUSED_BY_THE_MIGRATION:
             raise RefusedByMigration(f"{workflow_id} refused it: {reason}") from None
         raise CliError(reason) from None
-    except TimeoutError:
-        raise OperationFailed(
-            f"{workflow_id} has not answered within {timeout:g}s; is a worker running? "
-            f"`cutover status {workflow_id}` shows where it is"
-        ) from None
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        task_queue = (await describe_migration(client, workflow_id)).task_queue
+        raise await unanswered(client, workflow_id, task_queue, timeout) from None
     return str(answer)

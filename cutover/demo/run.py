@@ -29,7 +29,7 @@ from cutover.models import GateDecision, MigrationStatus, Outcome, Phase
 from cutover.plan.model import Plan, parse_plan
 from cutover.platform.aws.alb import AlbRouter
 from cutover.platform.local import LocalEnvironment
-from cutover.temporal.settings import TemporalSettings
+from cutover.temporal.settings import task_queue_from_env
 from cutover.temporal.start_options import migration_task_timeout
 from cutover.workflows.migration import MigrationWorkflow
 
@@ -171,9 +171,15 @@ def start_worker(
     data_dir: Path, address: str, platform_config: Path, task_queue: str
 ) -> subprocess.Popen[bytes]:
     """The worker on the demo's platform config, with dummy AWS credentials only (moto takes any), on
-    the demo's dev server: its default namespace and the task queue the migration is started on."""
+    the demo's dev server: its default namespace and the task queue the migration is started on, through
+    a profile of its own."""
+    profile = data_dir / "temporal.toml"
+    profile.write_text(f'[profile.default]\naddress = "{address}"\nnamespace = "{DEMO_NAMESPACE}"\n')
+    # None of the operator's Temporal settings (a Cloud or mTLS profile would try TLS on the dev server)
+    own = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env = {
-        **moto_environment(dict(os.environ)),
+        **moto_environment(own),
+        "TEMPORAL_CONFIG_FILE": str(profile),
         "TEMPORAL_ADDRESS": address,
         "TEMPORAL_NAMESPACE": DEMO_NAMESPACE,
         "CUTOVER_TASK_QUEUE": task_queue,
@@ -284,7 +290,7 @@ async def run_demo(
         publisher.backfill(round(history), datetime.now(UTC))
         publisher.start()
         # One task queue for the worker and the migration: CUTOVER_TASK_QUEUE if set, as elsewhere.
-        task_queue = TemporalSettings.from_env().task_queue
+        task_queue = task_queue_from_env()
         worker = start_worker(options.data_dir, server.address, platform_config, task_queue)
         workflow_id = f"cutover-demo-{uuid.uuid4().hex[:8]}"
         await client.start_workflow(

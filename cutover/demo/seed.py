@@ -1,10 +1,11 @@
-"""A ready-made local environment: blue with a shop's workloads, green empty but for its configuration."""
+"""A ready-made local environment: blue with a shop's workloads, green empty but for its configuration.
+The file's format (version 1) is cutover.platform.local_state's."""
 
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cutover.platform.local import LocalEnvironment, State, empty_state, record_cron_snapshot
+from cutover.platform.local_state import digest
 
 BLUE = "eks"
 GREEN = "eks-fargate"
@@ -13,18 +14,12 @@ SHOP = {"app.kubernetes.io/part-of": "shop"}
 BILLING = {"app.kubernetes.io/part-of": "billing"}
 
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def demo_configuration() -> dict[str, object]:
     """ConfigMaps and Secrets the platform team provisioned in both clusters (values as digests)."""
     return {
-        "shop/configmap/shop-settings": {
-            "data": {"CURRENCY": _digest("EUR"), "REGION": _digest("eu-west-1")}
-        },
-        "shop/secret/payments-api": {"data": {"API_KEY": _digest("demo-only-not-a-secret")}},
-        "billing/secret/ledger-db": {"data": {"URL": _digest("postgres://ledger.internal/ledger")}},
+        "shop/configmap/shop-settings": {"data": {"CURRENCY": digest("EUR"), "REGION": digest("eu-west-1")}},
+        "shop/secret/payments-api": {"data": {"API_KEY": digest("demo-only-not-a-secret")}},
+        "billing/secret/ledger-db": {"data": {"URL": digest("postgres://ledger.internal/ledger")}},
     }
 
 

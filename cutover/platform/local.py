@@ -10,6 +10,7 @@ the Job carries, its own, its template's CronJob's, its manifest's or a label's 
 Check Jobs live under `jobs` and run the moment they start.
 CronJobs with a `schedule` run it (cutover.platform.local_schedules).
 UAT routes (a header or cookie match per service) live under `uat_routes`; router_down fails them too.
+The file's format is cutover.platform.local_state's: checked whenever another hand or process wrote it.
 """
 
 import fcntl
@@ -29,7 +30,10 @@ from cutover.analysis.counts import Baseline, LatencyThresholds, Side
 from cutover.models import CronSchedule, ServiceRef, WeightChange, Workload, WorkloadKind
 from cutover.plan.uat import UatMatch, UatRoute
 from cutover.platform import local_schedules
+from cutover.platform.errors import PermanentError
 from cutover.platform.interfaces import JobState
+from cutover.platform.local_state import LocalStateError, checked
+from cutover.platform.local_state import empty_state as empty_state  # where tests and the demo find it
 
 State = dict[str, Any]
 
@@ -45,20 +49,18 @@ def _key(namespace: str, kind: str, name: str) -> str:
     return f"{namespace}/{kind}/{name}"
 
 
-def empty_state(blue: str, green: str) -> State:
-    return {
-        "label": "LOCAL SIMULATION - not a real cluster",
-        "blue": blue,
-        "clusters": {blue: {}, green: {}},
-        "routes": {},
-        "uat_routes": {},
-        "failures": {},
-        "cron_history": [],
-        "cron_enabled": {},
-        "cron_runs": [],
-        "operations": [],
-        "jobs": {},
-    }
+FileVersion = tuple[int, int, int]
+
+
+class InvalidLocalState(PermanentError):
+    """The state file is not a usable local environment: a person must mend it, retrying cannot."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "local.InvalidState")
+
+
+def _version(stat: os.stat_result) -> FileVersion:
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 class LocalEnvironment:
@@ -66,7 +68,8 @@ class LocalEnvironment:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._parsed: tuple[tuple[int, int, int], State] | None = None
+        self._parsed: tuple[FileVersion, State] | None = None
+        self._trusted: FileVersion | None = None  # the file as this object last wrote or checked it
 
     # --- storage -------------------------------------------------------------------------
     @contextmanager
@@ -81,24 +84,41 @@ class LocalEnvironment:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def read(self) -> State:
-        if not self.path.exists():
-            raise FileNotFoundError(f"local environment state {self.path} does not exist")
-        state: State = json.loads(self.path.read_text())
+        """The state; checked (cutover.platform.local_state) unless it is what this object wrote or
+        checked last, so a bad file is one clear error, and a large one is not checked at every read."""
+        try:
+            with open(self.path, "rb") as file:
+                version = _version(os.fstat(file.fileno()))
+                text = file.read()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"local environment state {self.path} does not exist") from None
+        try:
+            state: State = json.loads(text)
+        except ValueError as error:
+            raise InvalidLocalState(f"{self.path}: not JSON ({error})") from None
+        if version != self._trusted:
+            try:
+                state = checked(state, self.path)
+            except LocalStateError as error:
+                raise InvalidLocalState(str(error)) from None
+            self._trusted = version
         return state
 
     def _peek(self) -> State:
         """The state for reading only (never to change): parsed once per version of the file, so the
         analysis's many reads of a large environment cost a stat each, not a parse."""
-        stat = self.path.stat()
-        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        version = _version(self.path.stat())
         if self._parsed is None or self._parsed[0] != version:
             self._parsed = (version, self.read())
         return self._parsed[1]
 
     def write(self, state: State) -> None:
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, sort_keys=True))  # compact: C-encoded, many times faster
+        with open(tmp, "w") as file:
+            file.write(json.dumps(state, sort_keys=True))  # compact: C-encoded, many times faster
+            written = _version(os.fstat(file.fileno()))
         os.replace(tmp, self.path)
+        self._trusted = written
 
     def update(self, change: Callable[[State], Any]) -> Any:
         with self.locked():
@@ -114,6 +134,11 @@ class LocalEnvironment:
         return state
 
     def create(self, state: State) -> None:
+        """Write a new state, checked first: a bad one is refused before anything reads it."""
+        try:
+            state = checked(state, self.path)
+        except LocalStateError as error:
+            raise InvalidLocalState(str(error)) from None
         with self.locked():
             self.write(state)
 
@@ -546,9 +571,6 @@ def record_cron_snapshot(state: State) -> None:
     thousand CronJobs' full snapshots at every hand-over would make the file grow quadratically."""
     crons = {k for c in state["clusters"].values() for k in c if "/cronjob/" in k}
     now = {k: _enabled_in(state, k) for k in sorted(crons)}
-    if "cron_enabled" not in state:  # a state file from before changes were recorded alone
-        snapshots = cron_snapshots(state)
-        state["cron_enabled"] = snapshots[-1] if snapshots else {}
     changed = {k: envs for k, envs in now.items() if state["cron_enabled"].get(k) != envs}
     if changed:
         state["cron_history"].append(changed)

@@ -5,10 +5,11 @@ from temporalio.runtime import Runtime
 
 from cutover.temporal.payloads import DATA_CONVERTER
 from cutover.temporal.settings import TemporalSettings
+from cutover.temporal.tracing import tracing_interceptors
 
 
 class TemporalUnreachable(Exception):
-    pass
+    """Nobody answered, or the answer was not Temporal's (TLS refused, wrong certificate): one line."""
 
 
 async def connect(settings: TemporalSettings, runtime: Runtime | None = None) -> Client:
@@ -18,8 +19,10 @@ async def connect(settings: TemporalSettings, runtime: Runtime | None = None) ->
             namespace=settings.namespace,
             api_key=settings.api_key,
             tls=settings.tls or bool(settings.api_key),
+            rpc_metadata=settings.rpc_metadata,
             data_converter=DATA_CONVERTER,
             runtime=runtime,
+            interceptors=tracing_interceptors(),  # none unless an OTLP endpoint is configured
         )
     except RuntimeError as error:
         raise TemporalUnreachable(

@@ -26,6 +26,7 @@ def test_the_hint_names_the_local_environment_and_following_it_works(tmp_path: P
     refused = cutover(tmp_path, "discover", "--env", BLUE, "--namespace", "shop")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "CUTOVER_LOCAL_STATE=.cutover/demo/local-env.json" in refused.stderr
+    assert "`cutover local init PLAN`" in refused.stderr
     demo_state = tmp_path / ".cutover" / "demo" / "local-env.json"
     demo_state.parent.mkdir(parents=True)
     seed(demo_state)

@@ -274,7 +274,7 @@ def test_an_unknown_fail_cronjob_is_refused_with_the_option(tmp_path: Path) -> N
     result = run_demo(tmp_path, "--fail-cronjob", "nightly-invoice")
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.strip().splitlines() == [
-        "error: --fail-cronjob: 'nightly-invoice' is not a CronJob of the demo plan: "
-        "nightly-invoices, ledger-export"
+        "error: --fail-cronjob: 'nightly-invoice' is not a CronJob of the plan (known: "
+        "nightly-invoices, ledger-export)"
     ]
     assert not (tmp_path / "demo").exists()
