@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.plan.history_budget import LOOKS_PER_RUN
     from cutover.plan.model import InconclusiveAction
     from cutover.workflows.calls import call
+    from cutover.workflows.metrics import record_looks
     from cutover.workflows.options import FORWARD, JOURNAL
     from cutover.workflows.watching import counted, evidence, failure
 
@@ -204,6 +205,7 @@ class AnalysisGroupWorkflow:
             self._carry.series[each.service] = self._carry.series[each.service].add(counted(look))
             looks.append(look)
         self._watching = [evidence(look, order.weight, self._carry.series[look.service]) for look in looks]
+        record_looks(request.migration_id, looks)
         return looks
 
     async def _report(self, verdict: Verdict, why: str = "") -> None:

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.handler_help import CALLBACK_EXAMPLE
     from cutover.workflows.migration_state import MigrationStopped, fmt, innermost_reason, names
     from cutover.workflows.options import CHILD_TASK_TIMEOUT, checking
+    from cutover.workflows.summaries import checks_summary
 
 Watcher = workflow.ChildWorkflowHandle[ContinuousChecksWorkflow, ContinuousOutcome]
 UAT_GATE = "uat"
@@ -83,6 +84,7 @@ class Checks(Freezing):
             request,
             id=f"{migration}/checks-{step}",
             task_timeout=CHILD_TASK_TIMEOUT,
+            static_summary=checks_summary(migration, [c.name for c in checks], stage, weight),
         )
 
     async def _continuous_stopped(self, watcher: Watcher, where: str) -> None:

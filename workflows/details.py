@@ -2,13 +2,19 @@
 evidence (the latest look while a bake runs, the last decision per service), what it refused."""
 
 from cutover.markdown import inline
-from cutover.models import AnalysisResult, MigrationStatus, OpenGate, Outcome
+from cutover.models import AnalysisResult, MigrationStatus, OpenGate, Outcome, Phase
 from cutover.report import check_text, evidence_text, latency_text, limits_text, side_text, verdict_text
 
 
 def current_details(s: MigrationStatus) -> str:
-    """Markdown; every free text (names, reasons, comments) escaped so it cannot break the layout."""
-    lines = [f"**{inline(s.plan_name)}** — phase **{s.phase.value}**", "", f"Step: {inline(s.step)}"]
+    """Markdown; every free text (names, reasons, comments) escaped so it cannot break the layout.
+    A rollback comes first: the close status of a rolled-back migration is Completed, as a success's."""
+    lines = [
+        *_rollback(s),
+        f"**{inline(s.plan_name)}** — phase **{s.phase.value}**",
+        "",
+        f"Step: {inline(s.step)}",
+    ]
     if s.open_gate:
         lines.append(
             f"**Waiting for approval** of gate `{s.open_gate.name}` by "
@@ -46,6 +52,16 @@ def current_details(s: MigrationStatus) -> str:
         lines.append("Refused lately:")
         lines += [f"- {e.time:%H:%M:%S} {inline(e.actor)}: {inline(e.message)}" for e in s.refusals]
     return "\n\n".join(lines)
+
+
+def _rollback(s: MigrationStatus) -> list[str]:
+    """The first line of a migration that is rolling back or has rolled back, with why."""
+    why = inline(s.outcome_reason) or "no reason recorded"
+    if s.outcome == Outcome.ROLLED_BACK:
+        return [f"**ROLLED BACK: {why}** — not a success; blue serves what it served before"]
+    if s.phase == Phase.ROLLING_BACK:
+        return [f"**ROLLING BACK: {why}**"]
+    return []
 
 
 def _quorum(gate: OpenGate) -> str:

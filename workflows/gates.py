@@ -82,6 +82,7 @@ class Gates(Notifying):
         gate = self._status.open_gate
         assert gate is not None, "an accepted approval names the open gate"
         gate.approved_by.append(decision.sender)
+        self._metrics.decision(gate.name, "approve", self._status.gates)
         if len(gate.approved_by) >= gate.needed:
             self._decision = decision
             return f"approval of gate {decision.gate} recorded"
@@ -95,6 +96,7 @@ class Gates(Notifying):
 
     def _rejection(self, decision: GateDecision) -> str:
         self._rejected = decision
+        self._metrics.decision(decision.gate, "reject", self._status.gates)
         then = "blue stays as hot standby" if decision.gate == DECOMMISSION_GATE else "rolling back"
         return f"rejection of gate {decision.gate} recorded: {then}"
 
@@ -134,6 +136,7 @@ class Gates(Notifying):
             )
         if reason is None:
             return True
+        self._metrics.decision(decision.gate, "refused", self._status.gates)
         self._event(EventKind.REFUSED, reason, decision.sender)
         self._notify(
             NotificationKind.DECISION_REFUSED, reason, decision.sender, gate=decision.gate, verified=False
@@ -186,7 +189,7 @@ class Gates(Notifying):
         if not decided and gates.on_timeout == TimeoutAction.ROLLBACK:
             self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; plan says roll back")
             self._notify(NotificationKind.GATE_TIMED_OUT, f"gate {name} timed out; rolling back", gate=name)
-            self._status.open_gate = None
+            self._close_gate(decided)
             raise MigrationStopped(f"gate {name} timed out")
         if not decided:
             self._event(EventKind.GATE_TIMEOUT, f"gate {name} timed out; paused until a decision")
@@ -197,7 +200,7 @@ class Gates(Notifying):
             )
             self._step(f"gate {name} timed out; waiting for a decision")
             await workflow.wait_condition(lambda: bool(self._decision or self._rejected or self._abort))
-        self._status.open_gate = None
+        self._close_gate(decided=True)
         self._stop_if_aborted()
         if self._rejected:
             rejected = self._rejected
@@ -243,6 +246,15 @@ class Gates(Notifying):
             NotificationKind.GATE_REMINDER, f"gate {name} times out in {fmt(lead)}", **self._gate_facts()
         )
         return await self._wait_for(decided, lead)
+
+    def _close_gate(self, decided: bool) -> None:
+        """How long the open gate was open, and how it closed, go to the metrics."""
+        gate = self._status.open_gate
+        if gate is not None:
+            how = "aborted" if self._abort else "rejected" if self._rejected else "approved"
+            outcome = how if decided or self._abort else "timed-out"
+            self._metrics.gate_closed(gate.name, outcome, workflow.now() - gate.opened_at)
+        self._status.open_gate = None
 
     def _gate_facts(self) -> dict[str, Any]:
         """What a gate's notification says: who may decide, who did, how many are needed, by when, the

@@ -98,10 +98,12 @@ class Journal(MigrationState):
     def _render_details(self) -> None:
         self._details_stale = False
         workflow.set_current_details(current_details(self._status))
+        self._metrics.refresh(self._status)
 
     def _decided(self, result: AnalysisResult) -> None:
         """The status keeps the latest decisions; the analysis groups store every one."""
         self._status.add_analysis(result)
+        self._metrics.verdict(result.verdict)
 
     async def _flush_journal(self, at_least: int = 1) -> None:
         """Store what was recorded since the last page, in pages, once there is at_least of it.

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.leases import HOLDER_MEMO, WorkloadKey
     from cutover.workflows.calls import call
     from cutover.workflows.options import FORWARD, LEASE_CHUNKS, LONG_CHILD_TASK_TIMEOUT, STALE_LEASES
+    from cutover.workflows.summaries import lease_summary
 
 
 LEASES_AT_ONCE = 50
@@ -140,4 +141,5 @@ class MigrationLeasesWorkflow:
             task_timeout=LONG_CHILD_TASK_TIMEOUT,  # thousands start at once: their tasks queue
             parent_close_policy=workflow.ParentClosePolicy.TERMINATE,
             memo={HOLDER_MEMO: holder},
+            static_summary=lease_summary(key, holder),
         )

@@ -53,12 +53,15 @@ with workflow.unsafe.imports_passed_through():
         UNKNOWN_UPDATE_HELP,
         UPDATES,
     )
+    from cutover.workflows.metrics import MigrationMetrics
     from cutover.workflows.migration_state import MigrationStopped, RunFull, innermost_reason
     from cutover.workflows.options import BOUNDED_RUNS
     from cutover.workflows.search_attributes import MIGRATION_PLAN
+    from cutover.workflows.ui_queries import REVIEW_HELP, REVIEW_QUERY, list_queries_without, review_text
     from cutover.workflows.v05.migration import MigrationV05
 
 NAME_SHOWN = 60  # of a handler name nobody defined, in a refusal
+UNLISTED_QUERIES = frozenset({"decision_refusal"})  # answered for 0.6's CLI, not offered in the Web UI
 # The workflow type operators start from the UI and schedules name: DESIGN.md's contract.
 MIGRATION_WORKFLOW_TYPE = "MigrationWorkflow"
 
@@ -103,6 +106,8 @@ class MigrationWorkflow(DecisionUpdates):
         self._sending = set()
         self._inputs_told = {}
         self._thawed = False
+        list_queries_without(UNLISTED_QUERIES)  # `status` first in the Web UI (cutover.workflows.ui_queries)
+        self._metrics = MigrationMetrics(workflow.info().workflow_id)
 
     def _read_carry(self, inputs: Sequence[object]) -> MigrationCarry | None:
         """The previous run's carry: only a run this migration continued as new is handed one."""
@@ -220,6 +225,10 @@ class MigrationWorkflow(DecisionUpdates):
             return self._v05.status()
         return self._status
 
+    @workflow.query(name=REVIEW_QUERY, description=REVIEW_HELP)
+    def status_review(self) -> str:
+        return review_text(workflow.info().workflow_id, self.status())
+
     @workflow.query(name="decision_refusal", description=DECISION_REFUSAL_HELP)
     def decision_refusal(self, *inputs: object) -> DecisionRefusal | None:
         """Why approve / reject would be refused now, by the rule the signals apply; None if taken."""
@@ -248,6 +257,7 @@ class MigrationWorkflow(DecisionUpdates):
             return await self._v05.run()
         if self._plan is None:
             # Started from the UI or the raw CLI with a plan `cutover plan validate` would refuse.
+            # No stack trace in the failure either (cutover.temporal.payloads): it is the plan's fault.
             raise ApplicationError(self._invalid_plan, type="InvalidPlan", non_retryable=True)
         self._details_task = asyncio.create_task(self._keep_details_current())
         if self._carry.rollback is not None:

@@ -31,8 +31,10 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.analysis_group import AnalysisGroupWorkflow, GroupReport
     from cutover.workflows.calls import Stop, call_unless, until_stopped
     from cutover.workflows.carry import MigrationCarry, UndoSet
+    from cutover.workflows.metrics import MigrationMetrics
     from cutover.workflows.options import CHILD_TASK_TIMEOUT
     from cutover.workflows.service_migration import ServiceMigrationInput, ServiceMigrationWorkflow
+    from cutover.workflows.summaries import service_summary
     from cutover.workflows.v05.migration import MigrationV05
 
 SYSTEM = "cutover"
@@ -81,6 +83,7 @@ class MigrationState:
     _sending: set["asyncio.Task[None]"]  # notifications in flight (cutover.workflows.notifying)
     _inputs_told: dict[NotificationKind, datetime]  # when each input kind was last told (notifying)
     _thawed: bool  # freeze_lifted arrived: look at the freeze again now
+    _metrics: MigrationMetrics  # on the worker's Prometheus endpoint (cutover.workflows.metrics)
 
     @property
     def plan(self) -> Plan:
@@ -107,7 +110,13 @@ class MigrationState:
         id: str,
     ) -> str:
         """A non-exposed service's migration, cancelled (and waited for) on abort."""
-        child = await workflow.start_child_workflow(run, request, id=id, task_timeout=CHILD_TASK_TIMEOUT)
+        child = await workflow.start_child_workflow(
+            run,
+            request,
+            id=id,
+            task_timeout=CHILD_TASK_TIMEOUT,
+            static_summary=service_summary(request.green, workflow.info().workflow_id),
+        )
         return await until_stopped(self._stopper(), child)
 
     def _exposed(self) -> list[Workload]:

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from cutover.workflows.search_attributes import MIGRATION_PHASE
     from cutover.workflows.service_migration import ServiceMigrationInput, ServiceMigrationWorkflow
     from cutover.workflows.standby import Standby
+    from cutover.workflows.summaries import keeper_summary
     from cutover.workflows.waits import rollout_failure
 
 
@@ -78,11 +79,13 @@ class Phases(Standby):
         holder = workflow.info().workflow_id
         for role, env in (("source", self.plan.source.name), ("target", self.plan.target.name)):
             try:
+                workloads = planned_workloads(self.plan, env)
                 await workflow.start_child_workflow(
                     MigrationLeasesWorkflow.run,
-                    LeaseRequest(holder=holder, workloads=planned_workloads(self.plan, env)),
+                    LeaseRequest(holder=holder, workloads=workloads),
                     id=keeper_id(holder, role),
                     task_timeout=LONG_CHILD_TASK_TIMEOUT,
+                    static_summary=keeper_summary(holder, env, len(workloads)),
                     # Outlives this run's continue-as-new; a keeper whose migration closed without
                     # releasing it is ended by the next migration needing its workloads.
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,

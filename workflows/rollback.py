@@ -41,6 +41,7 @@ class Rollback(TrafficSteps):
             self._event(EventKind.ROLLBACK, f"rolling back: {reason}")
             self._notify(NotificationKind.ROLLBACK_STARTED, f"rolling back: {reason}")
             self._carry.rollback = reason
+            self._metrics.rolled_back()
         if self._undo.uat_routes:
             routes = self._uat_routes(self._uat_match())
             description = "close the UAT route"

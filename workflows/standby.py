@@ -113,7 +113,7 @@ class Standby(Rollback):
     async def _decommission_approved(self) -> bool:
         await self._checkpoint()
         decided = await self._await_decision(DECOMMISSION_GATE)
-        self._status.open_gate = None
+        self._close_gate(decided)
         self._stop_if_aborted()
         if not decided:
             self._event(EventKind.GATE_TIMEOUT, f"gate {DECOMMISSION_GATE} timed out; {KEPT}")

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         names,
     )
     from cutover.workflows.options import FORWARD, LONG_CHILD_TASK_TIMEOUT
+    from cutover.workflows.summaries import group_summary
     from cutover.workflows.uat_access import UatAccess
 
 INCONCLUSIVE_HELP = (
@@ -173,6 +174,7 @@ class TrafficSteps(UatAccess):
                         group,
                         id=analysis_group_id(migration, group.group),
                         task_timeout=LONG_CHILD_TASK_TIMEOUT,
+                        static_summary=group_summary(migration, group.group, len(group.services)),
                     )
                     for group in inputs
                 )

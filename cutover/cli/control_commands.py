@@ -33,7 +33,7 @@ from cutover.platform.errors import PlatformError
 from cutover.platform.interfaces import Cluster, MetricsSource
 from cutover.temporal.lease_lookup import held_lines, lease_holders
 from cutover.temporal.settings import TemporalSettings
-from cutover.temporal.start_options import migration_task_timeout
+from cutover.temporal.start_options import migration_start_options
 from cutover.workflows.decisions import Verb
 from cutover.workflows.migration import MigrationWorkflow
 
@@ -91,7 +91,7 @@ async def start_migration(
             plan,
             id=workflow_id,
             task_queue=task_queue,
-            task_timeout=migration_task_timeout(plan),
+            **migration_start_options(plan),
             memo={STARTED_BY_MEMO: started_by} if started_by else None,
         )
     except WorkflowAlreadyStartedError:

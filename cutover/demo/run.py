@@ -30,7 +30,7 @@ from cutover.plan.model import Plan, parse_plan
 from cutover.platform.aws.alb import AlbRouter
 from cutover.platform.local import LocalEnvironment
 from cutover.temporal.settings import task_queue_from_env
-from cutover.temporal.start_options import migration_task_timeout
+from cutover.temporal.start_options import migration_start_options
 from cutover.workflows.migration import MigrationWorkflow
 
 DEMO_APPROVER = "demo-approver"
@@ -298,10 +298,13 @@ async def run_demo(
             plan,
             id=workflow_id,
             task_queue=task_queue,
-            task_timeout=migration_task_timeout(plan),
+            **migration_start_options(plan),
         )
         link = f"{server.ui_url}/namespaces/{DEMO_NAMESPACE}/workflows/{workflow_id}"
         echo(f"Migration {workflow_id} started on task queue {task_queue}. Watch it: {link}")
+        only_migrations = "query=WorkflowType%3D%22MigrationWorkflow%22"
+        migrations = f"{server.ui_url}/namespaces/{DEMO_NAMESPACE}/workflows?{only_migrations}"
+        echo(f"Only the migrations (no lease workflows): {migrations}")
         if not options.auto_approve:
             echo("Gates wait for you. In another shell (same folder):")
             echo("  . .venv/bin/activate")

@@ -25,6 +25,7 @@ from cutover.plan.checks import MAX_CHECKS, Check, check_problems
 from cutover.plan.fields import NAME_PATTERN, Limit, Strict, within
 from cutover.plan.file import PlanFileError, read_plan_file
 from cutover.plan.notify import REMIND_BEFORE_BOUNDS, Notify
+from cutover.plan.pattern_words import pattern_words
 from cutover.plan.uat import UatSettings
 from cutover.text import shown
 
@@ -527,6 +528,8 @@ def validation_problems(error: ValidationError) -> list[str]:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field"
+        elif item["type"] == "string_pattern_mismatch":
+            message = pattern_words(str((item.get("ctx") or {}).get("pattern", "")))
         problems.append(f"{_location(item['loc'])}: {message}")
     return problems
 

@@ -28,7 +28,7 @@ from cutover.rehearsal.checks import SimulatedChecks
 from cutover.rehearsal.failures import Injected
 from cutover.rehearsal.notifications import NotSent, start_recorder
 from cutover.rehearsal.server import start_test_server
-from cutover.temporal.start_options import migration_task_timeout
+from cutover.temporal.start_options import migration_start_options
 from cutover.worker import Extras, build_worker
 from cutover.workflows.migration import MigrationWorkflow
 
@@ -218,7 +218,7 @@ async def _run(
             plan,
             id=workflow_id,
             task_queue=queue,
-            task_timeout=migration_task_timeout(plan),
+            **migration_start_options(plan),
         )
         driver = Driver(env, env.client.get_workflow_handle(workflow_id), injected, echo)
         status = await driver.run(started)

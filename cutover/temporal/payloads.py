@@ -1,4 +1,5 @@
-"""Temporal's data converter for cutover: pydantic models, and payloads nobody can use turned into values.
+"""Temporal's data converter for cutover: pydantic models, payloads nobody can use turned into values,
+and refusals without a stack trace.
 
 A signal or a workflow start sent from the Web UI or the raw `temporal` CLI can carry anything: no
 input, two inputs, `binary/plain` bytes, JSON that does not parse, an unknown encoding. The
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import PydanticPayloadConverter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
+from temporalio.exceptions import ApplicationError
 
 
 @dataclass(frozen=True)
@@ -42,4 +45,22 @@ class LenientPayloadConverter(PydanticPayloadConverter):
             return Unreadable(encoding=encoding, size=len(payload.data), error=type(error).__name__)
 
 
-DATA_CONVERTER = DataConverter(payload_converter_class=LenientPayloadConverter)
+# Failures that refuse what a person sent (a plan, an input): their message says everything, and the
+# Web UI shows a failure's stack trace beside it, which here would be the worker's code, not theirs.
+REFUSALS = frozenset({"InvalidPlan", "BadInput", "FreezeRefused", "RevertRefused", "CallbackRefused"})
+
+
+class RefusalFailureConverter(DefaultFailureConverter):
+    """The SDK's failures, without a stack trace for a refusal (REFUSALS)."""
+
+    def to_failure(
+        self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
+    ) -> None:
+        super().to_failure(exception, payload_converter, failure)
+        if isinstance(exception, ApplicationError) and exception.type in REFUSALS:
+            failure.stack_trace = ""
+
+
+DATA_CONVERTER = DataConverter(
+    payload_converter_class=LenientPayloadConverter, failure_converter_class=RefusalFailureConverter
+)

@@ -24,7 +24,7 @@ from temporalio.client import (
 
 from cutover.durations import parse_duration
 from cutover.plan.model import Plan
-from cutover.temporal.start_options import migration_task_timeout
+from cutover.temporal.start_options import migration_start_options
 from cutover.workflows.migration import MigrationWorkflow
 
 DEFAULT_CATCHUP = timedelta(minutes=10)
@@ -122,7 +122,7 @@ def migration_schedule(
             plan,
             id=workflow_id,
             task_queue=task_queue,
-            task_timeout=migration_task_timeout(plan),
+            **migration_start_options(plan),
         ),
         spec=spec_for(when),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=catchup),

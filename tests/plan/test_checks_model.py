@@ -132,7 +132,7 @@ def test_runs_at_its_stages_and_named_weights_only() -> None:
             check(
                 kind="query", query={"sql": {"database": "postgres://u:p@db/orders", "statement": "SELECT 1"}}
             ),
-            "query.sql.database: String should match pattern",
+            "query.sql.database: must be a DNS label",
         ),
         (check(weights=[25], **HTTP), "plan: weights: only with the traffic-step stage"),
         (

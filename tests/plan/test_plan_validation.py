@@ -9,7 +9,7 @@ from cutover.plan.model import PlanError, load_plan, parse_plan
 from tests.plan.plans import DELETE, GOOD, changed
 
 BAD_PLANS = [
-    (changed("name", "Shop To Fargate"), "name: String should match pattern"),
+    (changed("name", "Shop To Fargate"), "name: must be a DNS label"),
     (changed("source", DELETE), "source: Field required"),
     (changed("target.name", "eks"), "target.name: must differ from source.name ('eks')"),
     (changed("target.kind", "openshift"), "target.kind: Input should be 'local' or 'kubernetes'"),

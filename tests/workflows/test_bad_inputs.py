@@ -237,4 +237,4 @@ async def test_status_of_a_migration_that_failed_says_so(
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["status", handle.id, "--address", address])
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"migration {handle.id} failed: the plan is invalid"), result.output
-    assert "name: String should match pattern" in result.output
+    assert "name: must be a DNS label" in result.output
