@@ -1,8 +1,8 @@
-"""Record replay fixtures: `python -m tests.workflows.record_histories VERSION`.
+"""Record replay fixtures: `python -m tests.workflows.record_histories RELEASE` (e.g. 0.8).
 
 Runs one approved migration and one rolled back at 25% on the time-skipping server and writes
 the parent's history, one child history per kind (CronJob, Deployment), a lease keeper's and a
-workload lease's history and (from v8) the rolled-back migration's first analysis group to histories/.
+workload lease's history and (from 0.6) the rolled-back migration's first analysis group to histories/.
 Run it before changing released workflow code, so test_replay proves the change is safe.
 """
 

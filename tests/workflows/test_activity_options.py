@@ -2,7 +2,7 @@
 
 Replay checks which activities run, not their timeouts or retries. So a migration rolled back at
 25% and its CronJob child run again here, and every activity they schedule (type, timeouts, retry
-policy, in order) must equal the latest recorded history's (v8: every activity heartbeats within
+policy, in order) must equal the latest recorded history's (0.6: every activity heartbeats within
 2 s; traffic moves in one set_weights; the analysis groups look every minute through count_looks).
 """
 
@@ -55,7 +55,7 @@ async def test_activities_are_scheduled_as_recorded(
             f"{h.handle.id}/analysis-0"
         ).fetch_history()
 
-    expected = recorded("migration_v8_rolled_back_at_25")
+    expected = recorded("migration_0.6_rolled_back_at_25")
     assert {kind for kind, *_ in expected} >= {
         "await_leases",
         "prepare_target",
@@ -65,5 +65,5 @@ async def test_activities_are_scheduled_as_recorded(
         "await_released",
     }
     assert scheduled(list(parent.events)) == expected
-    assert scheduled(list(child.events)) == recorded("service_v8_cronjob")
-    assert scheduled(list(group.events)) == recorded("group_v8_rolled_back_at_25")
+    assert scheduled(list(child.events)) == recorded("service_0.6_cronjob")
+    assert scheduled(list(group.events)) == recorded("group_0.6_rolled_back_at_25")

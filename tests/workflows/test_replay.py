@@ -2,7 +2,7 @@
 
 The histories under histories/ were recorded by record_histories.py from each released version in
 the supported window (README, "Upgrading"): MigrationWorkflow (a full approved run, a rollback at
-25%), ServiceMigrationWorkflow (one CronJob, one Deployment), the lease workflows and (from v8)
+25%), ServiceMigrationWorkflow (one CronJob, one Deployment), the lease workflows and (from 0.6)
 an analysis group, as
 {"workflow_id", "history"}. If this test fails, the change is not replay-safe: guard it with
 workflow.patched and keep these histories.
@@ -33,24 +33,24 @@ async def test_recorded_history_replays(path: Path) -> None:
 def test_histories_are_present() -> None:
     """The supported window (README, upgrade notes): histories of this release and the one before."""
     assert {p.stem for p in HISTORIES} >= {
-        "migration_v7_succeeded",
-        "migration_v7_rolled_back_at_25",
-        "service_v7_cronjob",
-        "service_v7_deployment",
-        "leases_v7_keeper",
-        "leases_v7_workload",
-        "migration_v8_succeeded",
-        "migration_v8_rolled_back_at_25",
-        "service_v8_cronjob",
-        "service_v8_deployment",
-        "leases_v8_keeper",
-        "leases_v8_workload",
-        "group_v8_rolled_back_at_25",
-        "migration_v9_succeeded",
-        "migration_v9_rolled_back_at_25",
-        "service_v9_cronjob",
-        "service_v9_deployment",
-        "leases_v9_keeper",
-        "leases_v9_workload",
-        "group_v9_rolled_back_at_25",
+        "migration_0.5_succeeded",
+        "migration_0.5_rolled_back_at_25",
+        "service_0.5_cronjob",
+        "service_0.5_deployment",
+        "leases_0.5_keeper",
+        "leases_0.5_workload",
+        "migration_0.6_succeeded",
+        "migration_0.6_rolled_back_at_25",
+        "service_0.6_cronjob",
+        "service_0.6_deployment",
+        "leases_0.6_keeper",
+        "leases_0.6_workload",
+        "group_0.6_rolled_back_at_25",
+        "migration_0.7_succeeded",
+        "migration_0.7_rolled_back_at_25",
+        "service_0.7_cronjob",
+        "service_0.7_deployment",
+        "leases_0.7_keeper",
+        "leases_0.7_workload",
+        "group_0.7_rolled_back_at_25",
     }

@@ -37,9 +37,10 @@ def ui_order(metadata: WorkflowMetadata) -> list[str]:
 
 
 async def test_status_is_the_query_the_ui_preselects(
-    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+    own_time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    async with migration(time_skipping_env, tmp_path) as h:
+    """On a server of its own: the migration is left waiting at its gate."""
+    async with migration(own_time_skipping_env, tmp_path) as h:
         await h.at_gate("uat")
         metadata = await h.handle.query(METADATA_QUERY, result_type=WorkflowMetadata)
         listed = ui_order(metadata)
