@@ -6,30 +6,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 from cutover.demo.seed import seed
 from cutover.models import MigrationStatus
 from tests.integration.conftest import Processes
-from tests.integration.test_cli_errors import EXAMPLE, wait_for
+from tests.integration.fast_plan import fast_example_plan
+from tests.integration.test_cli_errors import wait_for
 from tests.workflows.support import assert_cron_never_in_two_envs
 
 
 def test_migration_survives_a_killed_worker(processes: Processes, tmp_path: Path) -> None:
     local = seed(processes.data_dir / "local-env.json")
-    data = yaml.safe_load(EXAMPLE.read_text())
-    data["traffic"]["bake"] = "3s"
-    data["parallel_operation"] = {"duration": "3s", "health_check_interval": "1s"}
-    data["monitoring"] = {"window": "2s"}
-    data["analysis"] |= {"interval": "1s", "min_requests": 1}
-    data["gates"] = {"require": []}
-    del (
-        data["checks"],
-        data["uat"],
-        data["notify"],
-    )  # the shop's endpoints; a uat route not asked for; its destinations
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(yaml.safe_dump(data))
+    plan = fast_example_plan(tmp_path)
 
     first = processes.start_worker()
     assert processes.cutover("start", str(plan), "--id", "mig-crash").returncode == 0

@@ -3,26 +3,17 @@
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 from cutover.demo.seed import seed
 from cutover.models import MigrationStatus
 from tests.integration.conftest import Processes
-from tests.integration.test_cli_errors import EXAMPLE, wait_for
+from tests.integration.fast_plan import fast_example_plan
+from tests.integration.test_cli_errors import wait_for
 from tests.temporal.worker_process import WorkerProcess
 
 
 def test_a_worker_stopped_mid_migration_hands_its_work_on(processes: Processes, tmp_path: Path) -> None:
     local = seed(processes.data_dir / "local-env.json")
-    data = yaml.safe_load(EXAMPLE.read_text())
-    data["traffic"]["bake"] = "3s"
-    data["parallel_operation"] = {"duration": "3s", "health_check_interval": "1s"}
-    data["monitoring"] = {"window": "2s"}
-    data["analysis"] |= {"interval": "1s", "min_requests": 1}
-    data["gates"] = {"require": []}
-    del data["checks"], data["uat"], data["notify"]  # the shop's endpoints, a route and destinations
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(yaml.safe_dump(data))
+    plan = fast_example_plan(tmp_path)
 
     first = WorkerProcess(processes.env | {"CUTOVER_SHUTDOWN_GRACE": "5"}, tmp_path / "first")
     first.wait_ready()

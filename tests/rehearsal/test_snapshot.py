@@ -3,9 +3,7 @@ client through the worker's platform config) as a local environment; never a sec
 
 import base64
 import hashlib
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from cutover.cli.snapshot_command import snapshot
 from cutover.platform.local import LocalEnvironment
 from tests.kubernetes.apiserver_double import ApiServerDouble, start_double
 from tests.kubernetes.conftest import write_kubeconfig
+from tests.rehearsal.test_rehearse_command import rehearse
 
 SECRET_VALUE = "s3cr3t-value-123"
 ENCODED = base64.b64encode(SECRET_VALUE.encode()).decode()
@@ -213,16 +212,7 @@ def rehearse_on(tmp_path: Path, config: Path) -> subprocess.CompletedProcess[str
         assert take(config, "--env", env, "--namespace", "shop", "--out", str(out))[0] == 0
     plan = tmp_path / "plan.yaml"
     plan.write_text(yaml.safe_dump(PLAN))
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CUTOVER_", "TEMPORAL_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "cutover.cli.main", "rehearse", str(plan), "--snapshot", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=environment,
-        cwd=tmp_path,
-        check=False,
-    )
+    return rehearse(tmp_path, "--snapshot", str(out), plan=plan)
 
 
 def test_a_plan_rehearses_on_its_snapshot(
